@@ -1,0 +1,157 @@
+/* The typed form of an OCI config.json. Decoding and validation are pure:
+ * no syscalls, and every error names its JSON path. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "carrel/error.h"
+
+typedef struct json_t json_t;
+
+enum ns_type {
+        NS_PID,
+        NS_NET,
+        NS_IPC,
+        NS_UTS,
+        NS_MNT,
+        NS_USER,
+        NS_CGROUP,
+        NS_TIME,
+        NS__COUNT,
+};
+
+struct spec_namespace {
+        bool present;     /* listed in linux.namespaces */
+        const char *path; /* join this one; NULL = create a new one */
+};
+
+struct spec_idmap {
+        uint32_t container_id, host_id, size;
+};
+
+struct spec_rlimit {
+        int resource;
+        uint64_t soft, hard;
+};
+
+/* Linux capability sets as bit masks (bit n = capability n). */
+struct spec_caps {
+        uint64_t bounding, effective, inheritable, permitted, ambient;
+};
+
+struct spec_mount {
+        const char *destination, *type, *source;
+        const char **options; /* raw, for diagnostics */
+        size_t n_options;
+        /* derived from options */
+        unsigned long flags;       /* MS_* for the legacy call (MS_BIND, MS_REC, ...) */
+        uint64_t attr_set, attr_clr; /* MOUNT_ATTR_* */
+        bool attr_recursive;       /* an r* option (rro, rnosuid, ...) was used */
+        unsigned long propagation; /* MS_PRIVATE, MS_SLAVE, MS_SHARED, MS_UNBINDABLE (| MS_REC) */
+        bool bind, rbind, tmpcopyup;
+        char *data;                /* comma-joined fs options (mode=755,size=...) */
+};
+
+struct spec_device {
+        const char *path;
+        char type; /* 'c', 'b', 'u' or 'p' */
+        int64_t major, minor;
+        bool has_mode, has_uid, has_gid;
+        uint32_t mode, uid, gid;
+};
+
+struct spec_sysctl {
+        const char *key, *value;
+};
+
+struct spec_time_offset {
+        const char *clock; /* "monotonic" or "boottime" */
+        int64_t secs;
+        uint32_t nanosecs;
+};
+
+struct spec_process {
+        bool terminal;
+        const char **args;
+        size_t n_args;
+        const char **env;
+        size_t n_env;
+        const char *cwd;
+        uint32_t uid, gid;
+        uint32_t *additional_gids;
+        size_t n_additional_gids;
+        bool has_umask;
+        uint32_t umask;
+        bool has_caps;
+        struct spec_caps caps;
+        struct spec_rlimit *rlimits;
+        size_t n_rlimits;
+        bool no_new_privileges;
+        bool has_oom_score_adj;
+        int oom_score_adj;
+        const char *apparmor_profile, *selinux_label;
+};
+
+struct spec {
+        json_t *json; /* owns every borrowed string below */
+        void *arena;  /* owns every allocated array below */
+
+        const char *oci_version;
+        const char *root_path;
+        bool root_readonly;
+        const char *hostname, *domainname;
+        bool has_hostname, has_domainname;
+
+        bool has_process;
+        struct spec_process process;
+
+        struct spec_mount *mounts;
+        size_t n_mounts;
+
+        json_t *annotations; /* borrowed object, or NULL */
+
+        struct spec_namespace ns[NS__COUNT];
+        struct spec_idmap *uid_mappings, *gid_mappings;
+        size_t n_uid_mappings, n_gid_mappings;
+        struct spec_device *devices;
+        size_t n_devices;
+        const char **masked_paths, **readonly_paths;
+        size_t n_masked_paths, n_readonly_paths;
+        struct spec_sysctl *sysctl;
+        size_t n_sysctl;
+        struct spec_time_offset *time_offsets;
+        size_t n_time_offsets;
+        unsigned long rootfs_propagation; /* 0 = default */
+        const char *mount_label;
+        const char *cgroups_path;
+
+        /* Parts owned by later milestones: recorded so they are refused, not ignored. */
+        bool has_resources, has_seccomp, has_hooks, has_intel_rdt, has_personality;
+};
+
+/* Decode config.json text. `origin` names the file in error messages. */
+int spec_decode(const char *text, size_t len, const char *origin, struct spec **ret, struct carrel_error *err);
+int spec_load_file(const char *path, struct spec **ret, struct carrel_error *err);
+void spec_free(struct spec *s);
+static inline void spec_freep(struct spec **s)
+{
+        spec_free(*s);
+}
+#define _cleanup_spec_ __attribute__((cleanup(spec_freep)))
+
+/* Semantic checks that need the whole spec (hostname needs a UTS namespace, ...).
+ * `origin` names the file in messages. Pure. */
+int spec_validate(const struct spec *s, const char *origin, struct carrel_error *err);
+
+/* The default config.json, as `carrel spec` writes it. Caller frees. */
+char *spec_default_json(bool rootless, uid_t uid, gid_t gid);
+
+/* Name tables shared by decoder, features and tests. */
+const char *ns_type_name(enum ns_type t);
+int ns_type_from_name(const char *name); /* -1 if unknown */
+int ns_clone_flag(enum ns_type t);
+int rlimit_from_name(const char *name);  /* -1 if unknown */
+int cap_from_name_str(const char *name); /* -1 if unknown; accepts "CAP_X" */

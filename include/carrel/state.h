@@ -1,0 +1,49 @@
+/* The on-disk state of one container: --root/<id>/state.json, exec.fifo
+ * while it waits for start, and an flock on the directory. */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "carrel/error.h"
+
+typedef struct json_t json_t;
+
+enum container_status { STATUS_CREATING, STATUS_CREATED, STATUS_RUNNING, STATUS_STOPPED };
+
+struct container_state {
+        char id[256];
+        pid_t pid;
+        uint64_t start_time; /* of the init, to tell it apart from a reused pid */
+        char bundle[4096];
+        char rootfs[4096];
+        char created[64];
+        bool has_pidns;      /* the init is pid 1 of its own pid namespace */
+        json_t *annotations; /* owned, or NULL */
+};
+
+const char *status_name(enum container_status s);
+bool container_id_valid(const char *id);
+
+/* Make --root (0700) and --root/<id>, locked. -EEXIST with a clear message if it exists. */
+int state_dir_create(const char *root, const char *id, int *ret_dirfd, struct carrel_error *err);
+
+/* Open --root/<id> and take the lock (exclusive or shared). "does not exist" if missing. */
+int state_dir_open(const char *root, const char *id, bool exclusive, int *ret_dirfd, struct carrel_error *err);
+
+/* Remove --root/<id> and everything in it. */
+int state_dir_remove(const char *root, const char *id, int dirfd);
+
+int state_write(int dirfd, const struct container_state *st, struct carrel_error *err);
+int state_read(int dirfd, const char *id, struct container_state *ret, struct carrel_error *err);
+void state_release(struct container_state *st);
+
+/* created / running / stopped, from pid plus start time and exec.fifo. */
+enum container_status state_status(int dirfd, const struct container_state *st);
+
+/* The runtime-spec state object. */
+json_t *state_to_json(const struct container_state *st, enum container_status status);
+
+/* A pidfd for the init, or -ESRCH if it is gone or the pid was reused. */
+int state_pidfd(const struct container_state *st);

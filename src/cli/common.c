@@ -1,0 +1,66 @@
+/* Option parsing shared by the verbs. */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "cli/cli.h"
+
+int parse_verb_options(const char *verb, int argc, char **argv, const char *shortopts,
+                       const struct option *longopts, int (*on_opt)(int c, const char *arg, void *data), void *data,
+                       struct carrel_error *err)
+{
+        char shorts[64];
+        snprintf(shorts, sizeof shorts, ":h%s", shortopts);
+        opterr = 0;
+        int c;
+        while ((c = getopt_long(argc, argv, shorts, longopts, NULL)) != -1) {
+                if (c == 'h') {
+                        command_help(verb);
+                        return 1;
+                }
+                if (c == '?' || c == ':')
+                        return carrel_error_set(err, EINVAL, "%s: %s option %s (see carrel %s --help)", verb,
+                                                c == '?' ? "unknown" : "missing argument for", argv[optind - 1],
+                                                verb);
+                int r = on_opt(c, optarg, data);
+                if (r < 0)
+                        return carrel_error_set(err, -r, "%s: invalid value \"%s\" for %s", verb, optarg ? optarg : "",
+                                                argv[optind - 1]);
+        }
+        return 0;
+}
+
+int expect_args(const char *verb, int argc, int min, int max, struct carrel_error *err)
+{
+        int n = argc - optind;
+        if (n < min)
+                return carrel_error_set(err, EINVAL, "%s: missing argument (usage: carrel %s %s)", verb, verb,
+                                        command_find(verb)->usage);
+        if (n > max)
+                return carrel_error_set(err, EINVAL, "%s: too many arguments (usage: carrel %s %s)", verb, verb,
+                                        command_find(verb)->usage);
+        return 0;
+}
+
+int signal_from_string(const char *s)
+{
+        char *end;
+        long n = strtol(s, &end, 10);
+        if (*s && !*end)
+                return n > 0 && n < NSIG ? (int) n : -1;
+        if (strncasecmp(s, "SIG", 3) == 0)
+                s += 3;
+        for (int sig = 1; sig < NSIG; sig++) {
+                const char *name = sigabbrev_np(sig);
+                if (name && strcasecmp(name, s) == 0)
+                        return sig;
+        }
+        if (strncasecmp(s, "RTMIN+", 6) == 0) {
+                n = strtol(s + 6, &end, 10);
+                if (!*end && n >= 0 && SIGRTMIN + n <= SIGRTMAX)
+                        return SIGRTMIN + (int) n;
+        }
+        return -1;
+}

@@ -1,0 +1,66 @@
+/* features: what this build of carrel supports, in the OCI features format. */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "carrel/spec.h"
+#include "carrel/version.h"
+#include "cli/cli.h"
+
+const char *cap_name(int cap);
+int cap_last_known(void);
+
+static const struct option help_only[] = { { "help", no_argument, NULL, 'h' }, { 0 } };
+
+static int no_opt(int c, const char *arg, void *data)
+{
+        return -EINVAL;
+}
+
+int cmd_features(struct cli *cli, int argc, char **argv, struct carrel_error *err)
+{
+        int r = parse_verb_options("features", argc, argv, "", help_only, no_opt, NULL, err);
+        if (r != 0)
+                return r < 0 ? r : 0;
+        if ((r = expect_args("features", argc, 0, 0, err)) < 0)
+                return r;
+        static const char *const mount_opts[] = {
+                "async", "atime", "bind", "defaults", "dev", "diratime", "exec", "noatime", "nodev",
+                "nodiratime", "noexec", "nostrictatime", "nosuid", "nosymfollow", "private", "ratime", "rbind",
+                "rdev", "rdiratime", "relatime", "remount", "rexec", "rnoatime", "rnodev", "rnodiratime",
+                "rnoexec", "rnosuid", "rnosymfollow", "ro", "rprivate", "rrelatime", "rro", "rrw", "rshared",
+                "rslave", "rstrictatime", "rsuid", "rsymfollow", "runbindable", "rw", "shared", "slave",
+                "strictatime", "suid", "symfollow", "tmpcopyup", "unbindable",
+        };
+        json_t *o = json_pack("{s:s,s:s,s:[],s:[],s:{}}", "ociVersionMin", "1.0.0", "ociVersionMax", CARREL_OCI_VERSION,
+                              "hooks", "mountOptions", "linux");
+        json_t *mo = json_object_get(o, "mountOptions");
+        for (size_t i = 0; i < sizeof mount_opts / sizeof *mount_opts; i++)
+                json_array_append_new(mo, json_string(mount_opts[i]));
+        json_t *lx = json_object_get(o, "linux");
+        json_t *ns = json_array(), *caps = json_array();
+        for (int t = 0; t < NS__COUNT; t++)
+                json_array_append_new(ns, json_string(ns_type_name(t)));
+        for (int c = 0; c <= cap_last_known(); c++) {
+                char name[64];
+                snprintf(name, sizeof name, "CAP_%s", cap_name(c));
+                json_array_append_new(caps, json_string(name));
+        }
+        json_object_set_new(lx, "namespaces", ns);
+        json_object_set_new(lx, "capabilities", caps);
+        json_object_set_new(lx, "cgroup", json_pack("{s:b,s:b,s:b}", "v1", 0, "v2", 0, "systemd", 0));
+        json_object_set_new(lx, "seccomp", json_pack("{s:b}", "enabled", 0));
+        json_object_set_new(lx, "apparmor", json_pack("{s:b}", "enabled", 0));
+        json_object_set_new(lx, "selinux", json_pack("{s:b}", "enabled", 0));
+        json_object_set_new(lx, "intelRdt", json_pack("{s:b}", "enabled", 0));
+        json_object_set_new(lx, "mountExtensions", json_pack("{s:{s:b}}", "idmap", "enabled", 0));
+        json_object_set_new(o, "annotations", json_pack("{s:s,s:s}", "org.opencontainers.runc.version", carrel_version,
+                                                        "io.github.carrel.commit", carrel_commit));
+        char *text = json_dumps(o, JSON_INDENT(4) | JSON_PRESERVE_ORDER);
+        json_decref(o);
+        if (!text)
+                return carrel_error_set(err, ENOMEM, "out of memory");
+        puts(text);
+        free(text);
+        return 0;
+}

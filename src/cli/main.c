@@ -1,0 +1,163 @@
+/* carrel: global flags and the command table. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "carrel/version.h"
+#include "cli/cli.h"
+#include "util/log.h"
+
+#include <seccomp.h>
+
+static const struct command commands[] = {
+        { "create", cmd_create, "create a container from a bundle; it waits for start",
+          "[--bundle DIR] [--pid-file FILE] [--console-socket SOCK] [--preserve-fds N] [--no-pivot] "
+          "[--no-new-keyring] ID" },
+        { "start", cmd_start, "start the process of a created container", "ID" },
+        { "run", cmd_run, "create and start a container",
+          "[--bundle DIR] [--pid-file FILE] [--console-socket SOCK] [--preserve-fds N] [--no-pivot] "
+          "[--no-new-keyring] [--detach] ID" },
+        { "state", cmd_state, "print the state of a container as JSON", "ID" },
+        { "kill", cmd_kill, "send a signal to the container's init (default TERM)", "[--all] ID [SIGNAL]" },
+        { "delete", cmd_delete, "delete a container and everything carrel made for it", "[--force] ID" },
+        { "list", cmd_list, "list containers", "[--format table|json] [--quiet]" },
+        { "spec", cmd_spec, "write a default config.json", "[--bundle DIR] [--rootless]" },
+        { "features", cmd_features, "print the features JSON of this runtime", "" },
+};
+
+static const char *const option_help[] = {
+        "create", "  -b, --bundle DIR        bundle directory (default: the current directory)\n"
+                  "      --pid-file FILE     write the init's pid to FILE\n"
+                  "      --console-socket S  unix socket for the pty master (not supported yet)\n"
+                  "      --preserve-fds N    pass N extra fds (from fd 3) to the container\n"
+                  "      --no-pivot          use MS_MOVE and chroot instead of pivot_root\n"
+                  "      --no-new-keyring    keep the caller's session keyring\n",
+        "run", "  -b, --bundle DIR        bundle directory (default: the current directory)\n"
+               "      --pid-file FILE     write the init's pid to FILE\n"
+               "      --console-socket S  unix socket for the pty master (not supported yet)\n"
+               "      --preserve-fds N    pass N extra fds (from fd 3) to the container\n"
+               "      --no-pivot          use MS_MOVE and chroot instead of pivot_root\n"
+               "      --no-new-keyring    keep the caller's session keyring\n"
+               "  -d, --detach            return once the process runs; do not wait for it\n",
+        "kill", "  -a, --all               signal every process of the container\n",
+        "delete", "  -f, --force             kill the container first if it is running\n",
+        "list", "  -f, --format F          table (default) or json\n"
+                "  -q, --quiet             print only the ids\n",
+        "spec", "  -b, --bundle DIR        where to write config.json (default: .)\n"
+                "      --rootless          a spec for a user namespace mapped to the caller\n",
+        NULL,
+};
+
+const struct command *command_find(const char *name)
+{
+        for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
+                if (strcmp(commands[i].name, name) == 0)
+                        return &commands[i];
+        return NULL;
+}
+
+int command_help(const char *name)
+{
+        const struct command *c = command_find(name);
+        if (!c)
+                return 1;
+        printf("Usage: carrel [global options] %s %s\n\n%s.\n", c->name, c->usage, c->summary);
+        for (size_t i = 0; option_help[i]; i += 2)
+                if (strcmp(option_help[i], name) == 0)
+                        printf("\nOptions:\n%s", option_help[i + 1]);
+        printf("  -h, --help              show this help\n\nSee carrel-%s(1).\n", c->name);
+        return 0;
+}
+
+static void usage(FILE *f)
+{
+        fprintf(f, "Usage: carrel [global options] COMMAND [options] [arguments]\n\n"
+                   "A daemonless OCI container runtime.\n\nCommands:\n");
+        for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
+                fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+        fprintf(f, "\nGlobal options:\n"
+                   "  --root DIR            state directory (default /run/carrel)\n"
+                   "  --log FILE            also write errors and debug lines to FILE\n"
+                   "  --log-format FORMAT   text (default) or json\n"
+                   "  --debug               debug output\n"
+                   "  --systemd-cgroup      accepted for runc compatibility\n"
+                   "  --rootless VALUE      accepted for runc compatibility\n"
+                   "  -v, --version         print the version\n"
+                   "  -h, --help            show this help\n\n"
+                   "Run 'carrel COMMAND --help' for the options of a command. See carrel(1).\n");
+}
+
+static void version(void)
+{
+        const struct scmp_version *sv = seccomp_version();
+        printf("carrel version %s\ncommit: %s\nspec: %s\n", carrel_version, carrel_commit, CARREL_OCI_VERSION);
+        if (sv)
+                printf("libseccomp: %u.%u.%u\n", sv->major, sv->minor, sv->micro);
+}
+
+enum { OPT_ROOT = 256, OPT_LOG, OPT_LOG_FORMAT, OPT_DEBUG, OPT_SYSTEMD, OPT_ROOTLESS, OPT_CGMANAGER };
+
+int main(int argc, char **argv)
+{
+        static const struct option global[] = {
+                { "root", required_argument, NULL, OPT_ROOT },
+                { "log", required_argument, NULL, OPT_LOG },
+                { "log-format", required_argument, NULL, OPT_LOG_FORMAT },
+                { "debug", no_argument, NULL, OPT_DEBUG },
+                { "systemd-cgroup", no_argument, NULL, OPT_SYSTEMD },
+                { "rootless", optional_argument, NULL, OPT_ROOTLESS },
+                { "cgroup-manager", required_argument, NULL, OPT_CGMANAGER },
+                { "version", no_argument, NULL, 'v' },
+                { "help", no_argument, NULL, 'h' },
+                { 0 },
+        };
+        struct cli cli = { .root = "/run/carrel" };
+        const char *log_path = NULL;
+        enum log_format fmt = LOG_FORMAT_TEXT;
+        int c;
+        while ((c = getopt_long(argc, argv, "+vh", global, NULL)) != -1) {
+                switch (c) {
+                case OPT_ROOT: cli.root = optarg; break;
+                case OPT_LOG: log_path = optarg; break;
+                case OPT_LOG_FORMAT:
+                        if (strcmp(optarg, "json") == 0)
+                                fmt = LOG_FORMAT_JSON;
+                        else if (strcmp(optarg, "text") != 0) {
+                                fprintf(stderr, "carrel: --log-format: unknown format \"%s\" (text or json)\n", optarg);
+                                return 1;
+                        }
+                        break;
+                case OPT_DEBUG: cli.debug = true; break;
+                case OPT_SYSTEMD: cli.systemd_cgroup = true; break;
+                case OPT_ROOTLESS:
+                case OPT_CGMANAGER: break;
+                case 'v': version(); return 0;
+                case 'h': usage(stdout); return 0;
+                default: usage(stderr); return 1;
+                }
+        }
+        if (log_setup(log_path, fmt, cli.debug) < 0) {
+                fprintf(stderr, "carrel: cannot open the log file %s\n", log_path);
+                return 1;
+        }
+        if (optind >= argc) {
+                usage(stderr);
+                return 1;
+        }
+        const struct command *cmd = command_find(argv[optind]);
+        struct carrel_error err = { 0 };
+        if (!cmd) {
+                carrel_error_set(&err, EINVAL, "unknown command \"%s\" (see carrel --help)", argv[optind]);
+                log_error(err.msg);
+                return 1;
+        }
+        argc -= optind;
+        argv += optind;
+        optind = 0; /* reset getopt for the verb */
+        int r = cmd->run(&cli, argc, argv, &err);
+        if (r < 0) {
+                log_error(err.msg[0] ? err.msg : "unknown error");
+                return 1;
+        }
+        return r;
+}

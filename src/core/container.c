@@ -1,0 +1,231 @@
+#include "core/container.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "carrel/state.h"
+#include "core/launch.h"
+#include "core/sync.h"
+#include "util/cleanup.h"
+#include "util/sys.h"
+
+int container_create(const struct create_opts *o, struct carrel_error *err)
+{
+        struct launch l;
+        int r = launch_container(&l, o, true, err);
+        if (r < 0)
+                return r;
+        launch_release(&l);
+        return 0;
+}
+
+/* Wait for the init to exit, forwarding the usual signals to it. */
+static int wait_forwarding(int pidfd, int *ret_status, struct carrel_error *err)
+{
+        static const int forward[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH };
+        sigset_t set;
+        sigemptyset(&set);
+        for (size_t i = 0; i < ARRAY_SIZE(forward); i++)
+                sigaddset(&set, forward[i]);
+        sigprocmask(SIG_BLOCK, &set, NULL);
+        _cleanup_close_ int sfd = signalfd(-1, &set, SFD_CLOEXEC);
+        if (sfd < 0)
+                return carrel_error_errno(err, errno, "signalfd");
+        for (;;) {
+                struct pollfd p[2] = { { .fd = pidfd, .events = POLLIN }, { .fd = sfd, .events = POLLIN } };
+                if (poll(p, 2, -1) < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return carrel_error_errno(err, errno, "poll");
+                }
+                if (p[1].revents & POLLIN) {
+                        struct signalfd_siginfo si;
+                        if (read(sfd, &si, sizeof si) == sizeof si)
+                                sys_pidfd_send_signal(pidfd, (int) si.ssi_signo, NULL, 0);
+                }
+                if (p[0].revents & POLLIN) {
+                        siginfo_t si = { 0 };
+                        if (waitid(P_PIDFD, (id_t) pidfd, &si, WEXITED) < 0)
+                                return carrel_error_errno(err, errno, "waitid");
+                        *ret_status = si.si_code == CLD_EXITED ? si.si_status : 128 + si.si_status;
+                        return 0;
+                }
+        }
+}
+
+int container_run(const struct create_opts *o, int *ret_status, struct carrel_error *err)
+{
+        struct launch l;
+        int r = launch_container(&l, o, false, err);
+        if (r < 0)
+                return r;
+        struct sync_msg m;
+        if ((r = sync_send(l.sync_fd, SYNC_START, NULL)) < 0) {
+                carrel_error_set(err, -r, "the container init died before start");
+                goto fail;
+        }
+        /* The init's end of the socket closes on a successful exec. */
+        r = sync_recv(l.sync_fd, &m);
+        if (r == 0 && m.type == SYNC_ERROR) {
+                r = carrel_error_set(err, m.code > 0 ? m.code : EIO, "%s", m.msg);
+                goto fail;
+        }
+        if (o->detach) {
+                launch_release(&l);
+                return 0;
+        }
+        /* Let other commands (state, kill) in while we wait. */
+        flock(l.dirfd, LOCK_UN);
+        r = wait_forwarding(l.pidfd, ret_status, err);
+        if (r < 0)
+                goto fail;
+        int dirfd = -1;
+        if (state_dir_open(o->root, o->id, true, &dirfd, NULL) == 0) {
+                state_dir_remove(o->root, o->id, dirfd);
+                close(dirfd);
+        }
+        launch_release(&l);
+        return 0;
+fail:
+        launch_abort(&l, o->root, o->id);
+        return r;
+}
+
+static int open_container(const char *root, const char *id, int *ret_dirfd, struct container_state *st,
+                          enum container_status *status, struct carrel_error *err)
+{
+        int r = state_dir_open(root, id, true, ret_dirfd, err);
+        if (r < 0)
+                return r;
+        r = state_read(*ret_dirfd, id, st, err);
+        if (r < 0) {
+                close(*ret_dirfd);
+                return r;
+        }
+        *status = state_status(*ret_dirfd, st);
+        return 0;
+}
+
+int container_start(const char *root, const char *id, struct carrel_error *err)
+{
+        _cleanup_close_ int dirfd = -1;
+        struct container_state st;
+        enum container_status status;
+        int r = open_container(root, id, &dirfd, &st, &status, err);
+        if (r < 0)
+                return r;
+        state_release(&st);
+        if (status != STATUS_CREATED)
+                return carrel_error_set(err, EINVAL, "cannot start container \"%s\": it is %s, not created", id,
+                                        status_name(status));
+        _cleanup_close_ int pidfd = state_pidfd(&st);
+        _cleanup_close_ int fifo = openat(dirfd, "exec.fifo", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+        if (pidfd < 0 || fifo < 0)
+                return carrel_error_errno(err, pidfd < 0 ? -pidfd : errno, "cannot start container \"%s\"", id);
+        for (;;) {
+                struct pollfd p[2] = { { .fd = fifo, .events = POLLIN }, { .fd = pidfd, .events = POLLIN } };
+                if (poll(p, 2, -1) < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return carrel_error_errno(err, errno, "poll");
+                }
+                char c;
+                if ((p[0].revents & POLLIN) && read(fifo, &c, 1) == 1)
+                        break;
+                if (p[1].revents & POLLIN)
+                        return carrel_error_set(err, ESRCH, "cannot start container \"%s\": its init exited", id);
+        }
+        unlinkat(dirfd, "exec.fifo", 0);
+        return 0;
+}
+
+/* Every process in the init's pid namespace, for kill --all. */
+static int signal_pidns(const struct container_state *st, int sig, struct carrel_error *err)
+{
+        char path[300];
+        struct stat init_ns;
+        snprintf(path, sizeof path, "/proc/%d/ns/pid", (int) st->pid);
+        if (stat(path, &init_ns) < 0)
+                return carrel_error_errno(err, errno, "cannot read the pid namespace of the init");
+        DIR *d = opendir("/proc");
+        if (!d)
+                return carrel_error_errno(err, errno, "/proc");
+        struct dirent *de;
+        while ((de = readdir(d))) {
+                struct stat ns;
+                if (de->d_name[0] < '1' || de->d_name[0] > '9')
+                        continue;
+                snprintf(path, sizeof path, "/proc/%s/ns/pid", de->d_name);
+                if (stat(path, &ns) < 0 || ns.st_ino != init_ns.st_ino || ns.st_dev != init_ns.st_dev)
+                        continue;
+                int fd = sys_pidfd_open(atoi(de->d_name), 0);
+                if (fd >= 0) {
+                        sys_pidfd_send_signal(fd, sig, NULL, 0);
+                        close(fd);
+                }
+        }
+        closedir(d);
+        return 0;
+}
+
+int container_kill(const char *root, const char *id, int sig, bool all, struct carrel_error *err)
+{
+        _cleanup_close_ int dirfd = -1;
+        struct container_state st;
+        enum container_status status;
+        int r = open_container(root, id, &dirfd, &st, &status, err);
+        if (r < 0)
+                return r;
+        state_release(&st);
+        if (status == STATUS_STOPPED)
+                return carrel_error_set(err, ESRCH, "cannot kill \"%s\": container not running", id);
+        _cleanup_close_ int pidfd = state_pidfd(&st);
+        if (pidfd < 0)
+                return carrel_error_set(err, ESRCH, "cannot kill \"%s\": container not running", id);
+        if (all && st.has_pidns && (r = signal_pidns(&st, sig, err)) < 0)
+                return r;
+        if (sys_pidfd_send_signal(pidfd, sig, NULL, 0) < 0) {
+                if (errno == ESRCH)
+                        return carrel_error_set(err, ESRCH, "cannot kill \"%s\": container not running", id);
+                return carrel_error_errno(err, errno, "cannot kill \"%s\"", id);
+        }
+        return 0;
+}
+
+int container_delete(const char *root, const char *id, bool force, struct carrel_error *err)
+{
+        _cleanup_close_ int dirfd = -1;
+        struct container_state st;
+        enum container_status status;
+        int r = open_container(root, id, &dirfd, &st, &status, err);
+        if (r < 0)
+                return r;
+        state_release(&st);
+        if (status == STATUS_RUNNING && !force)
+                return carrel_error_set(err, EBUSY, "cannot delete container \"%s\": it is running "
+                                        "(stop it first or use --force)", id);
+        if (status != STATUS_STOPPED) {
+                _cleanup_close_ int pidfd = state_pidfd(&st);
+                if (pidfd >= 0) {
+                        /* With its own pid namespace, killing the init takes every process in it. */
+                        sys_pidfd_send_signal(pidfd, SIGKILL, NULL, 0);
+                        struct pollfd p = { .fd = pidfd, .events = POLLIN };
+                        if (poll(&p, 1, 10000) <= 0)
+                                return carrel_error_set(err, ETIMEDOUT, "container \"%s\" did not die after SIGKILL", id);
+                }
+        }
+        r = state_dir_remove(root, id, dirfd);
+        if (r < 0)
+                return carrel_error_set(err, -r, "cannot remove the state of \"%s\": %s", id, strerror(-r));
+        return 0;
+}

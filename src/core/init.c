@@ -1,0 +1,120 @@
+/* The child's fixed order. Each step lives in src/linux; this file only calls them. */
+#include "core/init.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+#include "core/sync.h"
+#include "linux/creds.h"
+#include "linux/devices.h"
+#include "linux/tunables.h"
+#include "linux/masks.h"
+#include "linux/mounts.h"
+#include "linux/ns.h"
+#include "linux/pivot.h"
+#include "linux/process.h"
+
+static bool maps_container_root(const struct spec_idmap *m, size_t n)
+{
+        for (size_t i = 0; i < n; i++)
+                if (m[i].container_id == 0)
+                        return true;
+        return false;
+}
+
+static int wait_for_go(struct init_ctx *ctx, struct carrel_error *err)
+{
+        struct sync_msg m;
+        int r = sync_recv(ctx->sync_fd, &m);
+        if (r < 0 || m.type != SYNC_GO)
+                return carrel_error_set(err, r < 0 ? -r : EPROTO, "the parent went away during set-up");
+        const struct spec *s = ctx->spec;
+        if (maps_container_root(s->gid_mappings, s->n_gid_mappings) && setresgid(0, 0, 0) < 0)
+                return carrel_error_errno(err, errno, "setresgid(0) in the user namespace");
+        if (maps_container_root(s->uid_mappings, s->n_uid_mappings) && setresuid(0, 0, 0) < 0)
+                return carrel_error_errno(err, errno, "setresuid(0) in the user namespace");
+        return 0;
+}
+
+static int init_setup(struct init_ctx *ctx, struct carrel_error *err)
+{
+        int r;
+        if (ctx->userns && (r = wait_for_go(ctx, err)) < 0)
+                return r;
+        if ((r = ns_join(ctx, err)) < 0)
+                return r;
+        r = procfs_open_private(ctx, err);
+        if (r < 0 && err->code)
+                return r;
+        if ((r = ns_time_setup(ctx, err)) < 0)
+                return r;
+        if ((r = ns_uts_net_setup(ctx, err)) < 0)
+                return r;
+        if ((r = rootfs_prepare(ctx, err)) < 0)
+                return r;
+        if ((r = mounts_apply(ctx, err)) < 0)
+                return r;
+        if ((r = devices_setup(ctx, err)) < 0)
+                return r;
+        if ((r = masks_apply(ctx, err)) < 0)
+                return r;
+        if ((r = rootfs_enter(ctx, err)) < 0)
+                return r;
+        if (ctx->proc_fd < 0 && (r = procfs_open_container(ctx, err)) < 0)
+                return r;
+        if ((r = sysctl_apply(ctx, err)) < 0)
+                return r;
+        if ((r = limits_apply(ctx, err)) < 0)
+                return r;
+        if ((r = creds_apply(ctx, err)) < 0)
+                return r;
+        if ((r = process_prepare(ctx, err)) < 0)
+                return r;
+        return process_find_executable(ctx, err);
+}
+
+static int wait_for_start(struct init_ctx *ctx, struct carrel_error *err)
+{
+        if (ctx->fifo_fd < 0) {
+                struct sync_msg m;
+                int r = sync_recv(ctx->sync_fd, &m);
+                if (r < 0 || m.type != SYNC_START)
+                        _exit(1); /* `run` went away before starting us */
+                return 0;
+        }
+        /* Opening the FIFO for writing blocks until `start` opens it for reading. */
+        char path[32];
+        snprintf(path, sizeof path, "self/fd/%d", ctx->fifo_fd);
+        int fd = openat(ctx->proc_fd, path, O_WRONLY | O_CLOEXEC);
+        if (fd < 0)
+                return carrel_error_errno(err, errno, "cannot open exec.fifo");
+        ssize_t n = write(fd, "0", 1);
+        close(fd);
+        if (n != 1)
+                return carrel_error_errno(err, errno, "cannot write exec.fifo");
+        return 0;
+}
+
+_Noreturn void init_main(struct init_ctx *ctx)
+{
+        struct carrel_error err = { 0 };
+        if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
+                _exit(1);
+        int r = init_setup(ctx, &err);
+        if (r < 0)
+                goto fail;
+        /* From here on the init outlives `create`. */
+        prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
+        if (sync_send(ctx->sync_fd, SYNC_READY, NULL) < 0)
+                _exit(1);
+        if (wait_for_start(ctx, &err) < 0)
+                goto fail;
+        process_exec(ctx, &err);
+fail:
+        if (sync_send(ctx->sync_fd, SYNC_ERROR, &err) < 0)
+                dprintf(STDERR_FILENO, "carrel: %s\n", err.msg);
+        _exit(err.code == ENOENT ? 127 : err.code == EACCES ? 126 : 1);
+}

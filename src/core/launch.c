@@ -1,0 +1,222 @@
+/* Launching a container: the parent side of create and run. */
+#include "core/launch.h"
+
+#include <fcntl.h>
+#include <sched.h>
+#include <limits.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include "core/init.h"
+#include "core/sync.h"
+#include "linux/ns.h"
+#include "util/cleanup.h"
+#include "util/fd.h"
+#include "util/log.h"
+#include "util/proc.h"
+#include "util/sys.h"
+
+static int write_idmap(pid_t pid, const char *file, const struct spec_idmap *m, size_t n, struct carrel_error *err)
+{
+        char path[64], buf[4096] = "";
+        size_t len = 0;
+        for (size_t i = 0; i < n; i++)
+                len += (size_t) snprintf(buf + len, sizeof buf - len, "%u %u %u\n", m[i].container_id, m[i].host_id,
+                                         m[i].size);
+        snprintf(path, sizeof path, "/proc/%d/%s", (int) pid, file);
+        _cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC);
+        if (fd < 0 || write(fd, buf, len) != (ssize_t) len)
+                return carrel_error_errno(err, errno, "cannot write %s", file);
+        return 0;
+}
+
+/* Fds the caller promised with --preserve-fds must exist; otherwise one of
+ * ours could land there and leak into the container. */
+static void fill_preserved_fds(int n)
+{
+        for (int fd = 3; fd < 3 + n; fd++)
+                if (fcntl(fd, F_GETFD) < 0) {
+                        int nul = open("/dev/null", O_RDWR);
+                        if (nul >= 0 && nul != fd) {
+                                dup2(nul, fd);
+                                close(nul);
+                        }
+                }
+}
+
+static int resolve_paths(struct launch *l, const struct create_opts *o, struct carrel_error *err)
+{
+        if (!realpath(o->bundle ? o->bundle : ".", l->bundle))
+                return carrel_error_errno(err, errno, "bundle %s", o->bundle ? o->bundle : ".");
+        char cfg[PATH_MAX + 16];
+        snprintf(cfg, sizeof cfg, "%s/config.json", l->bundle);
+        int r = spec_load_file(cfg, &l->spec, err);
+        if (r < 0)
+                return r;
+        if ((r = spec_validate(l->spec, "config.json", err)) < 0)
+                return r;
+        const char *rp = l->spec->root_path;
+        char joined[PATH_MAX * 2];
+        snprintf(joined, sizeof joined, "%s%s%s", rp[0] == '/' ? "" : l->bundle, rp[0] == '/' ? "" : "/", rp);
+        if (!realpath(joined, l->rootfs))
+                return carrel_error_errno(err, errno, "config.json: root.path: %s", joined);
+        struct stat st;
+        if (stat(l->rootfs, &st) < 0 || !S_ISDIR(st.st_mode))
+                return carrel_error_set(err, ENOTDIR, "config.json: root.path: %s is not a directory", l->rootfs);
+        if (!l->spec->ns[NS_MNT].present || l->spec->ns[NS_MNT].path)
+                return carrel_error_set(err, EINVAL, "config.json: linux.namespaces: a new mount namespace is required");
+        return 0;
+}
+
+static int spawn(struct launch *l, const struct create_opts *o, bool use_fifo, struct carrel_error *err)
+{
+        int sp[2];
+        if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)
+                return carrel_error_errno(err, errno, "socketpair");
+        l->sync_fd = sp[0];
+        _cleanup_close_ int child_end = sp[1];
+
+        struct init_ctx *ctx = &l->ctx;
+        *ctx = (struct init_ctx) {
+                .spec = l->spec, .id = o->id, .bundle = l->bundle, .rootfs = l->rootfs, .rootfs_fd = -1,
+                .proc_fd = -1, .sync_fd = child_end, .fifo_fd = -1, .no_pivot = o->no_pivot,
+                .no_new_keyring = o->no_new_keyring, .preserve_fds = o->preserve_fds,
+                .userns = l->spec->ns[NS_USER].present && !l->spec->ns[NS_USER].path,
+        };
+        int r = ns_open_joined(ctx, err);
+        if (r < 0)
+                return r;
+        if (use_fifo) {
+                if (mkfifoat(l->dirfd, "exec.fifo", 0622) < 0 || fchmodat(l->dirfd, "exec.fifo", 0622, 0) < 0)
+                        return carrel_error_errno(err, errno, "cannot create exec.fifo");
+                ctx->fifo_fd = openat(l->dirfd, "exec.fifo", O_PATH | O_CLOEXEC);
+                if (ctx->fifo_fd < 0)
+                        return carrel_error_errno(err, errno, "cannot open exec.fifo");
+        }
+        /* A joined pid namespace applies to our children: enter it before clone. */
+        if (ctx->ns_fds[NS_PID] >= 0 && setns(ctx->ns_fds[NS_PID], CLONE_NEWPID) < 0)
+                return carrel_error_errno(err, errno, "cannot join the pid namespace %s", l->spec->ns[NS_PID].path);
+
+        struct clone_args args = {
+                .flags = ns_clone_flags(l->spec) | CLONE_PIDFD,
+                .pidfd = (uint64_t) (uintptr_t) &l->pidfd,
+                .exit_signal = SIGCHLD,
+        };
+        pid_t pid = sys_clone3(&args);
+        if (pid < 0)
+                return carrel_error_errno(err, errno, "clone3");
+        if (pid == 0) {
+                /* The state lock and the parent's socket end stay with the parent. */
+                close(l->dirfd);
+                close(l->sync_fd);
+                init_main(ctx);
+        }
+        l->pid = pid;
+        for (int t = 0; t < NS__COUNT; t++)
+                if (ctx->ns_fds[t] >= 0)
+                        close(ctx->ns_fds[t]);
+        if (ctx->fifo_fd >= 0)
+                close(ctx->fifo_fd);
+
+        if (ctx->userns) {
+                if ((r = write_idmap(pid, "uid_map", l->spec->uid_mappings, l->spec->n_uid_mappings, err)) < 0 ||
+                    (r = write_idmap(pid, "gid_map", l->spec->gid_mappings, l->spec->n_gid_mappings, err)) < 0)
+                        return r;
+                if ((r = sync_send(l->sync_fd, SYNC_GO, NULL)) < 0)
+                        return carrel_error_set(err, -r, "the container init died during set-up");
+        }
+        struct sync_msg m;
+        r = sync_recv(l->sync_fd, &m);
+        if (r < 0)
+                return carrel_error_set(err, EIO, "the container init died during set-up");
+        if (m.type == SYNC_ERROR)
+                return carrel_error_set(err, m.code > 0 ? m.code : EIO, "%s", m.msg);
+        if (m.type != SYNC_READY)
+                return carrel_error_set(err, EPROTO, "unexpected message %u from the container init", m.type);
+        return 0;
+}
+
+static int write_pid_file(const char *path, pid_t pid, struct carrel_error *err)
+{
+        char tmp[PATH_MAX], buf[32];
+        snprintf(tmp, sizeof tmp, "%s.carrel-tmp", path);
+        int n = snprintf(buf, sizeof buf, "%d", (int) pid);
+        _cleanup_close_ int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        if (fd < 0 || write_all(fd, buf, (size_t) n) < 0 || rename(tmp, path) < 0) {
+                int e = errno;
+                unlink(tmp);
+                return carrel_error_errno(err, e, "cannot write the pid file %s", path);
+        }
+        return 0;
+}
+
+static int record_state(struct launch *l, const struct create_opts *o, struct carrel_error *err)
+{
+        struct container_state st = { .pid = l->pid, .annotations = l->spec->annotations,
+                                      .has_pidns = l->spec->ns[NS_PID].present && !l->spec->ns[NS_PID].path };
+        snprintf(st.id, sizeof st.id, "%s", o->id);
+        snprintf(st.bundle, sizeof st.bundle, "%s", l->bundle);
+        snprintf(st.rootfs, sizeof st.rootfs, "%s", l->rootfs);
+        log_timestamp(st.created, sizeof st.created);
+        int r = proc_stat(l->pid, &st.start_time, NULL);
+        if (r < 0)
+                return carrel_error_set(err, -r, "the container init died during set-up");
+        if ((r = state_write(l->dirfd, &st, err)) < 0)
+                return r;
+        if (o->pid_file && (r = write_pid_file(o->pid_file, l->pid, err)) < 0)
+                return r;
+        return 0;
+}
+
+int launch_container(struct launch *l, const struct create_opts *o, bool use_fifo, struct carrel_error *err)
+{
+        *l = (struct launch) { .dirfd = -1, .sync_fd = -1, .pidfd = -1, .pid = -1 };
+        if (o->console_socket)
+                return carrel_error_set(err, ENOTSUP, "--console-socket: terminals are not supported yet");
+        fill_preserved_fds(o->preserve_fds);
+        int r = resolve_paths(l, o, err);
+        if (r < 0)
+                goto fail;
+        if ((r = state_dir_create(o->root, o->id, &l->dirfd, err)) < 0) {
+                l->dirfd = -1;
+                goto fail;
+        }
+        l->own_dir = true;
+        if ((r = spawn(l, o, use_fifo, err)) < 0)
+                goto fail;
+        if ((r = record_state(l, o, err)) < 0)
+                goto fail;
+        return 0;
+fail:
+        launch_abort(l, o->root, o->id);
+        return r;
+}
+
+void launch_abort(struct launch *l, const char *root, const char *id)
+{
+        if (l->pidfd >= 0) {
+                sys_pidfd_send_signal(l->pidfd, SIGKILL, NULL, 0);
+                siginfo_t si;
+                waitid(P_PIDFD, (id_t) l->pidfd, &si, WEXITED);
+        }
+        if (l->own_dir && l->dirfd >= 0)
+                state_dir_remove(root, id, l->dirfd);
+        launch_release(l);
+}
+
+void launch_release(struct launch *l)
+{
+        if (l->sync_fd >= 0)
+                close(l->sync_fd);
+        if (l->pidfd >= 0)
+                close(l->pidfd);
+        if (l->dirfd >= 0)
+                close(l->dirfd);
+        spec_free(l->spec);
+        *l = (struct launch) { .dirfd = -1, .sync_fd = -1, .pidfd = -1, .pid = -1 };
+}

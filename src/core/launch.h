@@ -1,0 +1,28 @@
+#pragma once
+
+#include <limits.h>
+
+#include "carrel/spec.h"
+#include "carrel/state.h"
+#include "core/container.h"
+#include "linux/context.h"
+
+struct launch {
+        struct spec *spec;
+        char bundle[PATH_MAX], rootfs[PATH_MAX];
+        int dirfd;   /* locked state dir */
+        bool own_dir;
+        int sync_fd; /* parent end */
+        int pidfd;
+        pid_t pid;
+        struct init_ctx ctx;
+};
+
+/* Load and check the bundle, make the state dir, clone the init and wait
+ * until it is set up (or failed), then record state.json and the pid file.
+ * On failure nothing is left: no process, no state dir. */
+int launch_container(struct launch *l, const struct create_opts *o, bool use_fifo, struct carrel_error *err);
+
+/* Kill the init (if any), remove the state dir, release everything. */
+void launch_abort(struct launch *l, const char *root, const char *id);
+void launch_release(struct launch *l);

@@ -1,0 +1,25 @@
+/* Parent <-> container init messages over one SOCK_SEQPACKET socketpair. */
+#pragma once
+
+#include <stdint.h>
+
+#include "carrel/error.h"
+
+enum sync_type {
+        SYNC_GO = 1, /* parent -> child: id maps are written, go on */
+        SYNC_READY,  /* child -> parent: set up, waiting for start */
+        SYNC_START,  /* parent -> child (run): exec now */
+        SYNC_ERROR,  /* child -> parent: code and message */
+};
+
+struct sync_msg {
+        uint32_t type;
+        int32_t code;
+        char msg[CARREL_ERROR_MAX];
+};
+
+int sync_send(int fd, enum sync_type type, const struct carrel_error *detail);
+
+/* Receive one message. Returns 0, or -EPIPE when the peer closed the socket
+ * (for the parent after SYNC_START: the exec succeeded). */
+int sync_recv(int fd, struct sync_msg *ret);

@@ -1,0 +1,25 @@
+/* What every step of building a container needs. Filled by core/init.c and
+ * passed to each src/linux step in a fixed order. */
+#pragma once
+
+#include <linux/limits.h>
+#include <stdbool.h>
+
+#include "carrel/error.h"
+#include "carrel/spec.h"
+
+struct init_ctx {
+        const struct spec *spec;
+        const char *id;
+        const char *bundle;      /* absolute */
+        const char *rootfs;      /* absolute host path of root.path */
+        int rootfs_fd;           /* O_PATH, the rootfs mount; -1 until rootfs_prepare */
+        int proc_fd;             /* private, verified procfs root; -1 if none yet */
+        int sync_fd;             /* socket to the parent */
+        int fifo_fd;             /* O_PATH to exec.fifo (create), or -1 (run) */
+        int ns_fds[NS__COUNT];   /* namespaces to join, -1 = none */
+        bool userns;             /* running in a new user namespace */
+        bool no_pivot, no_new_keyring;
+        int preserve_fds;
+        char exec_path[PATH_MAX];
+};

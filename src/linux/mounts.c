@@ -1,0 +1,242 @@
+/* Spec mounts with the new mount API: every destination is resolved inside
+ * the rootfs with openat2(RESOLVE_IN_ROOT) and the mount lands on that fd,
+ * never on a path string a symlink could redirect. */
+#include "linux/mounts.h"
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+
+#include "linux/copyup.h"
+#include "util/chase.h"
+#include "util/cleanup.h"
+#include "util/log.h"
+#include "util/proc.h"
+#include "util/sys.h"
+
+/* Options fsmount(2) takes as attributes; the rest go to fsconfig. */
+#define FSMOUNT_ATTRS (MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC | \
+                       MOUNT_ATTR__ATIME | MOUNT_ATTR_NODIRATIME | MOUNT_ATTR_NOSYMFOLLOW)
+
+static unsigned long attr_to_ms(uint64_t attr)
+{
+        unsigned long ms = 0;
+        if (attr & MOUNT_ATTR_RDONLY) ms |= MS_RDONLY;
+        if (attr & MOUNT_ATTR_NOSUID) ms |= MS_NOSUID;
+        if (attr & MOUNT_ATTR_NODEV) ms |= MS_NODEV;
+        if (attr & MOUNT_ATTR_NOEXEC) ms |= MS_NOEXEC;
+        if (attr & MOUNT_ATTR_NODIRATIME) ms |= MS_NODIRATIME;
+        if ((attr & MOUNT_ATTR__ATIME) == MOUNT_ATTR_NOATIME) ms |= MS_NOATIME;
+        if ((attr & MOUNT_ATTR__ATIME) == MOUNT_ATTR_STRICTATIME) ms |= MS_STRICTATIME;
+        if (attr & MOUNT_ATTR_NOSYMFOLLOW) ms |= MS_NOSYMFOLLOW;
+        return ms;
+}
+
+/* Build a detached mount with fsopen/fsconfig/fsmount. Returns the mount fd or -errno. */
+static int fs_create(const char *type, const char *source, const char *data, uint64_t attr)
+{
+        _cleanup_close_ int fs = sys_fsopen(type, FSOPEN_CLOEXEC);
+        if (fs < 0)
+                return -errno;
+        if (source && *source && sys_fsconfig(fs, FSCONFIG_SET_STRING, "source", source, 0) < 0)
+                return -errno;
+        char buf[4096];
+        snprintf(buf, sizeof buf, "%s", data ? data : "");
+        char *save = NULL;
+        for (char *opt = strtok_r(buf, ",", &save); opt; opt = strtok_r(NULL, ",", &save)) {
+                char *eq = strchr(opt, '=');
+                int r;
+                if (eq) {
+                        *eq = '\0';
+                        r = sys_fsconfig(fs, FSCONFIG_SET_STRING, opt, eq + 1, 0);
+                } else {
+                        r = sys_fsconfig(fs, FSCONFIG_SET_FLAG, opt, NULL, 0);
+                }
+                if (r < 0)
+                        return -errno;
+        }
+        if (sys_fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+                return -errno;
+        int mnt = sys_fsmount(fs, FSMOUNT_CLOEXEC, (unsigned) (attr & FSMOUNT_ATTRS));
+        return mnt < 0 ? -errno : mnt;
+}
+
+static int move_onto(int mnt_fd, int target_fd)
+{
+        if (sys_move_mount(mnt_fd, "", target_fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+                return -errno;
+        return 0;
+}
+
+static int legacy_mount_at(int target_fd, const char *type, const char *source, const char *data,
+                           unsigned long flags)
+{
+        char target[64];
+        snprintf(target, sizeof target, "/proc/self/fd/%d", target_fd);
+        if (mount(source && *source ? source : type, target, type, flags, data && *data ? data : NULL) < 0)
+                return -errno;
+        return 0;
+}
+
+int mount_fs_at(int target_fd, const char *type, const char *source, const char *data, uint64_t attr,
+                struct carrel_error *err)
+{
+        int mnt = fs_create(type, source, data, attr);
+        if (mnt >= 0) {
+                _cleanup_close_ int m = mnt;
+                int r = move_onto(m, target_fd);
+                if (r < 0)
+                        return carrel_error_set(err, -r, "cannot attach the %s mount: %s", type, strerror(-r));
+                return 0;
+        }
+        /* Some filesystems still reject options through fsconfig that mount(2)
+         * accepts; fall back to mount(2) on the fd's magic link. */
+        log_debug("fsopen(%s) with \"%s\" failed (%s), using mount(2)", type, data ? data : "", strerror(-mnt));
+        int r = legacy_mount_at(target_fd, type, source, data, attr_to_ms(attr));
+        if (r < 0)
+                return carrel_error_set(err, -r, "cannot mount %s: %s", type, strerror(-r));
+        return 0;
+}
+
+static int set_attrs(int fd, unsigned flags, uint64_t set, uint64_t clr, uint64_t propagation)
+{
+        struct mount_attr a = { .attr_set = set, .attr_clr = clr, .propagation = propagation };
+        if (!set && !clr && !propagation)
+                return 0;
+        return sys_mount_setattr(fd, "", AT_EMPTY_PATH | flags, &a) < 0 ? -errno : 0;
+}
+
+int mount_bind_at(int source_fd, int target_fd, bool recursive, uint64_t attr_set, uint64_t attr_clr,
+                  bool attr_recursive, struct carrel_error *err)
+{
+        unsigned flags = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0);
+        _cleanup_close_ int tree = sys_open_tree(source_fd, "", flags);
+        if (tree < 0)
+                return carrel_error_errno(err, errno, "cannot clone the bind source");
+        int r = set_attrs(tree, attr_recursive ? AT_RECURSIVE : 0, attr_set, attr_clr, 0);
+        if (r < 0)
+                return carrel_error_set(err, -r, "cannot set bind mount attributes: %s", strerror(-r));
+        r = move_onto(tree, target_fd);
+        if (r < 0)
+                return carrel_error_set(err, -r, "cannot attach the bind mount: %s", strerror(-r));
+        return 0;
+}
+
+static uint64_t propagation_attr(unsigned long ms)
+{
+        return ms & (MS_PRIVATE | MS_SLAVE | MS_SHARED | MS_UNBINDABLE);
+}
+
+int rootfs_prepare(struct init_ctx *ctx, struct carrel_error *err)
+{
+        unsigned long prop = MS_SLAVE;
+        if (ctx->spec->rootfs_propagation & (MS_PRIVATE | MS_UNBINDABLE))
+                prop = MS_PRIVATE;
+        if (mount(NULL, "/", NULL, MS_REC | prop, NULL) < 0)
+                return carrel_error_errno(err, errno, "cannot change the propagation of /");
+        _cleanup_close_ int src = open(ctx->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (src < 0)
+                return carrel_error_errno(err, errno, "root.path %s", ctx->rootfs);
+        _cleanup_close_ int tree = sys_open_tree(src, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH |
+                                                                 AT_RECURSIVE);
+        if (tree < 0)
+                return carrel_error_errno(err, errno, "cannot bind the rootfs %s", ctx->rootfs);
+        if (move_onto(tree, src) < 0)
+                return carrel_error_errno(err, errno, "cannot bind the rootfs %s", ctx->rootfs);
+        /* Reopen: the path now leads to the new mount's root. */
+        ctx->rootfs_fd = open(ctx->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (ctx->rootfs_fd < 0)
+                return carrel_error_errno(err, errno, "cannot open the rootfs %s", ctx->rootfs);
+        return 0;
+}
+
+static bool is_kernel_fs(const char *type)
+{
+        return strcmp(type, "proc") == 0 || strcmp(type, "sysfs") == 0;
+}
+
+static int mount_one(struct init_ctx *ctx, const struct spec_mount *m, struct carrel_error *err)
+{
+        _cleanup_close_ int src = -1, target = -1;
+        bool dir = true;
+        int r;
+
+        if (m->bind) {
+                char path[PATH_MAX];
+                if (m->source[0] == '/')
+                        snprintf(path, sizeof path, "%s", m->source);
+                else
+                        snprintf(path, sizeof path, "%s/%s", ctx->bundle, m->source);
+                src = open(path, O_PATH | O_CLOEXEC);
+                if (src < 0)
+                        return carrel_error_errno(err, errno, "bind source %s", path);
+                struct stat st;
+                if (fstat(src, &st) < 0)
+                        return carrel_error_errno(err, errno, "bind source %s", path);
+                dir = S_ISDIR(st.st_mode);
+        }
+        /* /proc and /sys must be real directories: a symlink there is refused. */
+        unsigned flags = (dir ? CHASE_MKDIR : CHASE_MKFILE) | (m->type && is_kernel_fs(m->type) ? CHASE_NOFOLLOW : 0);
+        r = chase(ctx->rootfs_fd, m->destination, flags, &target, err);
+        if (r < 0)
+                return r;
+        struct stat tst;
+        if (fstat(target, &tst) < 0)
+                return carrel_error_errno(err, errno, "%s", m->destination);
+        if (dir && !S_ISDIR(tst.st_mode))
+                return carrel_error_set(err, ENOTDIR, "%s is not a directory", m->destination);
+        if (!dir && S_ISDIR(tst.st_mode))
+                return carrel_error_set(err, EISDIR, "%s is a directory but the source is not", m->destination);
+
+        if (m->bind) {
+                r = mount_bind_at(src, target, m->rbind, m->attr_set, m->attr_clr, m->attr_recursive, err);
+        } else {
+                const char *type = strcmp(m->type, "cgroup") == 0 ? "cgroup2" : m->type;
+                if (m->tmpcopyup) {
+                        int mnt = fs_create(type, m->source, m->data, m->attr_set & ~MOUNT_ATTR_RDONLY);
+                        if (mnt < 0)
+                                return carrel_error_set(err, -mnt, "cannot mount %s: %s", type, strerror(-mnt));
+                        _cleanup_close_ int mfd = mnt;
+                        r = copy_tree(target, mfd, err);
+                        if (r < 0)
+                                return r;
+                        if ((m->attr_set & MOUNT_ATTR_RDONLY) && set_attrs(mfd, 0, MOUNT_ATTR_RDONLY, 0, 0) < 0)
+                                return carrel_error_errno(err, errno, "cannot make %s read-only", m->destination);
+                        r = move_onto(mfd, target) < 0 ? carrel_error_errno(err, errno, "cannot attach %s",
+                                                                                  m->destination) : 0;
+                } else {
+                        r = mount_fs_at(target, type, m->source, m->data, m->attr_set, err);
+                }
+        }
+        if (r < 0)
+                return r;
+
+        if (m->propagation || (m->type && strcmp(m->type, "proc") == 0)) {
+                _cleanup_close_ int mounted = -1;
+                r = chase(ctx->rootfs_fd, m->destination, CHASE_NOFOLLOW, &mounted, err);
+                if (r < 0)
+                        return r;
+                if (m->type && strcmp(m->type, "proc") == 0 && !m->bind && !proc_fd_is_procfs_root(mounted))
+                        return carrel_error_set(err, EPERM, "%s is not a procfs after mounting it", m->destination);
+                r = set_attrs(mounted, (m->propagation & MS_REC) ? AT_RECURSIVE : 0, 0, 0,
+                              propagation_attr(m->propagation));
+                if (r < 0)
+                        return carrel_error_set(err, -r, "cannot set the propagation of %s: %s", m->destination,
+                                                strerror(-r));
+        }
+        return 0;
+}
+
+int mounts_apply(struct init_ctx *ctx, struct carrel_error *err)
+{
+        for (size_t i = 0; i < ctx->spec->n_mounts; i++) {
+                int r = mount_one(ctx, &ctx->spec->mounts[i], err);
+                if (r < 0) {
+                        carrel_error_prefix(err, "mounts[%zu] (%s)", i, ctx->spec->mounts[i].destination);
+                        return r;
+                }
+        }
+        return 0;
+}

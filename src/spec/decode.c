@@ -1,0 +1,631 @@
+/* config.json -> struct spec: the tables and the few custom decoders. */
+#include "decode.h"
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "mount_options.h"
+#include "util/cleanup.h"
+
+#define OFF(type, member) offsetof(type, member)
+#define S(key, type, member) { key, F_STRING, OFF(type, member), -1, 0, NULL, NULL }
+#define SH(key, type, member, has) { key, F_STRING, OFF(type, member), OFF(type, has), 0, NULL, NULL }
+#define B(key, type, member) { key, F_BOOL, OFF(type, member), -1, 0, NULL, NULL }
+#define U32(key, type, member) { key, F_U32, OFF(type, member), -1, 0, NULL, NULL }
+#define U32H(key, type, member, has) { key, F_U32, OFF(type, member), OFF(type, has), 0, NULL, NULL }
+#define I32H(key, type, member, has) { key, F_I32, OFF(type, member), OFF(type, has), 0, NULL, NULL }
+#define I64(key, type, member) { key, F_I64, OFF(type, member), -1, 0, NULL, NULL }
+#define U64(key, type, member) { key, F_U64, OFF(type, member), -1, 0, NULL, NULL }
+#define SV(key, type, member, count) { key, F_STRV, OFF(type, member), -1, OFF(type, count), NULL, NULL }
+#define OBJ(key, sub) { key, F_OBJECT, 0, -1, 0, NULL, sub }
+#define FN(key, fn) { key, F_CUSTOM, 0, -1, 0, fn, NULL }
+#define FNH(key, fn, type, has) { key, F_CUSTOM, 0, OFF(type, has), 0, fn, NULL }
+
+static int oom(struct dctx *c)
+{
+        return carrel_error_set(c->err, ENOMEM, "out of memory");
+}
+
+/* Decode a JSON array of objects with `table` into a new array of `elem` bytes each. */
+static int decode_array(struct dctx *c, json_t *v, const struct field *table, size_t elem, void **ret,
+                        size_t *ret_n)
+{
+        if (!json_is_array(v))
+                return dctx_fail(c, "expected an array");
+        size_t n = json_array_size(v);
+        char *out = spec_alloc(c->spec, (n ? n : 1) * elem);
+        if (!out)
+                return oom(c);
+        for (size_t i = 0; i < n; i++) {
+                size_t old = dctx_push_index(c, i);
+                int r = decode_object(c, json_array_get(v, i), table, out + i * elem);
+                if (r < 0)
+                        return r;
+                dctx_pop(c, old);
+        }
+        *ret = out;
+        *ret_n = n;
+        return 0;
+}
+
+/* ---- process ---- */
+
+static int dec_additional_gids(struct dctx *c, json_t *v, void *base)
+{
+        struct spec_process *p = base;
+        if (!json_is_array(v))
+                return dctx_fail(c, "expected an array of integers");
+        size_t n = json_array_size(v);
+        p->additional_gids = spec_alloc(c->spec, (n ? n : 1) * sizeof(uint32_t));
+        if (!p->additional_gids)
+                return oom(c);
+        for (size_t i = 0; i < n; i++) {
+                size_t old = dctx_push_index(c, i);
+                int r = decode_u32(c, json_array_get(v, i), &p->additional_gids[i]);
+                if (r < 0)
+                        return r;
+                dctx_pop(c, old);
+        }
+        p->n_additional_gids = n;
+        return 0;
+}
+
+static const struct field user_fields[] = {
+        U32("uid", struct spec_process, uid),
+        U32("gid", struct spec_process, gid),
+        U32H("umask", struct spec_process, umask, has_umask),
+        FN("additionalGids", dec_additional_gids),
+        FIELD_END,
+};
+
+static int dec_capset(struct dctx *c, json_t *v, uint64_t *mask)
+{
+        const char **names;
+        size_t n;
+        int r = decode_strv(c, v, &names, &n);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < n; i++) {
+                int cap = cap_from_name_str(names[i]);
+                if (cap < 0) {
+                        dctx_push_index(c, i);
+                        return dctx_fail(c, "unknown capability \"%s\"", names[i]);
+                }
+                *mask |= 1ULL << cap;
+        }
+        return 0;
+}
+
+static int dec_caps(struct dctx *c, json_t *v, void *base)
+{
+        struct spec_process *p = base;
+        static const struct {
+                const char *key;
+                size_t off;
+        } sets[] = {
+                { "bounding", offsetof(struct spec_caps, bounding) },
+                { "effective", offsetof(struct spec_caps, effective) },
+                { "inheritable", offsetof(struct spec_caps, inheritable) },
+                { "permitted", offsetof(struct spec_caps, permitted) },
+                { "ambient", offsetof(struct spec_caps, ambient) },
+        };
+        if (!json_is_object(v))
+                return dctx_fail(c, "expected an object");
+        for (size_t i = 0; i < ARRAY_SIZE(sets); i++) {
+                json_t *s = json_object_get(v, sets[i].key);
+                if (!s || json_is_null(s))
+                        continue;
+                size_t old = dctx_push_key(c, sets[i].key);
+                int r = dec_capset(c, s, (uint64_t *) ((char *) &p->caps + sets[i].off));
+                if (r < 0)
+                        return r;
+                dctx_pop(c, old);
+        }
+        return 0;
+}
+
+struct rlimit_raw {
+        const char *type;
+        uint64_t soft, hard;
+};
+
+static const struct field rlimit_fields[] = {
+        S("type", struct rlimit_raw, type),
+        U64("soft", struct rlimit_raw, soft),
+        U64("hard", struct rlimit_raw, hard),
+        FIELD_END,
+};
+
+static int dec_rlimits(struct dctx *c, json_t *v, void *base)
+{
+        struct spec_process *p = base;
+        struct rlimit_raw *raw;
+        size_t n;
+        int r = decode_array(c, v, rlimit_fields, sizeof *raw, (void **) &raw, &n);
+        if (r < 0)
+                return r;
+        p->rlimits = spec_alloc(c->spec, (n ? n : 1) * sizeof *p->rlimits);
+        if (!p->rlimits)
+                return oom(c);
+        for (size_t i = 0; i < n; i++) {
+                size_t old = dctx_push_index(c, i);
+                if (!raw[i].type) {
+                        dctx_push_key(c, "type");
+                        return dctx_fail(c, "is required");
+                }
+                int res = rlimit_from_name(raw[i].type);
+                if (res < 0) {
+                        dctx_push_key(c, "type");
+                        return dctx_fail(c, "unknown rlimit \"%s\"", raw[i].type);
+                }
+                for (size_t j = 0; j < i; j++)
+                        if (p->rlimits[j].resource == res) {
+                                dctx_push_key(c, "type");
+                                return dctx_fail(c, "duplicate rlimit \"%s\"", raw[i].type);
+                        }
+                if (raw[i].soft > raw[i].hard)
+                        return dctx_fail(c, "soft limit %llu is above hard limit %llu",
+                                         (unsigned long long) raw[i].soft, (unsigned long long) raw[i].hard);
+                p->rlimits[i] = (struct spec_rlimit) { res, raw[i].soft, raw[i].hard };
+                dctx_pop(c, old);
+        }
+        p->n_rlimits = n;
+        return 0;
+}
+
+static int dec_user(struct dctx *c, json_t *v, void *base)
+{
+        return decode_object(c, v, user_fields, base);
+}
+
+static const struct field process_fields[] = {
+        B("terminal", struct spec_process, terminal),
+        FN("user", dec_user),
+        SV("args", struct spec_process, args, n_args),
+        SV("env", struct spec_process, env, n_env),
+        S("cwd", struct spec_process, cwd),
+        FNH("capabilities", dec_caps, struct spec_process, has_caps),
+        FN("rlimits", dec_rlimits),
+        B("noNewPrivileges", struct spec_process, no_new_privileges),
+        I32H("oomScoreAdj", struct spec_process, oom_score_adj, has_oom_score_adj),
+        S("apparmorProfile", struct spec_process, apparmor_profile),
+        S("selinuxLabel", struct spec_process, selinux_label),
+        FIELD_END,
+};
+
+static int dec_process(struct dctx *c, json_t *v, void *base)
+{
+        struct spec *s = base;
+        return decode_object(c, v, process_fields, &s->process);
+}
+
+/* ---- root, mounts ---- */
+
+static const struct field root_fields[] = {
+        S("path", struct spec, root_path),
+        B("readonly", struct spec, root_readonly),
+        FIELD_END,
+};
+
+static const struct field mount_fields[] = {
+        S("destination", struct spec_mount, destination),
+        S("type", struct spec_mount, type),
+        S("source", struct spec_mount, source),
+        SV("options", struct spec_mount, options, n_options),
+        FIELD_END,
+};
+
+static int dec_mounts(struct dctx *c, json_t *v, void *base)
+{
+        struct spec *s = base;
+        int r = decode_array(c, v, mount_fields, sizeof *s->mounts, (void **) &s->mounts, &s->n_mounts);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < s->n_mounts; i++) {
+                struct spec_mount *m = &s->mounts[i];
+                size_t old = dctx_push_index(c, i);
+                if (!m->destination) {
+                        dctx_push_key(c, "destination");
+                        return dctx_fail(c, "is required");
+                }
+                if (m->destination[0] != '/') {
+                        dctx_push_key(c, "destination");
+                        return dctx_fail(c, "\"%s\" is not an absolute path", m->destination);
+                }
+                size_t old2 = dctx_push_key(c, "options");
+                r = mount_options_parse(c, m);
+                if (r < 0)
+                        return r;
+                dctx_pop(c, old2);
+                if (!m->bind && !m->type) {
+                        dctx_push_key(c, "type");
+                        return dctx_fail(c, "is required unless the options contain bind or rbind");
+                }
+                if (m->bind && !m->source) {
+                        dctx_push_key(c, "source");
+                        return dctx_fail(c, "is required for a bind mount");
+                }
+                dctx_pop(c, old);
+        }
+        return 0;
+}
+
+/* ---- linux ---- */
+
+struct ns_raw {
+        const char *type, *path;
+};
+
+static const struct field ns_fields[] = {
+        S("type", struct ns_raw, type),
+        S("path", struct ns_raw, path),
+        FIELD_END,
+};
+
+static int dec_namespaces(struct dctx *c, json_t *v, void *base)
+{
+        struct spec *s = base;
+        struct ns_raw *raw;
+        size_t n;
+        int r = decode_array(c, v, ns_fields, sizeof *raw, (void **) &raw, &n);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < n; i++) {
+                size_t old = dctx_push_index(c, i);
+                if (!raw[i].type) {
+                        dctx_push_key(c, "type");
+                        return dctx_fail(c, "is required");
+                }
+                int t = ns_type_from_name(raw[i].type);
+                if (t < 0) {
+                        dctx_push_key(c, "type");
+                        return dctx_fail(c, "unknown namespace \"%s\"", raw[i].type);
+                }
+                if (s->ns[t].present) {
+                        dctx_push_key(c, "type");
+                        return dctx_fail(c, "duplicate namespace \"%s\"", raw[i].type);
+                }
+                if (raw[i].path && raw[i].path[0] == '\0')
+                        raw[i].path = NULL;
+                if (raw[i].path && raw[i].path[0] != '/') {
+                        dctx_push_key(c, "path");
+                        return dctx_fail(c, "\"%s\" is not an absolute path", raw[i].path);
+                }
+                s->ns[t].present = true;
+                s->ns[t].path = raw[i].path;
+                dctx_pop(c, old);
+        }
+        return 0;
+}
+
+static const struct field idmap_fields[] = {
+        U32("containerID", struct spec_idmap, container_id),
+        U32("hostID", struct spec_idmap, host_id),
+        U32("size", struct spec_idmap, size),
+        FIELD_END,
+};
+
+static int dec_idmaps(struct dctx *c, json_t *v, struct spec_idmap **ret, size_t *ret_n)
+{
+        int r = decode_array(c, v, idmap_fields, sizeof **ret, (void **) ret, ret_n);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < *ret_n; i++)
+                if ((*ret)[i].size == 0) {
+                        dctx_push_index(c, i);
+                        dctx_push_key(c, "size");
+                        return dctx_fail(c, "must be greater than 0");
+                }
+        return 0;
+}
+
+static int dec_uidmaps(struct dctx *c, json_t *v, void *base)
+{
+        struct spec *s = base;
+        return dec_idmaps(c, v, &s->uid_mappings, &s->n_uid_mappings);
+}
+
+static int dec_gidmaps(struct dctx *c, json_t *v, void *base)
+{
+        struct spec *s = base;
+        return dec_idmaps(c, v, &s->gid_mappings, &s->n_gid_mappings);
+}
+
+struct device_raw {
+        const char *path, *type;
+        int64_t major, minor;
+        uint32_t mode, uid, gid;
+        bool has_mode, has_uid, has_gid;
+};
+
+static const struct field device_fields[] = {
+        S("path", struct device_raw, path),
+        S("type", struct device_raw, type),
+        I64("major", struct device_raw, major),
+        I64("minor", struct device_raw, minor),
+        U32H("fileMode", struct device_raw, mode, has_mode),
+        U32H("uid", struct device_raw, uid, has_uid),
+        U32H("gid", struct device_raw, gid, has_gid),
+        FIELD_END,
+};
+
+static int dec_devices(struct dctx *c, json_t *v, void *base)
+{
+        struct spec *s = base;
+        struct device_raw *raw;
+        size_t n;
+        int r = decode_array(c, v, device_fields, sizeof *raw, (void **) &raw, &n);
+        if (r < 0)
+                return r;
+        s->devices = spec_alloc(c->spec, (n ? n : 1) * sizeof *s->devices);
+        if (!s->devices)
+                return oom(c);
+        for (size_t i = 0; i < n; i++) {
+                size_t old = dctx_push_index(c, i);
+                struct device_raw *d = &raw[i];
+                if (!d->path || d->path[0] != '/') {
+                        dctx_push_key(c, "path");
+                        return dctx_fail(c, d->path ? "\"%s\" is not an absolute path" : "is required%s",
+                                         d->path ? d->path : "");
+                }
+                if (!d->type || strlen(d->type) != 1 || !strchr("cbup", d->type[0])) {
+                        dctx_push_key(c, "type");
+                        return dctx_fail(c, "must be one of c, b, u or p, got \"%s\"", d->type ? d->type : "");
+                }
+                if (d->type[0] != 'p' && (d->major < 0 || d->minor < 0 || d->major > 0xfff || d->minor > 0xfffff))
+                        return dctx_fail(c, "major and minor numbers are required and must be in range");
+                s->devices[i] = (struct spec_device) {
+                        .path = d->path, .type = d->type[0], .major = d->major, .minor = d->minor,
+                        .has_mode = d->has_mode, .has_uid = d->has_uid, .has_gid = d->has_gid,
+                        .mode = d->mode, .uid = d->uid, .gid = d->gid,
+                };
+                dctx_pop(c, old);
+        }
+        s->n_devices = n;
+        return 0;
+}
+
+static int dec_sysctl(struct dctx *c, json_t *v, void *base)
+{
+        struct spec *s = base;
+        if (!json_is_object(v))
+                return dctx_fail(c, "expected an object of strings");
+        size_t n = json_object_size(v), i = 0;
+        s->sysctl = spec_alloc(c->spec, (n ? n : 1) * sizeof *s->sysctl);
+        if (!s->sysctl)
+                return oom(c);
+        const char *key;
+        json_t *val;
+        json_object_foreach(v, key, val) {
+                size_t old = dctx_push_key(c, key);
+                int r = decode_string(c, val, &s->sysctl[i].value);
+                if (r < 0)
+                        return r;
+                s->sysctl[i++].key = key;
+                dctx_pop(c, old);
+        }
+        s->n_sysctl = i;
+        return 0;
+}
+
+struct offset_raw {
+        int64_t secs;
+        uint32_t nanosecs;
+};
+
+static const struct field offset_fields[] = {
+        I64("secs", struct offset_raw, secs),
+        U32("nanosecs", struct offset_raw, nanosecs),
+        FIELD_END,
+};
+
+static int dec_time_offsets(struct dctx *c, json_t *v, void *base)
+{
+        struct spec *s = base;
+        if (!json_is_object(v))
+                return dctx_fail(c, "expected an object");
+        size_t n = json_object_size(v), i = 0;
+        s->time_offsets = spec_alloc(c->spec, (n ? n : 1) * sizeof *s->time_offsets);
+        if (!s->time_offsets)
+                return oom(c);
+        const char *key;
+        json_t *val;
+        json_object_foreach(v, key, val) {
+                size_t old = dctx_push_key(c, key);
+                if (strcmp(key, "monotonic") != 0 && strcmp(key, "boottime") != 0)
+                        return dctx_fail(c, "unknown clock (expected monotonic or boottime)");
+                struct offset_raw raw = { 0 };
+                int r = decode_object(c, val, offset_fields, &raw);
+                if (r < 0)
+                        return r;
+                if (raw.nanosecs >= 1000000000U)
+                        return dctx_fail(c, "nanosecs must be below 1000000000");
+                s->time_offsets[i++] = (struct spec_time_offset) { key, raw.secs, raw.nanosecs };
+                dctx_pop(c, old);
+        }
+        s->n_time_offsets = i;
+        return 0;
+}
+
+static int dec_propagation(struct dctx *c, json_t *v, void *base)
+{
+        struct spec *s = base;
+        const char *name;
+        int r = decode_string(c, v, &name);
+        if (r < 0)
+                return r;
+        if (*name == '\0')
+                return 0;
+        s->rootfs_propagation = propagation_from_name(name);
+        if (!s->rootfs_propagation)
+                return dctx_fail(c, "unknown propagation \"%s\"", name);
+        return 0;
+}
+
+/* linux.resources: only a device list is accepted in this milestone (a
+ * deny-all list is what `runc spec` and podman always send). */
+static int dec_resources(struct dctx *c, json_t *v, void *base)
+{
+        struct spec *s = base;
+        if (!json_is_object(v))
+                return dctx_fail(c, "expected an object");
+        const char *key;
+        json_t *val;
+        json_object_foreach(v, key, val) {
+                if (strcmp(key, "devices") != 0 && !json_is_null(val))
+                        s->has_resources = true;
+        }
+        return 0;
+}
+
+static int dec_present_seccomp(struct dctx *c, json_t *v, void *base)
+{
+        (void) c;
+        (void) v;
+        ((struct spec *) base)->has_seccomp = true;
+        return 0;
+}
+
+static int dec_present_rdt(struct dctx *c, json_t *v, void *base)
+{
+        (void) c;
+        (void) v;
+        ((struct spec *) base)->has_intel_rdt = true;
+        return 0;
+}
+
+static int dec_present_personality(struct dctx *c, json_t *v, void *base)
+{
+        (void) c;
+        (void) v;
+        ((struct spec *) base)->has_personality = true;
+        return 0;
+}
+
+static int dec_cgroups_path(struct dctx *c, json_t *v, void *base)
+{
+        struct spec *s = base;
+        int r = decode_string(c, v, &s->cgroups_path);
+        if (r == 0 && s->cgroups_path[0] == '\0')
+                s->cgroups_path = NULL;
+        return r;
+}
+
+static const struct field linux_fields[] = {
+        FN("namespaces", dec_namespaces),
+        FN("uidMappings", dec_uidmaps),
+        FN("gidMappings", dec_gidmaps),
+        FN("devices", dec_devices),
+        SV("maskedPaths", struct spec, masked_paths, n_masked_paths),
+        SV("readonlyPaths", struct spec, readonly_paths, n_readonly_paths),
+        FN("sysctl", dec_sysctl),
+        FN("timeOffsets", dec_time_offsets),
+        FN("rootfsPropagation", dec_propagation),
+        S("mountLabel", struct spec, mount_label),
+        FN("cgroupsPath", dec_cgroups_path),
+        FN("resources", dec_resources),
+        FN("seccomp", dec_present_seccomp),
+        FN("intelRdt", dec_present_rdt),
+        FN("personality", dec_present_personality),
+        FIELD_END,
+};
+
+static int dec_hooks(struct dctx *c, json_t *v, void *base)
+{
+        struct spec *s = base;
+        if (!json_is_object(v))
+                return dctx_fail(c, "expected an object");
+        const char *key;
+        json_t *val;
+        json_object_foreach(v, key, val) {
+                if (json_is_array(val) && json_array_size(val) > 0)
+                        s->has_hooks = true;
+        }
+        return 0;
+}
+
+static int dec_annotations(struct dctx *c, json_t *v, void *base)
+{
+        struct spec *s = base;
+        if (!json_is_object(v))
+                return dctx_fail(c, "expected an object of strings");
+        const char *key;
+        json_t *val;
+        json_object_foreach(v, key, val) {
+                if (!json_is_string(val)) {
+                        dctx_push_key(c, key);
+                        return dctx_fail(c, "expected a string");
+                }
+        }
+        s->annotations = v;
+        return 0;
+}
+
+static const struct field spec_fields[] = {
+        S("ociVersion", struct spec, oci_version),
+        OBJ("root", root_fields),
+        FNH("process", dec_process, struct spec, has_process),
+        SH("hostname", struct spec, hostname, has_hostname),
+        SH("domainname", struct spec, domainname, has_domainname),
+        FN("mounts", dec_mounts),
+        OBJ("linux", linux_fields),
+        FN("hooks", dec_hooks),
+        FN("annotations", dec_annotations),
+        FIELD_END,
+};
+
+int spec_decode(const char *text, size_t len, const char *origin, struct spec **ret, struct carrel_error *err)
+{
+        json_error_t jerr;
+        json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+        if (!root)
+                return carrel_error_set(err, EINVAL, "%s: invalid JSON at line %d, column %d: %s", origin,
+                                        jerr.line, jerr.column, jerr.text);
+        struct spec *s = calloc(1, sizeof *s);
+        if (!s) {
+                json_decref(root);
+                return carrel_error_set(err, ENOMEM, "out of memory");
+        }
+        s->json = root;
+        struct dctx c = { .spec = s, .err = err, .origin = origin };
+        int r = decode_object(&c, root, spec_fields, s);
+        if (r < 0) {
+                spec_free(s);
+                return r;
+        }
+        *ret = s;
+        return 0;
+}
+
+int spec_load_file(const char *path, struct spec **ret, struct carrel_error *err)
+{
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return carrel_error_errno(err, errno, "cannot open %s", path);
+        struct stat st;
+        if (fstat(fd, &st) < 0)
+                return carrel_error_errno(err, errno, "cannot stat %s", path);
+        if (!S_ISREG(st.st_mode))
+                return carrel_error_set(err, EINVAL, "%s: not a regular file", path);
+        if (st.st_size > 64 * 1024 * 1024)
+                return carrel_error_set(err, EFBIG, "%s: larger than 64 MiB", path);
+        _cleanup_free_ char *buf = malloc((size_t) st.st_size + 1);
+        if (!buf)
+                return carrel_error_set(err, ENOMEM, "out of memory");
+        size_t got = 0;
+        while (got < (size_t) st.st_size) {
+                ssize_t n = read(fd, buf + got, (size_t) st.st_size - got);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0)
+                        return carrel_error_errno(err, errno, "cannot read %s", path);
+                if (n == 0)
+                        break;
+                got += (size_t) n;
+        }
+        const char *base = strrchr(path, '/');
+        return spec_decode(buf, got, base ? base + 1 : path, ret, err);
+}

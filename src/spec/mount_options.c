@@ -1,0 +1,144 @@
+/* Mount options: OCI option strings -> mount flags, mount_setattr attributes,
+ * propagation and filesystem data. Pure. */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+
+#include "decode.h"
+#include "mount_options.h"
+#include "util/cleanup.h"
+#include "util/sys.h"
+
+enum opt_kind { O_ATTR, O_PROP, O_BIND, O_RBIND, O_IGNORE, O_TMPCOPYUP };
+
+struct mount_opt {
+        const char *name;
+        enum opt_kind kind;
+        bool clear;        /* the option clears the attribute ("rw", "suid", ...) */
+        bool recursive;    /* r* variant: applied to the whole tree with mount_setattr */
+        uint64_t attr;     /* MOUNT_ATTR_* */
+        unsigned long ms;  /* MS_* (propagation) */
+};
+
+#define ATTR(n, a) { n, O_ATTR, false, false, a, 0 }, { "r" n, O_ATTR, false, true, a, 0 }
+#define CLEAR(n, a) { n, O_ATTR, true, false, a, 0 }, { "r" n, O_ATTR, true, true, a, 0 }
+
+static const struct mount_opt opts[] = {
+        ATTR("ro", MOUNT_ATTR_RDONLY),
+        CLEAR("rw", MOUNT_ATTR_RDONLY),
+        ATTR("nosuid", MOUNT_ATTR_NOSUID),
+        CLEAR("suid", MOUNT_ATTR_NOSUID),
+        ATTR("nodev", MOUNT_ATTR_NODEV),
+        CLEAR("dev", MOUNT_ATTR_NODEV),
+        ATTR("noexec", MOUNT_ATTR_NOEXEC),
+        CLEAR("exec", MOUNT_ATTR_NOEXEC),
+        ATTR("noatime", MOUNT_ATTR_NOATIME),
+        ATTR("relatime", MOUNT_ATTR_RELATIME),
+        ATTR("strictatime", MOUNT_ATTR_STRICTATIME),
+        ATTR("nodiratime", MOUNT_ATTR_NODIRATIME),
+        CLEAR("diratime", MOUNT_ATTR_NODIRATIME),
+        ATTR("nosymfollow", MOUNT_ATTR_NOSYMFOLLOW),
+        CLEAR("symfollow", MOUNT_ATTR_NOSYMFOLLOW),
+        { "atime", O_ATTR, true, false, MOUNT_ATTR_NOATIME, 0 },
+        { "ratime", O_ATTR, true, true, MOUNT_ATTR_NOATIME, 0 },
+        { "private", O_PROP, false, false, 0, MS_PRIVATE },
+        { "rprivate", O_PROP, false, false, 0, MS_PRIVATE | MS_REC },
+        { "shared", O_PROP, false, false, 0, MS_SHARED },
+        { "rshared", O_PROP, false, false, 0, MS_SHARED | MS_REC },
+        { "slave", O_PROP, false, false, 0, MS_SLAVE },
+        { "rslave", O_PROP, false, false, 0, MS_SLAVE | MS_REC },
+        { "unbindable", O_PROP, false, false, 0, MS_UNBINDABLE },
+        { "runbindable", O_PROP, false, false, 0, MS_UNBINDABLE | MS_REC },
+        { "bind", O_BIND, false, false, 0, 0 },
+        { "rbind", O_RBIND, false, false, 0, 0 },
+        { "tmpcopyup", O_TMPCOPYUP, false, false, 0, 0 },
+        /* Accepted for runc compatibility; they have no effect on a new mount. */
+        { "defaults", O_IGNORE, false, false, 0, 0 },
+        { "async", O_IGNORE, false, false, 0, 0 },
+        { "remount", O_IGNORE, false, false, 0, 0 },
+        { "loud", O_IGNORE, false, false, 0, 0 },
+        { "norelatime", O_IGNORE, false, false, 0, 0 },
+        { "nostrictatime", O_IGNORE, false, false, 0, 0 },
+};
+
+static const struct mount_opt *find_opt(const char *name)
+{
+        for (size_t i = 0; i < ARRAY_SIZE(opts); i++)
+                if (strcmp(opts[i].name, name) == 0)
+                        return &opts[i];
+        return NULL;
+}
+
+/* The atime attributes form one field in mount_setattr: setting one must clear the field. */
+static void apply_attr(struct spec_mount *m, const struct mount_opt *o)
+{
+        if (o->clear) {
+                m->attr_clr |= o->attr;
+                m->attr_set &= ~o->attr;
+                return;
+        }
+        if (o->attr & MOUNT_ATTR__ATIME) {
+                m->attr_clr |= MOUNT_ATTR__ATIME;
+                m->attr_set &= ~MOUNT_ATTR__ATIME;
+        }
+        m->attr_set |= o->attr;
+        m->attr_clr &= ~o->attr;
+}
+
+int mount_options_parse(struct dctx *c, struct spec_mount *m)
+{
+        size_t data_len = 0;
+        for (size_t i = 0; i < m->n_options; i++)
+                data_len += strlen(m->options[i]) + 1;
+        char *data = spec_alloc(c->spec, data_len + 1);
+        if (!data)
+                return carrel_error_set(c->err, ENOMEM, "out of memory");
+        data[0] = '\0';
+
+        for (size_t i = 0; i < m->n_options; i++) {
+                const char *name = m->options[i];
+                const struct mount_opt *o = find_opt(name);
+                if (!o) {
+                        /* Not a VFS option: pass it to the filesystem. */
+                        if (*name == '\0' || strchr(name, ',')) {
+                                dctx_push_index(c, i);
+                                return dctx_fail(c, "invalid mount option \"%s\"", name);
+                        }
+                        if (*data)
+                                strcat(data, ",");
+                        strcat(data, name);
+                        continue;
+                }
+                switch (o->kind) {
+                case O_ATTR:
+                        apply_attr(m, o);
+                        if (o->recursive)
+                                m->attr_recursive = true;
+                        break;
+                case O_PROP:
+                        m->propagation = o->ms;
+                        break;
+                case O_BIND:
+                        m->bind = true;
+                        break;
+                case O_RBIND:
+                        m->bind = m->rbind = true;
+                        break;
+                case O_TMPCOPYUP:
+                        m->tmpcopyup = true;
+                        break;
+                case O_IGNORE:
+                        break;
+                }
+        }
+        if (m->type && strcmp(m->type, "bind") == 0)
+                m->bind = true;
+        m->data = data;
+        return 0;
+}
+
+unsigned long propagation_from_name(const char *name)
+{
+        const struct mount_opt *o = find_opt(name);
+        return o && o->kind == O_PROP ? o->ms : 0;
+}

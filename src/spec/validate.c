@@ -1,0 +1,115 @@
+/* Checks that need more than one field. Pure: no syscalls. */
+#include <string.h>
+
+#include "carrel/spec.h"
+#include "sysctl_check.h"
+
+#define FAIL(path, ...) carrel_error_set(err, EINVAL, "%s: " path ": " __VA_ARGS__)
+
+static bool ns_new(const struct spec *s, enum ns_type t)
+{
+        return s->ns[t].present && !s->ns[t].path;
+}
+
+static int check_not_yet(const struct spec *s, const char *origin, struct carrel_error *err)
+{
+        if (s->has_resources)
+                return carrel_error_set(err, ENOTSUP,
+                                        "%s: linux.resources: resource limits are not supported yet "
+                                        "(only a devices list is accepted)", origin);
+        if (s->has_seccomp)
+                return FAIL("linux.seccomp", "not supported yet", origin);
+        if (s->has_hooks)
+                return FAIL("hooks", "not supported yet", origin);
+        if (s->has_intel_rdt)
+                return FAIL("linux.intelRdt", "not supported", origin);
+        if (s->has_personality)
+                return FAIL("linux.personality", "not supported yet", origin);
+        if (s->cgroups_path)
+                return FAIL("linux.cgroupsPath", "not supported yet", origin);
+        if (s->process.terminal)
+                return FAIL("process.terminal", "not supported yet", origin);
+        if (s->process.apparmor_profile && *s->process.apparmor_profile)
+                return FAIL("process.apparmorProfile", "AppArmor is not supported", origin);
+        if (s->process.selinux_label && *s->process.selinux_label)
+                return FAIL("process.selinuxLabel", "SELinux is not supported", origin);
+        if (s->mount_label && *s->mount_label)
+                return FAIL("linux.mountLabel", "SELinux is not supported", origin);
+        return 0;
+}
+
+static int check_process(const struct spec *s, const char *origin, struct carrel_error *err)
+{
+        const struct spec_process *p = &s->process;
+        if (!s->has_process)
+                return FAIL("process", "is required", origin);
+        if (p->n_args == 0)
+                return FAIL("process.args", "must not be empty", origin);
+        if (!p->cwd || p->cwd[0] != '/')
+                return FAIL("process.cwd", "must be an absolute path", origin);
+        for (size_t i = 0; i < p->n_env; i++)
+                if (!strchr(p->env[i], '='))
+                        return carrel_error_set(err, EINVAL, "%s: process.env[%zu]: \"%s\" is not KEY=VALUE",
+                                                origin, i, p->env[i]);
+        if (p->has_umask && p->umask > 0777)
+                return FAIL("process.user.umask", "%o is not a file mode mask", origin, p->umask);
+        if (p->has_oom_score_adj && (p->oom_score_adj < -1000 || p->oom_score_adj > 1000))
+                return FAIL("process.oomScoreAdj", "%d is out of range (-1000..1000)", origin, p->oom_score_adj);
+        uint64_t ambient_ok = p->caps.permitted & p->caps.inheritable;
+        if (p->caps.ambient & ~ambient_ok)
+                return FAIL("process.capabilities.ambient",
+                            "an ambient capability must also be permitted and inheritable", origin);
+        return 0;
+}
+
+static int check_idmaps(const struct spec *s, const char *origin, struct carrel_error *err)
+{
+        bool userns_new = ns_new(s, NS_USER);
+        if ((s->n_uid_mappings || s->n_gid_mappings) && !userns_new)
+                return FAIL("linux.uidMappings", "mappings need a new user namespace", origin);
+        if (userns_new && (!s->n_uid_mappings || !s->n_gid_mappings))
+                return FAIL("linux.namespaces", "a new user namespace needs uidMappings and gidMappings", origin);
+        if (s->ns[NS_USER].path && s->ns[NS_PID].present && !s->ns[NS_PID].path)
+                return FAIL("linux.namespaces", "joining a user namespace together with a new pid namespace "
+                            "is not supported yet", origin);
+        return 0;
+}
+
+static int check_names(const struct spec *s, const char *origin, struct carrel_error *err)
+{
+        if (s->has_hostname && *s->hostname && !ns_new(s, NS_UTS))
+                return FAIL("hostname", "setting the hostname needs a new uts namespace", origin);
+        if (s->has_domainname && *s->domainname && !ns_new(s, NS_UTS))
+                return FAIL("domainname", "setting the domainname needs a new uts namespace", origin);
+        if (s->has_hostname && strlen(s->hostname) > 64)
+                return FAIL("hostname", "longer than 64 bytes", origin);
+        if (s->has_domainname && strlen(s->domainname) > 64)
+                return FAIL("domainname", "longer than 64 bytes", origin);
+        if (s->n_time_offsets && !ns_new(s, NS_TIME))
+                return FAIL("linux.timeOffsets", "time offsets need a new time namespace", origin);
+        return 0;
+}
+
+int spec_validate(const struct spec *s, const char *origin, struct carrel_error *err)
+{
+        int r;
+        if (!s->oci_version || !*s->oci_version)
+                return FAIL("ociVersion", "is required", origin);
+        if (strncmp(s->oci_version, "1.", 2) != 0)
+                return FAIL("ociVersion", "unsupported version \"%s\" (1.x expected)", origin, s->oci_version);
+        if (!s->root_path || !*s->root_path)
+                return FAIL("root.path", "is required", origin);
+        if ((r = check_process(s, origin, err)) < 0)
+                return r;
+        if ((r = check_idmaps(s, origin, err)) < 0)
+                return r;
+        if ((r = check_names(s, origin, err)) < 0)
+                return r;
+        for (size_t i = 0; i < s->n_sysctl; i++) {
+                char why[128];
+                if (!sysctl_allowed(s->sysctl[i].key, s->sysctl[i].value, ns_new(s, NS_NET), ns_new(s, NS_IPC),
+                                    ns_new(s, NS_UTS), why, sizeof why))
+                        return carrel_error_set(err, EINVAL, "%s: linux.sysctl.%s: %s", origin, s->sysctl[i].key, why);
+        }
+        return check_not_yet(s, origin, err);
+}

@@ -1,0 +1,96 @@
+#include "util/fd.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "util/cleanup.h"
+#include "util/sys.h"
+
+int fd_cloexec_from(int first)
+{
+        if (sys_close_range((unsigned) first, ~0U, CLOSE_RANGE_CLOEXEC) == 0)
+                return 0;
+        /* Kernels before 5.11: walk /proc/self/fd. */
+        DIR *d = opendir("/proc/self/fd");
+        if (!d)
+                return -errno;
+        struct dirent *de;
+        while ((de = readdir(d))) {
+                int fd = atoi(de->d_name);
+                if (de->d_name[0] < '0' || de->d_name[0] > '9' || fd < first || fd == dirfd(d))
+                        continue;
+                int fl = fcntl(fd, F_GETFD);
+                if (fl >= 0)
+                        fcntl(fd, F_SETFD, fl | FD_CLOEXEC);
+        }
+        closedir(d);
+        return 0;
+}
+
+int write_all(int fd, const void *buf, size_t len)
+{
+        const char *p = buf;
+        while (len) {
+                ssize_t n = write(fd, p, len);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0)
+                        return -errno;
+                p += n;
+                len -= (size_t) n;
+        }
+        return 0;
+}
+
+ssize_t read_file_at(int dirfd, const char *path, char *buf, size_t size)
+{
+        _cleanup_close_ int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0)
+                return -errno;
+        size_t got = 0;
+        while (got + 1 < size) {
+                ssize_t n = read(fd, buf + got, size - 1 - got);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0)
+                        return -errno;
+                if (n == 0)
+                        break;
+                got += (size_t) n;
+        }
+        buf[got] = '\0';
+        return (ssize_t) got;
+}
+
+int write_file_at(int dirfd, const char *path, const char *data)
+{
+        _cleanup_close_ int fd = openat(dirfd, path, O_WRONLY | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0)
+                return -errno;
+        return write_all(fd, data, strlen(data));
+}
+
+int write_file_atomic(int dirfd, const char *name, const char *data, size_t len, mode_t mode)
+{
+        char tmp[256];
+        snprintf(tmp, sizeof tmp, ".%s.tmp", name);
+        _cleanup_close_ int fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+        if (fd < 0)
+                return -errno;
+        int r = write_all(fd, data, len);
+        if (r < 0) {
+                unlinkat(dirfd, tmp, 0);
+                return r;
+        }
+        if (renameat(dirfd, tmp, dirfd, name) < 0) {
+                r = -errno;
+                unlinkat(dirfd, tmp, 0);
+                return r;
+        }
+        return 0;
+}

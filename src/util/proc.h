@@ -1,0 +1,13 @@
+/* Facts about processes read from procfs. */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* Start time (field 22 of /proc/<pid>/stat, in clock ticks since boot) and
+ * state letter. Returns 0, or -ESRCH when the process is gone. */
+int proc_stat(pid_t pid, uint64_t *ret_start, char *ret_state);
+
+/* True when `fd` is the root of a real procfs mount. */
+bool proc_fd_is_procfs_root(int fd);
