@@ -33,8 +33,9 @@ bool sysctl_allowed(const char *key, const char *value, bool netns, bool ipcns, 
         };
         if (!key_chars_ok(key))
                 return refuse(why, len, "invalid key (only letters, digits and _-.@: without \"..\" are allowed)");
-        if (strpbrk(value, "\n\r") || strstr(value, "+="))
-                return refuse(why, len, "invalid value (newlines and \"+=\" are not allowed)");
+        /* No sysctl value needs '=': refusing it stops "1+kernel.core_pattern=..." smuggling. */
+        if (strpbrk(value, "\n\r="))
+                return refuse(why, len, "invalid value (newlines and '=' are not allowed)");
         for (size_t i = 0; i < sizeof ipc_keys / sizeof *ipc_keys; i++)
                 if (strcmp(key, ipc_keys[i]) == 0)
                         return ipcns ? true : refuse(why, len, "needs a new ipc namespace");

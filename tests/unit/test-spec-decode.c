@@ -1,0 +1,142 @@
+/* The spec decoder: the default spec decodes, and every kind of bad input is
+ * refused with the file, the JSON path and the reason. */
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+
+#include <jansson.h>
+
+#include "carrel/spec.h"
+#include "tap.h"
+
+static struct carrel_error err;
+
+static struct spec *decode(const char *text)
+{
+        struct spec *s = NULL;
+        carrel_error_clear(&err);
+        if (spec_decode(text, strlen(text), "config.json", &s, &err) < 0)
+                return NULL;
+        if (spec_validate(s, "config.json", &err) < 0) {
+                spec_free(s);
+                return NULL;
+        }
+        return s;
+}
+
+/* Decode the default spec with one jq-like edit applied by string replacement. */
+static struct spec *decode_edit(const char *from, const char *to)
+{
+        /* One line with ", " and ": " separators, so edits are plain substrings. */
+        char *pretty = spec_default_json(false, 0, 0);
+        json_t *j = json_loads(pretty, 0, NULL);
+        char *text = json_dumps(j, JSON_PRESERVE_ORDER);
+        json_decref(j);
+        free(pretty);
+        char *at = strstr(text, from);
+        if (!at) {
+                printf("# edit target not found: %s\n", from);
+                free(text);
+                return NULL;
+        }
+        size_t len = strlen(text) - strlen(from) + strlen(to) + 1;
+        char *out = malloc(len);
+        memcpy(out, text, (size_t) (at - text));
+        strcpy(out + (at - text), to);
+        strcat(out, at + strlen(from));
+        struct spec *s = decode(out);
+        free(out);
+        free(text);
+        return s;
+}
+
+static void expect_error(const char *from, const char *to, const char *want)
+{
+        struct spec *s = decode_edit(from, to);
+        ok(!s && strstr(err.msg, want) != NULL, "refused: %s", want);
+        if (s || !strstr(err.msg, want))
+                printf("#   got: %s\n", s ? "(accepted)" : err.msg);
+        spec_free(s);
+}
+
+int main(void)
+{
+        char *text = spec_default_json(false, 0, 0);
+        struct spec *s = decode(text);
+        free(text);
+        ok(s != NULL, "the default spec decodes and validates (%s)", err.msg);
+        if (s) {
+                is_str(s->process.args[0], "sh", "process.args[0]");
+                ok(s->process.args[1] == NULL, "args are NULL-terminated");
+                ok(s->root_readonly, "root.readonly");
+                ok(s->ns[NS_PID].present && !s->ns[NS_PID].path, "a new pid namespace");
+                ok(!s->ns[NS_USER].present, "no user namespace by default");
+                ok(s->process.caps.bounding == ((1ULL << 5) | (1ULL << 10) | (1ULL << 29)), "bounding set");
+                ok(s->process.caps.inheritable == 0 && s->process.caps.ambient == 0, "inheritable and ambient empty");
+                ok(s->n_mounts == 7, "seven mounts");
+                const struct spec_mount *sys = &s->mounts[5];
+                is_str(sys->destination, "/sys", "mounts[5] is /sys");
+                ok(sys->attr_set & MOUNT_ATTR_RDONLY, "/sys is read-only");
+                ok(sys->attr_set & MOUNT_ATTR_NOSUID, "/sys is nosuid");
+                is_str(s->mounts[1].data, "mode=755,size=65536k", "fs options pass through as data");
+                ok(s->process.n_rlimits == 1 && s->process.rlimits[0].soft == 1024, "rlimits");
+                spec_free(s);
+        }
+
+        text = spec_default_json(true, 1000, 1000);
+        s = decode(text);
+        free(text);
+        ok(s && s->ns[NS_USER].present && s->n_uid_mappings == 1 && s->uid_mappings[0].host_id == 1000,
+           "the rootless spec maps the caller");
+        spec_free(s);
+
+        s = decode("{\"ociVersion\": \"1.0.2\", \"root\": {\"path\": \"r\"}, \"process\": {\"args\": [\"x\"], "
+                   "\"cwd\": \"/\", \"futureField\": {\"a\": 1}}, \"someNewKey\": [1, 2]}");
+        ok(s != NULL, "unknown keys are ignored (%s)", err.msg);
+        spec_free(s);
+
+        ok(decode("{\"ociVersion\": ") == NULL && strstr(err.msg, "config.json: invalid JSON at line 1"),
+           "malformed JSON names the line: %s", err.msg);
+        ok(decode("[1]") == NULL && strstr(err.msg, "config.json: expected an object"), "top level must be an object");
+
+        expect_error("{\"type\": \"uts\"}", "{\"type\": \"pidd\"}",
+                     "config.json: linux.namespaces[3].type: unknown namespace \"pidd\"");
+        expect_error("{\"type\": \"uts\"}", "{\"type\": \"pid\"}",
+                     "config.json: linux.namespaces[3].type: duplicate namespace \"pid\"");
+        expect_error("{\"type\": \"uts\"}", "{\"type\": \"uts\", \"path\": \"proc/1/ns/uts\"}",
+                     "linux.namespaces[3].path: \"proc/1/ns/uts\" is not an absolute path");
+        expect_error("\"args\": [\"sh\"]", "\"args\": \"sh\"",
+                     "config.json: process.args: expected an array of strings, got a string");
+        expect_error("\"args\": [\"sh\"]", "\"args\": [\"sh\", 5]", "process.args[1]: expected a string, got an integer");
+        expect_error("\"args\": [\"sh\"]", "\"args\": []", "process.args: must not be empty");
+        expect_error("\"destination\": \"/proc\"", "\"destination\": \"proc\"",
+                     "config.json: mounts[0].destination: \"proc\" is not an absolute path");
+        expect_error("\"uid\": 0", "\"uid\": -1", "process.user.uid: -1 is out of range");
+        expect_error("\"uid\": 0", "\"uid\": \"root\"", "process.user.uid: expected an integer, got a string");
+        expect_error("\"CAP_KILL\",", "\"CAP_KILLL\",", "process.capabilities.bounding[1]: unknown capability \"CAP_KILLL\"");
+        expect_error("\"RLIMIT_NOFILE\"", "\"RLIMIT_NOFILES\"", "process.rlimits[0].type: unknown rlimit \"RLIMIT_NOFILES\"");
+        expect_error("\"soft\": 1024", "\"soft\": 4096", "process.rlimits[0]: soft limit 4096 is above hard limit 1024");
+        expect_error("\"readonly\": true", "\"readonly\": \"yes\"", "root.readonly: expected a boolean, got a string");
+        expect_error("\"cwd\": \"/\"", "\"cwd\": \"tmp\"", "process.cwd: must be an absolute path");
+        expect_error("\"ociVersion\": \"1.2.0\"", "\"ociVersion\": \"2.0.0\"", "ociVersion: unsupported version");
+        expect_error("{\"type\": \"uts\"},", "",
+                     "hostname: setting the hostname needs a new uts namespace");
+        expect_error("\"maskedPaths\"", "\"sysctl\": {\"kernel.core_pattern\": \"|/x\"}, \"maskedPaths\"",
+                     "linux.sysctl.kernel.core_pattern: not a namespaced sysctl");
+        expect_error("\"maskedPaths\"", "\"resources\": {\"memory\": {\"limit\": 1000}}, \"maskedPaths\"",
+                     "linux.resources: resource limits are not supported yet");
+        s = decode_edit("\"maskedPaths\"", "\"resources\": {\"devices\": [{\"allow\": false, \"access\": \"rwm\"}]}, "
+                                           "\"maskedPaths\"");
+        ok(s != NULL, "a devices-only linux.resources is accepted (%s)", err.msg);
+        spec_free(s);
+        expect_error("\"maskedPaths\"", "\"seccomp\": {\"defaultAction\": \"SCMP_ACT_ALLOW\"}, \"maskedPaths\"",
+                     "linux.seccomp: not supported yet");
+        expect_error("\"terminal\": false", "\"terminal\": true", "process.terminal: not supported yet");
+        expect_error("\"maskedPaths\"", "\"uidMappings\": [{\"containerID\": 0, \"hostID\": 1000, \"size\": 1}], "
+                                        "\"maskedPaths\"", "linux.uidMappings: mappings need a new user namespace");
+        expect_error("\"options\": [\"nosuid\", \"strictatime\"", "\"options\": [\"nosuid\", \"\"",
+                     "mounts[1].options[1]: invalid mount option");
+        expect_error("\"rootfs\"", "\"\"", "root.path: is required");
+        return tap_done();
+}
