@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -75,9 +76,16 @@ int ns_time_setup(struct init_ctx *ctx, struct carrel_error *err)
                         snprintf(buf + len, sizeof buf - len, "%s %lld %u\n", s->time_offsets[i].clock,
                                  (long long) s->time_offsets[i].secs, s->time_offsets[i].nanosecs);
                 }
+                /* After the uid switch in a user namespace our /proc/self files belong to
+                 * an unmapped root; being dumpable for this one write makes them ours. */
+                int dumpable = prctl(PR_GET_DUMPABLE, 0, 0, 0, 0);
+                prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
                 _cleanup_close_ int fd = openat(ctx->proc_fd, "self/timens_offsets", O_WRONLY | O_CLOEXEC);
-                if (fd < 0 || write(fd, buf, strlen(buf)) != (ssize_t) strlen(buf))
-                        return carrel_error_errno(err, errno, "cannot write linux.timeOffsets");
+                bool ok = fd >= 0 && write(fd, buf, strlen(buf)) == (ssize_t) strlen(buf);
+                int e = errno;
+                prctl(PR_SET_DUMPABLE, dumpable, 0, 0, 0);
+                if (!ok)
+                        return carrel_error_errno(err, e, "cannot write linux.timeOffsets");
         }
         _cleanup_close_ int ns = openat(ctx->proc_fd, "self/ns/time_for_children", O_RDONLY | O_CLOEXEC);
         if (ns < 0 || setns(ns, CLONE_NEWTIME) < 0)
