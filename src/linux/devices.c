@@ -46,16 +46,16 @@ static int clear_entry(int dirfd, const char *name, mode_t type, dev_t rdev)
         return 0;
 }
 
-static int make_node(struct init_ctx *ctx, int dirfd, const char *name, mode_t type, dev_t rdev, mode_t mode,
-                     uid_t uid, gid_t gid, struct carrel_error *err)
+/* Create dirfd/name as the device `type` `rdev`; in a user namespace, bind
+ * the host node at `host` (the same path on the host) instead. */
+static int make_node(struct init_ctx *ctx, int dirfd, const char *name, const char *host, mode_t type, dev_t rdev,
+                     mode_t mode, uid_t uid, gid_t gid, struct carrel_error *err)
 {
         int r = clear_entry(dirfd, name, type, rdev);
         if (r < 0)
                 return carrel_error_set(err, -r, "cannot replace /dev/%s: %s", name, strerror(-r));
         if (ctx->userns) {
                 /* mknod is not allowed in a user namespace: bind the host's node. */
-                char host[64];
-                snprintf(host, sizeof host, "/dev/%s", name);
                 _cleanup_close_ int src = open(host, O_PATH | O_NOFOLLOW | O_CLOEXEC);
                 struct stat st;
                 if (src < 0 || fstat(src, &st) < 0 || (st.st_mode & S_IFMT) != type || st.st_rdev != rdev)
@@ -98,7 +98,7 @@ static int spec_device(struct init_ctx *ctx, const struct spec_device *d, struct
                 return carrel_error_errno(err, errno, "%s", parent);
         mode_t type = d->type == 'b' ? S_IFBLK : d->type == 'p' ? S_IFIFO : S_IFCHR;
         dev_t rdev = d->type == 'p' ? 0 : makedev((unsigned) d->major, (unsigned) d->minor);
-        return make_node(ctx, dirfd, name, type, rdev, d->has_mode ? d->mode : 0666, d->has_uid ? d->uid : 0,
+        return make_node(ctx, dirfd, name, d->path, type, rdev, d->has_mode ? d->mode : 0666, d->has_uid ? d->uid : 0,
                          d->has_gid ? d->gid : 0, err);
 }
 
@@ -117,7 +117,7 @@ int devices_setup(struct init_ctx *ctx, struct carrel_error *err)
                 snprintf(path, sizeof path, "/dev/%s", default_devices[i].name);
                 if (spec_has_device(ctx->spec, path))
                         continue;
-                r = make_node(ctx, devfd, default_devices[i].name, S_IFCHR,
+                r = make_node(ctx, devfd, default_devices[i].name, path, S_IFCHR,
                               makedev(default_devices[i].major, default_devices[i].minor), 0666, 0, 0, err);
                 if (r < 0)
                         return r;
