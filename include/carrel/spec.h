@@ -73,6 +73,41 @@ struct spec_time_offset {
         uint32_t nanosecs;
 };
 
+enum spec_seccomp_action {
+        SECCOMP_KILL, SECCOMP_KILL_PROCESS, SECCOMP_KILL_THREAD, SECCOMP_TRAP, SECCOMP_ERRNO,
+        SECCOMP_TRACE, SECCOMP_ALLOW, SECCOMP_LOG, SECCOMP_NOTIFY,
+};
+
+enum spec_seccomp_op { SECCOMP_OP_NE, SECCOMP_OP_LT, SECCOMP_OP_LE, SECCOMP_OP_EQ, SECCOMP_OP_GE, SECCOMP_OP_GT,
+                       SECCOMP_OP_MASKED_EQ };
+
+struct spec_seccomp_arg {
+        uint32_t index;
+        uint64_t value, value_two;
+        int op; /* enum spec_seccomp_op */
+};
+
+struct spec_seccomp_rule {
+        const char **names;
+        size_t n_names;
+        int action; /* enum spec_seccomp_action */
+        bool has_errno_ret;
+        uint32_t errno_ret;
+        struct spec_seccomp_arg *args;
+        size_t n_args;
+};
+
+struct spec_seccomp {
+        int default_action;
+        bool has_default_errno_ret;
+        uint32_t default_errno_ret;
+        const char **architectures, **flags;
+        size_t n_architectures, n_flags;
+        const char *listener_path, *listener_metadata;
+        struct spec_seccomp_rule *rules;
+        size_t n_rules;
+};
+
 struct spec_process {
         bool terminal;
         const char **args;
@@ -127,9 +162,10 @@ struct spec {
         unsigned long rootfs_propagation; /* 0 = default */
         const char *mount_label;
         const char *cgroups_path;
+        struct spec_seccomp *seccomp; /* NULL = no filter */
 
         /* Parts owned by later milestones: recorded so they are refused, not ignored. */
-        bool has_resources, has_seccomp, has_hooks, has_intel_rdt, has_personality;
+        bool has_resources, has_hooks, has_intel_rdt, has_personality;
 };
 
 /* Decode config.json text. `origin` names the file in error messages. */
@@ -148,6 +184,11 @@ int spec_validate(const struct spec *s, const char *origin, struct carrel_error 
 
 /* The default config.json, as `carrel spec` writes it. Caller frees. */
 char *spec_default_json(bool rootless, uid_t uid, gid_t gid);
+
+/* linux.seccomp (decode_seccomp.c), called by the main decoder. */
+struct dctx;
+int decode_seccomp(struct dctx *c, json_t *v, void *base);
+const char *seccomp_action_name(int action);
 
 /* Name tables shared by decoder, features and tests. */
 const char *ns_type_name(enum ns_type t);

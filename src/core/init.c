@@ -16,6 +16,7 @@
 #include "linux/ns.h"
 #include "linux/pivot.h"
 #include "linux/process.h"
+#include "linux/seccomp_filter.h"
 
 static bool maps_container_root(const struct spec_idmap *m, size_t n)
 {
@@ -31,6 +32,9 @@ static int wait_for_go(struct init_ctx *ctx, struct carrel_error *err)
         int r = sync_recv(ctx->sync_fd, &m);
         if (r < 0 || m.type != SYNC_GO)
                 return carrel_error_set(err, r < 0 ? -r : EPROTO, "the parent went away during set-up");
+        ctx->host_pid = m.code;
+        if (!ctx->userns)
+                return 0;
         const struct spec *s = ctx->spec;
         if (maps_container_root(s->gid_mappings, s->n_gid_mappings) && setresgid(0, 0, 0) < 0)
                 return carrel_error_errno(err, errno, "setresgid(0) in the user namespace");
@@ -42,7 +46,7 @@ static int wait_for_go(struct init_ctx *ctx, struct carrel_error *err)
 static int init_setup(struct init_ctx *ctx, struct carrel_error *err)
 {
         int r;
-        if (ctx->userns && (r = wait_for_go(ctx, err)) < 0)
+        if ((r = wait_for_go(ctx, err)) < 0)
                 return r;
         if ((r = ns_join(ctx, err)) < 0)
                 return r;
@@ -61,6 +65,8 @@ static int init_setup(struct init_ctx *ctx, struct carrel_error *err)
                 return r;
         if ((r = masks_apply(ctx, err)) < 0)
                 return r;
+        if ((r = seccomp_listener_connect(ctx, err)) < 0)
+                return r;
         if ((r = rootfs_enter(ctx, err)) < 0)
                 return r;
         if (ctx->proc_fd < 0 && (r = procfs_open_container(ctx, err)) < 0)
@@ -68,6 +74,10 @@ static int init_setup(struct init_ctx *ctx, struct carrel_error *err)
         if ((r = sysctl_apply(ctx, err)) < 0)
                 return r;
         if ((r = limits_apply(ctx, err)) < 0)
+                return r;
+        /* Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: load it
+         * before the capabilities go (as runc does). Otherwise it comes last. */
+        if (!ctx->spec->process.no_new_privileges && (r = seccomp_filter_load(ctx, err)) < 0)
                 return r;
         if ((r = creds_apply(ctx, err)) < 0)
                 return r;
@@ -111,6 +121,8 @@ _Noreturn void init_main(struct init_ctx *ctx)
         if (sync_send(ctx->sync_fd, SYNC_READY, NULL) < 0)
                 _exit(1);
         if (wait_for_start(ctx, &err) < 0)
+                goto fail;
+        if (ctx->spec->process.no_new_privileges && seccomp_filter_load(ctx, &err) < 0)
                 goto fail;
         process_exec(ctx, &err);
 fail:

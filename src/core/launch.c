@@ -15,6 +15,7 @@
 #include "core/init.h"
 #include "core/sync.h"
 #include "linux/ns.h"
+#include "linux/seccomp_filter.h"
 #include "util/cleanup.h"
 #include "util/fd.h"
 #include "util/log.h"
@@ -86,11 +87,18 @@ static int spawn(struct launch *l, const struct create_opts *o, bool use_fifo, s
                 .spec = l->spec, .id = o->id, .bundle = l->bundle, .rootfs = l->rootfs, .rootfs_fd = -1,
                 .proc_fd = -1, .sync_fd = child_end, .fifo_fd = -1, .no_pivot = o->no_pivot,
                 .no_new_keyring = o->no_new_keyring, .preserve_fds = o->preserve_fds,
-                .userns = l->spec->ns[NS_USER].present && !l->spec->ns[NS_USER].path,
+                .userns = l->spec->ns[NS_USER].present && !l->spec->ns[NS_USER].path, .listener_fd = -1,
         };
         int r = ns_open_joined(ctx, err);
         if (r < 0)
                 return r;
+        if (l->spec->seccomp) {
+                char cache[PATH_MAX];
+                snprintf(cache, sizeof cache, "%s/.seccomp-cache", o->root);
+                if ((r = seccomp_program_get(l->spec, cache, &l->seccomp, err)) < 0)
+                        return r;
+                ctx->seccomp = &l->seccomp;
+        }
         if (use_fifo) {
                 if (mkfifoat(l->dirfd, "exec.fifo", 0622) < 0 || fchmodat(l->dirfd, "exec.fifo", 0622, 0) < 0)
                         return carrel_error_errno(err, errno, "cannot create exec.fifo");
@@ -123,13 +131,14 @@ static int spawn(struct launch *l, const struct create_opts *o, bool use_fifo, s
         if (ctx->fifo_fd >= 0)
                 close(ctx->fifo_fd);
 
-        if (ctx->userns) {
-                if ((r = write_idmap(pid, "uid_map", l->spec->uid_mappings, l->spec->n_uid_mappings, err)) < 0 ||
-                    (r = write_idmap(pid, "gid_map", l->spec->gid_mappings, l->spec->n_gid_mappings, err)) < 0)
-                        return r;
-                if ((r = sync_send(l->sync_fd, SYNC_GO, NULL)) < 0)
-                        return carrel_error_set(err, -r, "the container init died during set-up");
-        }
+        if (ctx->userns &&
+            ((r = write_idmap(pid, "uid_map", l->spec->uid_mappings, l->spec->n_uid_mappings, err)) < 0 ||
+             (r = write_idmap(pid, "gid_map", l->spec->gid_mappings, l->spec->n_gid_mappings, err)) < 0))
+                return r;
+        /* GO carries the init's pid as we see it (for the seccomp listener). */
+        struct carrel_error go = { .code = pid };
+        if ((r = sync_send(l->sync_fd, SYNC_GO, &go)) < 0)
+                return carrel_error_set(err, -r, "the container init died during set-up");
         struct sync_msg m;
         r = sync_recv(l->sync_fd, &m);
         if (r < 0)
@@ -217,6 +226,7 @@ void launch_release(struct launch *l)
                 close(l->pidfd);
         if (l->dirfd >= 0)
                 close(l->dirfd);
+        seccomp_program_free(&l->seccomp);
         spec_free(l->spec);
         *l = (struct launch) { .dirfd = -1, .sync_fd = -1, .pidfd = -1, .pid = -1 };
 }

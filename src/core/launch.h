@@ -6,6 +6,7 @@
 #include "carrel/state.h"
 #include "core/container.h"
 #include "linux/context.h"
+#include "linux/seccomp_filter.h"
 
 struct launch {
         struct spec *spec;
@@ -15,6 +16,7 @@ struct launch {
         int sync_fd; /* parent end */
         int pidfd;
         pid_t pid;
+        struct seccomp_program seccomp;
         struct init_ctx ctx;
 };
 

@@ -4,9 +4,12 @@
 
 #include <linux/limits.h>
 #include <stdbool.h>
+#include <sys/types.h>
 
 #include "carrel/error.h"
 #include "carrel/spec.h"
+
+struct seccomp_program;
 
 struct init_ctx {
         const struct spec *spec;
@@ -21,5 +24,8 @@ struct init_ctx {
         bool userns;             /* running in a new user namespace */
         bool no_pivot, no_new_keyring;
         int preserve_fds;
+        const struct seccomp_program *seccomp; /* compiled by the parent, loaded by the init */
+        int listener_fd;         /* seccomp notify listener, or -1 */
+        pid_t host_pid;          /* the init's pid as the runtime sees it (sent with SYNC_GO) */
         char exec_path[PATH_MAX];
 };

@@ -481,14 +481,6 @@ static int dec_resources(struct dctx *c, json_t *v, void *base)
         return 0;
 }
 
-static int dec_present_seccomp(struct dctx *c, json_t *v, void *base)
-{
-        (void) c;
-        (void) v;
-        ((struct spec *) base)->has_seccomp = true;
-        return 0;
-}
-
 static int dec_present_rdt(struct dctx *c, json_t *v, void *base)
 {
         (void) c;
@@ -527,7 +519,7 @@ static const struct field linux_fields[] = {
         S("mountLabel", struct spec, mount_label),
         FN("cgroupsPath", dec_cgroups_path),
         FN("resources", dec_resources),
-        FN("seccomp", dec_present_seccomp),
+        FN("seccomp", decode_seccomp),
         FN("intelRdt", dec_present_rdt),
         FN("personality", dec_present_personality),
         FIELD_END,

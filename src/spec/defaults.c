@@ -50,11 +50,22 @@ static const char default_spec[] =
         "}"
         "}";
 
+extern const char carrel_default_seccomp_json[];
+
 char *spec_default_json(bool rootless, uid_t uid, gid_t gid)
 {
         json_t *root = json_loads(default_spec, 0, NULL);
         if (!root)
                 return NULL;
+        /* profiles/seccomp/default.json, embedded at build time; drop its comments. */
+        json_t *seccomp = json_loads(carrel_default_seccomp_json, 0, NULL);
+        if (seccomp) {
+                json_object_del(seccomp, "comment");
+                size_t i;
+                json_t *rule;
+                json_array_foreach(json_object_get(seccomp, "syscalls"), i, rule) json_object_del(rule, "comment");
+                json_object_set_new(json_object_get(root, "linux"), "seccomp", seccomp);
+        }
         if (rootless) {
                 json_t *linux_obj = json_object_get(root, "linux");
                 json_array_append_new(json_object_get(linux_obj, "namespaces"), json_pack("{s:s}", "type", "user"));
