@@ -130,8 +130,12 @@ int main(void)
                                            "\"maskedPaths\"");
         ok(s != NULL, "a devices-only linux.resources is accepted (%s)", err.msg);
         spec_free(s);
-        expect_error("\"maskedPaths\"", "\"seccomp\": {\"defaultAction\": \"SCMP_ACT_ALLOW\"}, \"maskedPaths\"",
-                     "linux.seccomp: not supported yet");
+        expect_error("\"defaultAction\": \"SCMP_ACT_ERRNO\"", "\"defaultAction\": \"SCMP_ACT_ERRNOO\"",
+                     "linux.seccomp.defaultAction: unknown seccomp action \"SCMP_ACT_ERRNOO\"");
+        expect_error("\"op\": \"SCMP_CMP_MASKED_EQ\"", "\"op\": \"SCMP_CMP_MASKED\"",
+                     "linux.seccomp.syscalls[1].args[0].op: unknown seccomp operator \"SCMP_CMP_MASKED\"");
+        expect_error("\"action\": \"SCMP_ACT_ALLOW\"", "\"action\": \"SCMP_ACT_NOTIFY\"",
+                     "linux.seccomp.listenerPath: is required when an action is SCMP_ACT_NOTIFY");
         expect_error("\"terminal\": false", "\"terminal\": true", "process.terminal: not supported yet");
         expect_error("\"maskedPaths\"", "\"uidMappings\": [{\"containerID\": 0, \"hostID\": 1000, \"size\": 1}], "
                                         "\"maskedPaths\"", "linux.uidMappings: mappings need a new user namespace");
