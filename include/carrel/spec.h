@@ -132,6 +132,7 @@ struct spec_process {
 
 struct spec {
         json_t *json; /* owns every borrowed string below */
+        json_t *process_json; /* owns the strings of a process read by spec_decode_process */
         void *arena;  /* owns every allocated array below */
 
         const char *oci_version;
@@ -172,6 +173,15 @@ struct spec {
 int spec_decode(const char *text, size_t len, const char *origin, struct spec **ret, struct carrel_error *err);
 int spec_load_file(const char *path, struct spec **ret, struct carrel_error *err);
 void spec_free(struct spec *s);
+
+/* Memory owned by the spec, freed with it. */
+void *spec_alloc(struct spec *s, size_t size);
+
+/* Replace s->process with the process object in `text` (exec --process FILE). */
+int spec_decode_process(struct spec *s, const char *text, size_t len, const char *origin, struct carrel_error *err);
+
+/* Read a whole regular file (at most 64 MiB) into a NUL-terminated buffer. */
+int read_config_file(const char *path, char **ret, size_t *ret_len, struct carrel_error *err);
 static inline void spec_freep(struct spec **s)
 {
         spec_free(*s);

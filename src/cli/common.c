@@ -11,8 +11,10 @@ int parse_verb_options(const char *verb, int argc, char **argv, const char *shor
                        const struct option *longopts, int (*on_opt)(int c, const char *arg, void *data), void *data,
                        struct carrel_error *err)
 {
+        /* A leading '+' stops at the first argument (exec: the command's own options follow). */
         char shorts[64];
-        snprintf(shorts, sizeof shorts, ":h%s", shortopts);
+        bool stop = shortopts[0] == '+';
+        snprintf(shorts, sizeof shorts, "%s:h%s", stop ? "+" : "", shortopts + stop);
         opterr = 0;
         int c;
         while ((c = getopt_long(argc, argv, shorts, longopts, NULL)) != -1) {

@@ -17,6 +17,10 @@ static const struct command commands[] = {
         { "run", cmd_run, "create and start a container",
           "[--bundle DIR] [--pid-file FILE] [--console-socket SOCK] [--preserve-fds N] [--no-pivot] "
           "[--no-new-keyring] [--detach] ID" },
+        { "exec", cmd_exec, "run another process in a running container",
+          "[--process FILE | ID COMMAND [ARG...]] [--detach] [--pid-file FILE] [--cwd DIR] [--env K=V]... "
+          "[--user UID[:GID]] [--additional-gids G,...] [--cap CAP]... [--no-new-privs] [--preserve-fds N] "
+          "[--ignore-paused] ID [COMMAND [ARG...]]" },
         { "state", cmd_state, "print the state of a container as JSON", "ID" },
         { "kill", cmd_kill, "send a signal to the container's init (default TERM)", "[--all] ID [SIGNAL]" },
         { "delete", cmd_delete, "delete a container and everything carrel made for it", "[--force] ID" },
@@ -39,6 +43,18 @@ static const char *const option_help[] = {
                "      --no-pivot          use MS_MOVE and chroot instead of pivot_root\n"
                "      --no-new-keyring    keep the caller's session keyring\n"
                "  -d, --detach            return once the process runs; do not wait for it\n",
+        "exec", "  -p, --process FILE      a runtime-spec process object (instead of COMMAND)\n"
+                "  -d, --detach            return once the process runs\n"
+                "      --pid-file FILE     write the new process's pid to FILE\n"
+                "      --cwd DIR           working directory inside the container\n"
+                "  -e, --env K=V           set an environment variable (repeatable)\n"
+                "  -u, --user UID[:GID]    run as this user\n"
+                "  -g, --additional-gids G comma-separated supplementary groups\n"
+                "  -c, --cap CAP           add a capability (never to the inheritable set; repeatable)\n"
+                "      --no-new-privs      set no_new_privs\n"
+                "      --preserve-fds N    pass N extra fds (from fd 3)\n"
+                "      --ignore-paused     accepted (pause is not supported yet)\n"
+                "  -t, --tty / --console-socket S   not supported yet\n",
         "kill", "  -a, --all               signal every process of the container\n",
         "delete", "  -f, --force             kill the container first if it is running\n",
         "list", "  -f, --format F          table (default) or json\n"

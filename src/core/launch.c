@@ -36,20 +36,6 @@ static int write_idmap(pid_t pid, const char *file, const struct spec_idmap *m, 
         return 0;
 }
 
-/* Fds the caller promised with --preserve-fds must exist; otherwise one of
- * ours could land there and leak into the container. */
-static void fill_preserved_fds(int n)
-{
-        for (int fd = 3; fd < 3 + n; fd++)
-                if (fcntl(fd, F_GETFD) < 0) {
-                        int nul = open("/dev/null", O_RDWR);
-                        if (nul >= 0 && nul != fd) {
-                                dup2(nul, fd);
-                                close(nul);
-                        }
-                }
-}
-
 static int resolve_paths(struct launch *l, const struct create_opts *o, struct carrel_error *err)
 {
         if (!realpath(o->bundle ? o->bundle : ".", l->bundle))
@@ -150,20 +136,6 @@ static int spawn(struct launch *l, const struct create_opts *o, bool use_fifo, s
         return 0;
 }
 
-static int write_pid_file(const char *path, pid_t pid, struct carrel_error *err)
-{
-        char tmp[PATH_MAX], buf[32];
-        snprintf(tmp, sizeof tmp, "%s.carrel-tmp", path);
-        int n = snprintf(buf, sizeof buf, "%d", (int) pid);
-        _cleanup_close_ int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-        if (fd < 0 || write_all(fd, buf, (size_t) n) < 0 || rename(tmp, path) < 0) {
-                int e = errno;
-                unlink(tmp);
-                return carrel_error_errno(err, e, "cannot write the pid file %s", path);
-        }
-        return 0;
-}
-
 static int record_state(struct launch *l, const struct create_opts *o, struct carrel_error *err)
 {
         struct container_state st = { .pid = l->pid, .annotations = l->spec->annotations,
@@ -177,8 +149,8 @@ static int record_state(struct launch *l, const struct create_opts *o, struct ca
                 return carrel_error_set(err, -r, "the container init died during set-up");
         if ((r = state_write(l->dirfd, &st, err)) < 0)
                 return r;
-        if (o->pid_file && (r = write_pid_file(o->pid_file, l->pid, err)) < 0)
-                return r;
+        if (o->pid_file && (r = write_pid_file(o->pid_file, l->pid)) < 0)
+                return carrel_error_set(err, -r, "cannot write the pid file %s: %s", o->pid_file, strerror(-r));
         return 0;
 }
 
@@ -187,7 +159,7 @@ int launch_container(struct launch *l, const struct create_opts *o, bool use_fif
         *l = (struct launch) { .dirfd = -1, .sync_fd = -1, .pidfd = -1, .pid = -1 };
         if (o->console_socket)
                 return carrel_error_set(err, ENOTSUP, "--console-socket: terminals are not supported yet");
-        fill_preserved_fds(o->preserve_fds);
+        fd_fill_preserved(o->preserve_fds);
         int r = resolve_paths(l, o, err);
         if (r < 0)
                 goto fail;

@@ -592,7 +592,22 @@ int spec_decode(const char *text, size_t len, const char *origin, struct spec **
         return 0;
 }
 
-int spec_load_file(const char *path, struct spec **ret, struct carrel_error *err)
+int spec_decode_process(struct spec *s, const char *text, size_t len, const char *origin, struct carrel_error *err)
+{
+        json_error_t jerr;
+        json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+        if (!root)
+                return carrel_error_set(err, EINVAL, "%s: invalid JSON at line %d, column %d: %s", origin, jerr.line,
+                                        jerr.column, jerr.text);
+        json_decref(s->process_json);
+        s->process_json = root;
+        memset(&s->process, 0, sizeof s->process);
+        s->has_process = true;
+        struct dctx c = { .spec = s, .err = err, .origin = origin };
+        return decode_object(&c, root, process_fields, &s->process);
+}
+
+int read_config_file(const char *path, char **ret, size_t *ret_len, struct carrel_error *err)
 {
         _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
         if (fd < 0)
@@ -618,6 +633,19 @@ int spec_load_file(const char *path, struct spec **ret, struct carrel_error *err
                         break;
                 got += (size_t) n;
         }
+        buf[got] = '\0';
+        *ret = TAKE_PTR(buf);
+        *ret_len = got;
+        return 0;
+}
+
+int spec_load_file(const char *path, struct spec **ret, struct carrel_error *err)
+{
+        _cleanup_free_ char *buf = NULL;
+        size_t len;
+        int r = read_config_file(path, &buf, &len, err);
+        if (r < 0)
+                return r;
         const char *base = strrchr(path, '/');
-        return spec_decode(buf, got, base ? base + 1 : path, ret, err);
+        return spec_decode(buf, len, base ? base + 1 : path, ret, err);
 }

@@ -54,8 +54,6 @@ void dctx_pop(struct dctx *c, size_t old_len);
 /* Record "origin: path: reason" and return -EINVAL. */
 int dctx_fail(struct dctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* Arena allocation owned by the spec. */
-void *spec_alloc(struct spec *s, size_t size);
 
 int decode_u32(struct dctx *c, json_t *v, uint32_t *ret);
 int decode_string(struct dctx *c, json_t *v, const char **ret);

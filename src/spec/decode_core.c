@@ -47,6 +47,7 @@ void spec_free(struct spec *s)
                 free(a);
         }
         json_decref(s->json);
+        json_decref(s->process_json);
         free(s);
 }
 

@@ -94,3 +94,32 @@ int write_file_atomic(int dirfd, const char *name, const char *data, size_t len,
         }
         return 0;
 }
+
+void fd_fill_preserved(int n)
+{
+        for (int fd = 3; fd < 3 + n; fd++) {
+                if (fcntl(fd, F_GETFD) >= 0)
+                        continue;
+                int nul = open("/dev/null", O_RDWR);
+                if (nul >= 0 && nul != fd) {
+                        dup2(nul, fd);
+                        close(nul);
+                }
+        }
+}
+
+int write_pid_file(const char *path, pid_t pid)
+{
+        char tmp[4096], buf[32];
+        snprintf(tmp, sizeof tmp, "%s.carrel-tmp", path);
+        int n = snprintf(buf, sizeof buf, "%d", (int) pid);
+        _cleanup_close_ int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        if (fd < 0)
+                return -errno;
+        int r = write_all(fd, buf, (size_t) n);
+        if (r == 0 && rename(tmp, path) < 0)
+                r = -errno;
+        if (r < 0)
+                unlink(tmp);
+        return r;
+}

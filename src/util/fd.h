@@ -18,3 +18,11 @@ int write_file_at(int dirfd, const char *path, const char *data);
 
 /* Write a whole file atomically: a temporary file in the same dir, then rename. */
 int write_file_atomic(int dirfd, const char *name, const char *data, size_t len, mode_t mode);
+
+/* Fds 3..3+n-1 that the caller promised with --preserve-fds must exist:
+ * otherwise one of ours could land there and leak into the container. Any
+ * missing one becomes /dev/null. */
+void fd_fill_preserved(int n);
+
+/* Write `pid` in decimal to `path` atomically (a temporary file, then rename). */
+int write_pid_file(const char *path, pid_t pid);
