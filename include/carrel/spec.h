@@ -110,6 +110,8 @@ struct spec_seccomp {
 
 struct spec_process {
         bool terminal;
+        bool has_console_size;
+        uint32_t console_height, console_width;
         const char **args;
         size_t n_args;
         const char **env;

@@ -53,7 +53,7 @@ int container_run(const struct create_opts *o, int *ret_status, struct carrel_er
         }
         /* Let other commands (state, kill) in while we wait. */
         flock(l.dirfd, LOCK_UN);
-        r = wait_forwarding(l.pidfd, ret_status, err);
+        r = wait_forwarding(l.pidfd, l.master, ret_status, err);
         if (r < 0)
                 goto fail;
         int dirfd = -1;

@@ -16,11 +16,13 @@
 
 #include "carrel/spec.h"
 #include "carrel/state.h"
+#include "core/console.h"
 #include "core/sync.h"
 #include "core/wait.h"
 #include "linux/creds.h"
 #include "linux/process.h"
 #include "linux/seccomp_filter.h"
+#include "linux/terminal.h"
 #include "linux/tunables.h"
 #include "util/cleanup.h"
 #include "util/fd.h"
@@ -162,6 +164,10 @@ static _Noreturn void exec_child(struct init_ctx *ctx, int pidfd, int ns_flags)
                 r = carrel_error_errno(&err, errno, "cannot join the container's namespaces");
         if (r == 0 && chdir("/") < 0)
                 r = carrel_error_errno(&err, errno, "chdir /");
+        if (r == 0 && ctx->console_fd >= 0) {
+                _cleanup_close_ int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+                r = terminal_setup(ctx, root, false, &err);
+        }
         if (r == 0)
                 r = procfs_open_container(ctx, &err);
         if (r == 0)
@@ -174,6 +180,8 @@ static _Noreturn void exec_child(struct init_ctx *ctx, int pidfd, int ns_flags)
                 r = process_prepare(ctx, &err);
         if (r == 0)
                 r = process_find_executable(ctx, &err);
+        if (r == 0)
+                r = terminal_attach(ctx, &err);
         if (r == 0 && ctx->spec->process.no_new_privileges)
                 r = seccomp_filter_load(ctx, &err);
         if (r == 0)
@@ -184,6 +192,8 @@ static _Noreturn void exec_child(struct init_ctx *ctx, int pidfd, int ns_flags)
 }
 
 struct exec_run {
+        struct console console;
+        int master;
         struct spec *spec;
         struct seccomp_program seccomp;
         int pidfd, child_pidfd, sync_fd;
@@ -199,6 +209,9 @@ static void exec_run_release(struct exec_run *x)
                 close(x->child_pidfd);
         if (x->sync_fd >= 0)
                 close(x->sync_fd);
+        console_close(&x->console);
+        if (x->master >= 0)
+                close(x->master);
 }
 
 static int prepare(struct exec_run *x, const struct exec_opts *o, struct container_state *st, struct carrel_error *err)
@@ -229,13 +242,15 @@ static int prepare(struct exec_run *x, const struct exec_opts *o, struct contain
 
 int container_exec(const struct exec_opts *o, int *ret_status, struct carrel_error *err)
 {
-        if (o->tty || o->console_socket)
-                return carrel_error_set(err, ENOTSUP, "exec: terminals are not supported yet");
         fd_fill_preserved(o->preserve_fds);
-        struct exec_run x = { .pidfd = -1, .child_pidfd = -1, .sync_fd = -1 };
+        struct exec_run x = { .pidfd = -1, .child_pidfd = -1, .sync_fd = -1, .master = -1, .console = { -1, -1 } };
         struct container_state st;
         int r = prepare(&x, o, &st, err);
         if (r < 0)
+                goto out;
+        if (o->tty)
+                x.spec->process.terminal = true;
+        if (x.spec->process.terminal && (r = console_open(o->console_socket, !o->detach, &x.console, err)) < 0)
                 goto out;
 
         int ns_flags = differing_namespaces(st.pid);
@@ -254,15 +269,22 @@ int container_exec(const struct exec_opts *o, int *ret_status, struct carrel_err
                 .spec = x.spec, .id = o->id, .bundle = st.bundle, .rootfs = st.rootfs, .rootfs_fd = -1,
                 .proc_fd = -1, .sync_fd = sp[1], .fifo_fd = -1, .no_new_keyring = true,
                 .preserve_fds = o->preserve_fds, .listener_fd = -1, .seccomp = x.spec->seccomp ? &x.seccomp : NULL,
+                .console_fd = x.console.send_fd, .pty_peer = -1,
         };
         struct clone_args args = { .flags = CLONE_PIDFD, .pidfd = (uint64_t) (uintptr_t) &x.child_pidfd,
                                    .exit_signal = SIGCHLD };
         pid_t pid = sys_clone3(&args);
         if (pid == 0) {
                 close(sp[0]);
+                if (x.console.recv_fd >= 0)
+                        close(x.console.recv_fd);
                 exec_child(&ctx, x.pidfd, ns_flags & ~CLONE_NEWPID);
         }
         close(sp[1]);
+        if (x.console.send_fd >= 0) {
+                close(x.console.send_fd);
+                x.console.send_fd = -1;
+        }
         if (pid < 0) {
                 r = carrel_error_errno(err, errno, "clone3");
                 goto out;
@@ -278,8 +300,10 @@ int container_exec(const struct exec_opts *o, int *ret_status, struct carrel_err
                 r = carrel_error_set(err, -r, "cannot write the pid file %s: %s", o->pid_file, strerror(-r));
                 goto out;
         }
+        if (x.console.recv_fd >= 0 && (r = console_recv_master(&x.console, &x.master, err)) < 0)
+                goto out;
         if (!o->detach)
-                r = wait_forwarding(x.child_pidfd, ret_status, err);
+                r = wait_forwarding(x.child_pidfd, x.master, ret_status, err);
 out:
         exec_run_release(&x);
         return r;

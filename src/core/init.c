@@ -17,6 +17,7 @@
 #include "linux/pivot.h"
 #include "linux/process.h"
 #include "linux/seccomp_filter.h"
+#include "linux/terminal.h"
 
 static bool maps_container_root(const struct spec_idmap *m, size_t n)
 {
@@ -63,6 +64,8 @@ static int init_setup(struct init_ctx *ctx, struct carrel_error *err)
                 return r;
         if ((r = devices_setup(ctx, err)) < 0)
                 return r;
+        if (ctx->spec->process.terminal && (r = terminal_setup(ctx, ctx->rootfs_fd, true, err)) < 0)
+                return r;
         if ((r = masks_apply(ctx, err)) < 0)
                 return r;
         if ((r = seccomp_listener_connect(ctx, err)) < 0)
@@ -83,7 +86,9 @@ static int init_setup(struct init_ctx *ctx, struct carrel_error *err)
                 return r;
         if ((r = process_prepare(ctx, err)) < 0)
                 return r;
-        return process_find_executable(ctx, err);
+        if ((r = process_find_executable(ctx, err)) < 0)
+                return r;
+        return terminal_attach(ctx, err);
 }
 
 static int wait_for_start(struct init_ctx *ctx, struct carrel_error *err)

@@ -74,6 +74,7 @@ static int spawn(struct launch *l, const struct create_opts *o, bool use_fifo, s
                 .proc_fd = -1, .sync_fd = child_end, .fifo_fd = -1, .no_pivot = o->no_pivot,
                 .no_new_keyring = o->no_new_keyring, .preserve_fds = o->preserve_fds,
                 .userns = l->spec->ns[NS_USER].present && !l->spec->ns[NS_USER].path, .listener_fd = -1,
+                .console_fd = l->console.send_fd, .pty_peer = -1,
         };
         int r = ns_open_joined(ctx, err);
         if (r < 0)
@@ -108,6 +109,8 @@ static int spawn(struct launch *l, const struct create_opts *o, bool use_fifo, s
                 /* The state lock and the parent's socket end stay with the parent. */
                 close(l->dirfd);
                 close(l->sync_fd);
+                if (l->console.recv_fd >= 0)
+                        close(l->console.recv_fd);
                 init_main(ctx);
         }
         l->pid = pid;
@@ -116,6 +119,10 @@ static int spawn(struct launch *l, const struct create_opts *o, bool use_fifo, s
                         close(ctx->ns_fds[t]);
         if (ctx->fifo_fd >= 0)
                 close(ctx->fifo_fd);
+        if (l->console.send_fd >= 0) {
+                close(l->console.send_fd);
+                l->console.send_fd = -1;
+        }
 
         if (ctx->userns &&
             ((r = write_idmap(pid, "uid_map", l->spec->uid_mappings, l->spec->n_uid_mappings, err)) < 0 ||
@@ -133,6 +140,8 @@ static int spawn(struct launch *l, const struct create_opts *o, bool use_fifo, s
                 return carrel_error_set(err, m.code > 0 ? m.code : EIO, "%s", m.msg);
         if (m.type != SYNC_READY)
                 return carrel_error_set(err, EPROTO, "unexpected message %u from the container init", m.type);
+        if (l->console.recv_fd >= 0)
+                return console_recv_master(&l->console, &l->master, err);
         return 0;
 }
 
@@ -156,12 +165,14 @@ static int record_state(struct launch *l, const struct create_opts *o, struct ca
 
 int launch_container(struct launch *l, const struct create_opts *o, bool use_fifo, struct carrel_error *err)
 {
-        *l = (struct launch) { .dirfd = -1, .sync_fd = -1, .pidfd = -1, .pid = -1 };
-        if (o->console_socket)
-                return carrel_error_set(err, ENOTSUP, "--console-socket: terminals are not supported yet");
+        *l = (struct launch) { .dirfd = -1, .sync_fd = -1, .pidfd = -1, .pid = -1, .master = -1,
+                               .console = { -1, -1 } };
         fd_fill_preserved(o->preserve_fds);
         int r = resolve_paths(l, o, err);
         if (r < 0)
+                goto fail;
+        if (l->spec->process.terminal &&
+            (r = console_open(o->console_socket, !use_fifo && !o->detach, &l->console, err)) < 0)
                 goto fail;
         if ((r = state_dir_create(o->root, o->id, &l->dirfd, err)) < 0) {
                 l->dirfd = -1;
@@ -199,6 +210,10 @@ void launch_release(struct launch *l)
         if (l->dirfd >= 0)
                 close(l->dirfd);
         seccomp_program_free(&l->seccomp);
+        console_close(&l->console);
+        if (l->master >= 0)
+                close(l->master);
         spec_free(l->spec);
-        *l = (struct launch) { .dirfd = -1, .sync_fd = -1, .pidfd = -1, .pid = -1 };
+        *l = (struct launch) { .dirfd = -1, .sync_fd = -1, .pidfd = -1, .pid = -1, .master = -1,
+                               .console = { -1, -1 } };
 }

@@ -4,6 +4,7 @@
 
 #include "carrel/spec.h"
 #include "carrel/state.h"
+#include "core/console.h"
 #include "core/container.h"
 #include "linux/context.h"
 #include "linux/seccomp_filter.h"
@@ -17,6 +18,8 @@ struct launch {
         int pidfd;
         pid_t pid;
         struct seccomp_program seccomp;
+        struct console console; /* process.terminal */
+        int master;             /* the pty master, when we proxy the terminal */
         struct init_ctx ctx;
 };
 

@@ -1,17 +1,41 @@
-/* Waiting for a child of ours while passing signals on to it. */
+/* Waiting for a child of ours while passing signals on to it, and, when it
+ * has a pty of ours, proxying the caller's terminal to it. */
 #include "core/wait.h"
 
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdbool.h>
+#include <sys/ioctl.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include "util/cleanup.h"
+#include "util/fd.h"
 #include "util/sys.h"
 
-/* Wait for the init to exit, forwarding the usual signals to it. */
-int wait_forwarding(int pidfd, int *ret_status, struct carrel_error *err)
+static void copy_winsize(int from, int to)
+{
+        struct winsize ws;
+        if (ioctl(from, TIOCGWINSZ, &ws) == 0 && ws.ws_row && ws.ws_col)
+                ioctl(to, TIOCSWINSZ, &ws);
+}
+
+/* Move what is readable from `in` to `out`. Returns false at EOF or error. */
+static bool pump(int in, int out)
+{
+        char buf[16384];
+        ssize_t n = read(in, buf, sizeof buf);
+        if (n < 0 && (errno == EINTR || errno == EAGAIN))
+                return true;
+        if (n <= 0)
+                return false;
+        return write_all(out, buf, (size_t) n) == 0;
+}
+
+int wait_forwarding(int pidfd, int master, int *ret_status, struct carrel_error *err)
 {
         static const int forward[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH };
         sigset_t set;
@@ -22,25 +46,57 @@ int wait_forwarding(int pidfd, int *ret_status, struct carrel_error *err)
         _cleanup_close_ int sfd = signalfd(-1, &set, SFD_CLOEXEC);
         if (sfd < 0)
                 return carrel_error_errno(err, errno, "signalfd");
+
+        struct termios saved;
+        bool restore = false;
+        int in = -1;
+        if (master >= 0) {
+                in = STDIN_FILENO;
+                if (isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &saved) == 0) {
+                        struct termios raw = saved;
+                        cfmakeraw(&raw);
+                        restore = tcsetattr(STDIN_FILENO, TCSANOW, &raw) == 0;
+                        copy_winsize(STDIN_FILENO, master);
+                }
+        }
+        int r = 0;
         for (;;) {
-                struct pollfd p[2] = { { .fd = pidfd, .events = POLLIN }, { .fd = sfd, .events = POLLIN } };
-                if (poll(p, 2, -1) < 0) {
+                struct pollfd p[4] = { { .fd = pidfd, .events = POLLIN }, { .fd = sfd, .events = POLLIN },
+                                       { .fd = master, .events = POLLIN }, { .fd = in, .events = POLLIN } };
+                if (poll(p, 4, -1) < 0) {
                         if (errno == EINTR)
                                 continue;
-                        return carrel_error_errno(err, errno, "poll");
+                        r = carrel_error_errno(err, errno, "poll");
+                        break;
                 }
                 if (p[1].revents & POLLIN) {
                         struct signalfd_siginfo si;
-                        if (read(sfd, &si, sizeof si) == sizeof si)
-                                sys_pidfd_send_signal(pidfd, (int) si.ssi_signo, NULL, 0);
+                        if (read(sfd, &si, sizeof si) == sizeof si) {
+                                if (si.ssi_signo == SIGWINCH && master >= 0)
+                                        copy_winsize(STDIN_FILENO, master);
+                                else
+                                        sys_pidfd_send_signal(pidfd, (int) si.ssi_signo, NULL, 0);
+                        }
                 }
+                if ((p[2].revents & (POLLIN | POLLHUP | POLLERR)) && !pump(master, STDOUT_FILENO))
+                        master = -1; /* every holder of the peer is gone */
+                if ((p[3].revents & (POLLIN | POLLHUP | POLLERR)) && !pump(in, master))
+                        in = -1;
                 if (p[0].revents & POLLIN) {
+                        if (master >= 0) {
+                                fcntl(master, F_SETFL, O_NONBLOCK);
+                                while (pump(master, STDOUT_FILENO) && errno != EAGAIN) {
+                                }
+                        }
                         siginfo_t si = { 0 };
                         if (waitid(P_PIDFD, (id_t) pidfd, &si, WEXITED) < 0)
-                                return carrel_error_errno(err, errno, "waitid");
-                        *ret_status = si.si_code == CLD_EXITED ? si.si_status : 128 + si.si_status;
-                        return 0;
+                                r = carrel_error_errno(err, errno, "waitid");
+                        else
+                                *ret_status = si.si_code == CLD_EXITED ? si.si_status : 128 + si.si_status;
+                        break;
                 }
         }
+        if (restore)
+                tcsetattr(STDIN_FILENO, TCSANOW, &saved);
+        return r;
 }
-

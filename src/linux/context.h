@@ -26,6 +26,8 @@ struct init_ctx {
         int preserve_fds;
         const struct seccomp_program *seccomp; /* compiled by the parent, loaded by the init */
         int listener_fd;         /* seccomp notify listener, or -1 */
+        int console_fd;          /* where to send the pty master (process.terminal), or -1 */
+        int pty_peer;            /* the container side of the pty, or -1 */
         pid_t host_pid;          /* the init's pid as the runtime sees it (sent with SYNC_GO) */
         char exec_path[PATH_MAX];
 };

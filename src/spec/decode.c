@@ -181,8 +181,20 @@ static int dec_user(struct dctx *c, json_t *v, void *base)
         return decode_object(c, v, user_fields, base);
 }
 
+static const struct field console_size_fields[] = {
+        U32("height", struct spec_process, console_height),
+        U32("width", struct spec_process, console_width),
+        FIELD_END,
+};
+
+static int dec_console_size(struct dctx *c, json_t *v, void *base)
+{
+        return decode_object(c, v, console_size_fields, base);
+}
+
 static const struct field process_fields[] = {
         B("terminal", struct spec_process, terminal),
+        FNH("consoleSize", dec_console_size, struct spec_process, has_console_size),
         FN("user", dec_user),
         SV("args", struct spec_process, args, n_args),
         SV("env", struct spec_process, env, n_env),

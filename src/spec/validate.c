@@ -25,8 +25,6 @@ static int check_not_yet(const struct spec *s, const char *origin, struct carrel
                 return FAIL("linux.personality", "not supported yet", origin);
         if (s->cgroups_path)
                 return FAIL("linux.cgroupsPath", "not supported yet", origin);
-        if (s->process.terminal)
-                return FAIL("process.terminal", "not supported yet", origin);
         if (s->process.apparmor_profile && *s->process.apparmor_profile)
                 return FAIL("process.apparmorProfile", "AppArmor is not supported", origin);
         if (s->process.selinux_label && *s->process.selinux_label)

@@ -1,0 +1,90 @@
+#include "linux/terminal.h"
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "linux/mounts.h"
+#include "util/chase.h"
+#include "util/cleanup.h"
+
+static int send_master(int sock, int master, const char *name, struct carrel_error *err)
+{
+        struct iovec iov = { .iov_base = (void *) name, .iov_len = strlen(name) };
+        union {
+                char buf[CMSG_SPACE(sizeof(int))];
+                struct cmsghdr align;
+        } u = { 0 };
+        struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof u.buf };
+        struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+        cm->cmsg_level = SOL_SOCKET;
+        cm->cmsg_type = SCM_RIGHTS;
+        cm->cmsg_len = CMSG_LEN(sizeof(int));
+        memcpy(CMSG_DATA(cm), &master, sizeof(int));
+        if (sendmsg(sock, &mh, MSG_NOSIGNAL) < 0)
+                return carrel_error_errno(err, errno, "cannot send the pty master to the console socket");
+        return 0;
+}
+
+int terminal_setup(struct init_ctx *ctx, int root_fd, bool console, struct carrel_error *err)
+{
+        _cleanup_close_ int master = -1;
+        int r = chase_open(root_fd, "/dev/pts/ptmx", O_RDWR | O_NOCTTY, &master, err);
+        if (r < 0) {
+                carrel_error_prefix(err, "process.terminal needs a devpts mounted on /dev/pts");
+                return r;
+        }
+        int unlock = 0, n;
+        if (ioctl(master, TIOCSPTLCK, &unlock) < 0 || ioctl(master, TIOCGPTN, &n) < 0)
+                return carrel_error_errno(err, errno, "cannot set up the pty");
+        _cleanup_close_ int peer = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
+        if (peer < 0)
+                return carrel_error_errno(err, errno, "TIOCGPTPEER");
+        const struct spec_process *p = &ctx->spec->process;
+        if (p->has_console_size) {
+                struct winsize ws = { .ws_row = (unsigned short) p->console_height,
+                                      .ws_col = (unsigned short) p->console_width };
+                if (ioctl(peer, TIOCSWINSZ, &ws) < 0)
+                        return carrel_error_errno(err, errno, "cannot apply process.consoleSize");
+        }
+        if (console) {
+                /* CVE-2025-52565: /dev/console is the peer we hold, not a path the rootfs could swap. */
+                _cleanup_close_ int target = -1;
+                if ((r = chase(root_fd, "/dev/console", CHASE_MKFILE | CHASE_NOFOLLOW, &target, err)) < 0)
+                        return r;
+                struct stat st;
+                if (fstat(target, &st) < 0 || S_ISLNK(st.st_mode) || S_ISDIR(st.st_mode))
+                        return carrel_error_set(err, EINVAL, "/dev/console in the rootfs is not a file");
+                if ((r = mount_bind_at(peer, target, false, 0, 0, false, err)) < 0)
+                        return r;
+        }
+        char name[32];
+        snprintf(name, sizeof name, "/dev/pts/%d", n);
+        if ((r = send_master(ctx->console_fd, master, name, err)) < 0)
+                return r;
+        close(ctx->console_fd);
+        ctx->console_fd = -1;
+        ctx->pty_peer = TAKE_FD(peer);
+        return 0;
+}
+
+int terminal_attach(struct init_ctx *ctx, struct carrel_error *err)
+{
+        if (ctx->pty_peer < 0)
+                return 0;
+        if (setsid() < 0)
+                return carrel_error_errno(err, errno, "setsid");
+        if (ioctl(ctx->pty_peer, TIOCSCTTY, 0) < 0)
+                return carrel_error_errno(err, errno, "cannot make the pty the controlling terminal");
+        for (int fd = 0; fd < 3; fd++)
+                if (dup2(ctx->pty_peer, fd) < 0)
+                        return carrel_error_errno(err, errno, "cannot connect the pty to fd %d", fd);
+        close(ctx->pty_peer);
+        ctx->pty_peer = -1;
+        return 0;
+}
