@@ -49,7 +49,15 @@ int cmd_features(struct cli *cli, int argc, char **argv, struct carrel_error *er
         json_object_set_new(lx, "namespaces", ns);
         json_object_set_new(lx, "capabilities", caps);
         json_object_set_new(lx, "cgroup", json_pack("{s:b,s:b,s:b}", "v1", 0, "v2", 0, "systemd", 0));
-        json_object_set_new(lx, "seccomp", json_pack("{s:b}", "enabled", 0));
+        json_t *sc = json_pack("{s:b,s:[s,s,s,s,s,s,s,s,s],s:[s,s,s,s,s,s,s],s:[s,s,s],s:[s,s,s,s]}", "enabled", 1,
+                               "actions", "SCMP_ACT_ALLOW", "SCMP_ACT_ERRNO", "SCMP_ACT_KILL", "SCMP_ACT_KILL_PROCESS",
+                               "SCMP_ACT_KILL_THREAD", "SCMP_ACT_LOG", "SCMP_ACT_NOTIFY", "SCMP_ACT_TRACE",
+                               "SCMP_ACT_TRAP", "operators", "SCMP_CMP_EQ", "SCMP_CMP_GE", "SCMP_CMP_GT",
+                               "SCMP_CMP_LE", "SCMP_CMP_LT", "SCMP_CMP_MASKED_EQ", "SCMP_CMP_NE", "archs",
+                               "SCMP_ARCH_X86", "SCMP_ARCH_X86_64", "SCMP_ARCH_X32", "supportedFlags",
+                               "SECCOMP_FILTER_FLAG_TSYNC", "SECCOMP_FILTER_FLAG_LOG", "SECCOMP_FILTER_FLAG_SPEC_ALLOW",
+                               "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV");
+        json_object_set_new(lx, "seccomp", sc);
         json_object_set_new(lx, "apparmor", json_pack("{s:b}", "enabled", 0));
         json_object_set_new(lx, "selinux", json_pack("{s:b}", "enabled", 0));
         json_object_set_new(lx, "intelRdt", json_pack("{s:b}", "enabled", 0));

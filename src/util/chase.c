@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <stdbool.h>
 #include <string.h>
+#include <stdio.h>
 #include <sys/stat.h>
 
 #include "util/cleanup.h"
@@ -19,17 +20,41 @@ static int open_in_root(int root_fd, const char *path, int oflags, unsigned flag
         return fd < 0 ? -errno : fd;
 }
 
+/* Rewrite `buf` (whose component ending at `end` is the symlink `name` in
+ * directory `parent`) so the symlink's target takes its place. */
+static int splice_symlink(int parent, const char *name, char *buf, size_t size, char *comp, char *end)
+{
+        char target[4096], rest[4096];
+        ssize_t n = readlinkat(parent, name, target, sizeof target - 1);
+        if (n < 0)
+                return -errno;
+        target[n] = '\0';
+        snprintf(rest, sizeof rest, "%s", end);
+        if (target[0] == '/') {
+                if ((size_t) snprintf(buf, size, "%s%s", target, rest) >= size)
+                        return -ENAMETOOLONG;
+        } else {
+                *comp = '\0'; /* keep the parent's path, then the relative target */
+                char head[4096];
+                snprintf(head, sizeof head, "%s", buf);
+                if ((size_t) snprintf(buf, size, "%s%s%s", head, target, rest) >= size)
+                        return -ENAMETOOLONG;
+        }
+        return 0;
+}
+
 /* Create every missing component of `path`, one at a time. Each parent is
  * opened through openat2 from the root, so a symlink swapped in between two
- * steps still resolves inside the root. */
+ * steps still resolves inside the root. A dangling symlink on the way is
+ * followed: its target is created, inside the root, as runc does. */
 static int make_path(int root_fd, const char *path, unsigned flags, struct carrel_error *err)
 {
         char buf[4096];
-        size_t len = strlen(path);
-        if (len >= sizeof buf)
+        if (strlen(path) >= sizeof buf)
                 return carrel_error_set(err, ENAMETOOLONG, "path too long: %s", path);
-        memcpy(buf, path, len + 1);
-
+        snprintf(buf, sizeof buf, "%s", path);
+        int links = 0;
+restart:
         for (char *p = buf; *p;) {
                 while (*p == '/')
                         p++;
@@ -48,29 +73,36 @@ static int make_path(int root_fd, const char *path, unsigned flags, struct carre
                 if (fd >= 0) {
                         close(fd);
                 } else if (fd == -ENOENT) {
-                        char *slash = strrchr(buf, '/');
-                        const char *name = slash ? slash + 1 : buf;
-                        int parent;
-                        if (slash) {
-                                *slash = '\0';
-                                parent = open_in_root(root_fd, buf[0] ? buf : "/", O_PATH | O_DIRECTORY, 0);
-                                *slash = '/';
-                        } else {
-                                parent = open_in_root(root_fd, ".", O_PATH | O_DIRECTORY, 0);
-                        }
+                        bool has_parent = p > buf;
+                        if (has_parent)
+                                p[-1] = '\0';
+                        int parent = open_in_root(root_fd, has_parent && buf[0] ? buf : "/", O_PATH | O_DIRECTORY, 0);
+                        if (has_parent)
+                                p[-1] = '/';
                         if (parent < 0)
                                 return carrel_error_set(err, -parent, "cannot open the parent of %s: %s", buf,
                                                         strerror(-parent));
                         _cleanup_close_ int pfd = parent;
-                        if (strcmp(name, "..") == 0 || strcmp(name, ".") == 0)
+                        if (strcmp(p, "..") == 0 || strcmp(p, ".") == 0)
                                 return carrel_error_set(err, EINVAL, "cannot create %s", buf);
+                        struct stat st;
+                        if (fstatat(pfd, p, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode)) {
+                                *end = saved;
+                                if (++links > 40)
+                                        return carrel_error_set(err, ELOOP, "too many symbolic links in %s", path);
+                                int r = splice_symlink(pfd, p, buf, sizeof buf, p, end);
+                                if (r < 0)
+                                        return carrel_error_set(err, -r, "cannot follow a link in %s: %s", path,
+                                                                strerror(-r));
+                                goto restart;
+                        }
                         int r;
                         if (last && (flags & CHASE_MKFILE)) {
-                                r = openat(pfd, name, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644);
+                                r = openat(pfd, p, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644);
                                 if (r >= 0)
                                         close(r);
                         } else {
-                                r = mkdirat(pfd, name, 0755);
+                                r = mkdirat(pfd, p, 0755);
                         }
                         if (r < 0 && errno != EEXIST)
                                 return carrel_error_errno(err, errno, "cannot create %s", buf);

@@ -70,6 +70,16 @@ int main(void)
         ok(fstat(fd, &st) == 0 && S_ISLNK(st.st_mode), "and it is a symlink, so callers can refuse it");
         close(fd);
 
+        /* A dangling link: its target is created inside the root, never on the host. */
+        sh("ln -s /carrel-dangling-target/sub %s/root/dangling", base);
+        carrel_error_clear(&err);
+        ok(chase(root, "/dangling", CHASE_MKDIR, &fd, &err) == 0, "a dangling symlink's target is created (%s)",
+           err.msg);
+        close(fd);
+        snprintf(want, sizeof want, "%s/root/carrel-dangling-target/sub", base);
+        ok(stat(want, &st) == 0 && S_ISDIR(st.st_mode), "inside the root");
+        ok(stat("/carrel-dangling-target", &st) != 0, "and not on the host");
+
         sh("rm -rf %s", base);
         return tap_done();
 }

@@ -136,7 +136,6 @@ int main(void)
                      "linux.seccomp.syscalls[1].args[0].op: unknown seccomp operator \"SCMP_CMP_MASKED\"");
         expect_error("\"action\": \"SCMP_ACT_ALLOW\"", "\"action\": \"SCMP_ACT_NOTIFY\"",
                      "linux.seccomp.listenerPath: is required when an action is SCMP_ACT_NOTIFY");
-        expect_error("\"terminal\": false", "\"terminal\": true", "process.terminal: not supported yet");
         expect_error("\"maskedPaths\"", "\"uidMappings\": [{\"containerID\": 0, \"hostID\": 1000, \"size\": 1}], "
                                         "\"maskedPaths\"", "linux.uidMappings: mappings need a new user namespace");
         expect_error("\"options\": [\"nosuid\", \"strictatime\"", "\"options\": [\"nosuid\", \"\"",

@@ -1,0 +1,225 @@
+#!/usr/bin/env bats
+# Bad input: every failure is one line on stderr, exit status 1, and leaves
+# nothing behind (no state entry, no process, no host mount).
+
+load helpers
+
+setup_file() { common_setup_file; }
+teardown_file() { common_teardown_file; }
+setup() {
+	common_setup
+	make_bundle
+	set_args sleep 1000
+}
+teardown() { common_teardown; }
+
+# bad_create SUBSTRING... — `create` must fail with one stderr line containing
+# every SUBSTRING, print nothing on stdout, and leave nothing behind.
+bad_create() {
+	carrel_bg create --bundle "$BUNDLE" "$ID"
+	[ "$status" -eq 1 ] || fail "create: status $status (want 1); stderr: $output"
+	[ "${#lines[@]}" -eq 1 ] || fail "create: want exactly one stderr line, got: $output"
+	[ ! -s "$CTR_OUT" ] || fail "create printed on stdout: $(cat "$CTR_OUT")"
+	local s
+	for s in "$@"; do
+		[[ "$output" == *"$s"* ]] || fail "error '$output' does not contain '$s'"
+	done
+	assert_no_leftovers
+}
+
+# bad_run SUBSTRING... — same for a foreground `run`.
+bad_run() {
+	run_ctr_sep
+	[ "$status" -eq 1 ] || fail "run: status $status (want 1); stderr: $stderr"
+	[ -z "$output" ] || fail "run printed on stdout: $output"
+	local s
+	for s in "$@"; do
+		[[ "$stderr" == *"$s"* ]] || fail "error '$stderr' does not contain '$s'"
+	done
+	assert_no_leftovers
+}
+
+@test "spec error: unknown namespace type names file, JSON path and value" {
+	cfg '.linux.namespaces[2].type = "pidd"'
+	bad_create 'config.json: linux.namespaces[2].type: unknown namespace "pidd"'
+}
+
+@test "spec error: the same error from run" {
+	cfg '.linux.namespaces[2].type = "pidd"'
+	bad_run 'config.json: linux.namespaces[2].type: unknown namespace "pidd"'
+}
+
+@test "spec error: relative mount destination" {
+	cfg '.mounts[1].destination = "tmp"'
+	bad_create 'config.json: mounts[1].destination: "tmp" is not an absolute path'
+}
+
+@test "spec error: wrong type (process.args is a string)" {
+	cfg '.process.args = "sh"'
+	bad_create 'config.json: process.args: expected an array of strings, got a string'
+}
+
+@test "spec error: wrong type (process.user.uid is a string)" {
+	cfg '.process.user.uid = "0"'
+	bad_create 'config.json: process.user.uid'
+}
+
+@test "spec error: malformed JSON reports the line" {
+	printf '{\n  "ociVersion": "1.2.0",\n  "process": {\n    "args": ["sh",\n' >"$BUNDLE/config.json"
+	bad_create 'config.json: invalid JSON at line'
+}
+
+@test "spec error: missing config.json" {
+	rm "$BUNDLE/config.json"
+	bad_create config.json
+}
+
+@test "spec error: bundle directory does not exist" {
+	BUNDLE=$BATS_TEST_TMPDIR/no-such-bundle
+	bad_create no-such-bundle
+}
+
+@test "spec error: empty process.args" {
+	cfg '.process.args = []'
+	bad_create process.args
+}
+
+@test "spec error: relative process.cwd" {
+	cfg '.process.cwd = "tmp"'
+	bad_create process.cwd
+}
+
+@test "spec error: unsupported ociVersion" {
+	cfg '.ociVersion = "2.0.0"'
+	bad_create ociVersion
+}
+
+@test "spec error: unknown capability name" {
+	cfg '.process.capabilities.bounding += ["CAP_NOT_A_CAP"]'
+	bad_create CAP_NOT_A_CAP
+}
+
+@test "spec error: unknown rlimit type" {
+	cfg '.process.rlimits += [{type: "RLIMIT_BOGUS", soft: 1, hard: 1}]'
+	bad_create RLIMIT_BOGUS
+}
+
+@test "spec error: uidMappings without a user namespace" {
+	cfg '.linux.uidMappings = [{containerID: 0, hostID: 100000, size: 1}] | .linux.gidMappings = [{containerID: 0, hostID: 100000, size: 1}]'
+	bad_create linux.uidMappings
+}
+
+@test "spec error: hostname without a uts namespace" {
+	drop_ns uts
+	bad_create hostname
+}
+
+@test "spec error: unknown top-level properties are ignored (OCI)" {
+	cfg '.someFutureField = {"x": 1} | .process.someFutureField = true'
+	ctr_sh 'echo fine'
+	[ "$status" -eq 0 ] || fail "$output"
+	[ "$output" = fine ]
+}
+
+@test "missing rootfs: the error mentions the root path" {
+	cfg '.root.path = $p' --arg p "$BATS_TEST_TMPDIR/no-such-rootfs"
+	bad_create "$BATS_TEST_TMPDIR/no-such-rootfs"
+}
+
+@test "rootfs that is a regular file is refused" {
+	touch "$BATS_TEST_TMPDIR/file-rootfs"
+	cfg '.root.path = $p' --arg p "$BATS_TEST_TMPDIR/file-rootfs"
+	bad_create file-rootfs
+}
+
+@test "not supported yet: linux.resources beyond devices" {
+	cfg '.linux.resources = {memory: {limit: 100000000}}'
+	bad_create 'not supported yet'
+}
+
+@test "not supported yet: linux.resources.pids" {
+	cfg '.linux.resources = {devices: [{allow: false, access: "rwm"}], pids: {limit: 10}}'
+	bad_create 'not supported yet'
+}
+
+@test "linux.resources with only devices is accepted" {
+	cfg '.linux.resources = {devices: [{allow: false, access: "rwm"}, {allow: true, type: "c", major: 1, minor: 3, access: "rwm"}]}'
+	ctr_sh 'echo accepted'
+	[ "$status" -eq 0 ] || fail "$output"
+	[ "$output" = accepted ]
+}
+
+@test "not supported yet: hooks" {
+	cfg '.hooks = {prestart: [{path: "/bin/true"}]}'
+	bad_create 'not supported yet' hooks
+}
+
+@test "process.terminal without --console-socket: create refuses and names the flag" {
+	cfg '.process.terminal = true'
+	bad_create 'console-socket'
+}
+
+@test "runtime error: bind mount source that does not exist" {
+	add_mount /mnt bind "$BATS_TEST_TMPDIR/no-such-source" bind
+	bad_create no-such-source
+}
+
+@test "runtime error: unknown filesystem type" {
+	add_mount /mnt nosuchfs none
+	carrel_bg create --bundle "$BUNDLE" "$ID"
+	[ "$status" -eq 1 ] || fail "status $status: $output"
+	[ "${#lines[@]}" -eq 1 ] || fail "want one error line: $output"
+	[[ "$output" == */mnt* || "$output" == *nosuchfs* ]] || fail "error names neither /mnt nor nosuchfs: $output"
+	assert_no_leftovers
+}
+
+@test "runtime error: executable not found in the rootfs" {
+	set_args no-such-binary-xyz
+	run_ctr_sep
+	[ "$status" -ne 0 ]
+	[[ "$stderr" == *no-such-binary-xyz* ]] || fail "error does not name the binary: $stderr"
+	carrel delete --force "$ID" >/dev/null 2>&1 || true
+	assert_no_leftovers
+}
+
+@test "runtime error: bad process.cwd inside the rootfs" {
+	cfg '.process.cwd = "/no/such/dir"'
+	set_args true
+	run_ctr_sep
+	[ "$status" -ne 0 ]
+	[[ "$stderr" == */no/such/dir* ]] || fail "error does not name the cwd: $stderr"
+	carrel delete --force "$ID" >/dev/null 2>&1 || true
+	assert_no_leftovers
+}
+
+@test "container id: path-like and empty ids are refused" {
+	local bad
+	for bad in ../escape a/b . .. ""; do
+		carrel_bg create --bundle "$BUNDLE" "$bad"
+		[ "$status" -ne 0 ] || fail "id '$bad' was accepted"
+	done
+	[ ! -e "$BATS_TEST_TMPDIR/escape" ]
+	[ ! -e "$STATE/a" ]
+	[ -z "$(leftover_procs)" ]
+	[ -z "$(ls -A "$STATE" 2>/dev/null | grep -v '^\.')" ] || fail "state root not empty: $(ls -A "$STATE")"
+}
+
+@test "container id: missing id argument is an error" {
+	carrel_bg create --bundle "$BUNDLE"
+	[ "$status" -ne 0 ]
+	[ -n "$output" ]
+	run carrel start
+	[ "$status" -ne 0 ]
+	run carrel state
+	[ "$status" -ne 0 ]
+}
+
+@test "errors leave the state of other containers alone" {
+	create_ctr "$ID-good"
+	cfg '.linux.namespaces[0].type = "bogus"'
+	carrel_bg create --bundle "$BUNDLE" "$ID-bad"
+	[ "$status" -eq 1 ]
+	[ "$(state_of "$ID-good" status)" = created ]
+	run -0 carrel list -q
+	[ "$output" = "$ID-good" ]
+}

@@ -1,0 +1,399 @@
+#!/usr/bin/env bats
+# Mounts: default mounts, bind/rbind/ro, options, propagation, tmpcopyup,
+# destination creation, symlink escapes, root.readonly, --no-pivot.
+
+load helpers
+
+setup_file() { common_setup_file; }
+teardown_file() { common_teardown_file; }
+setup() {
+	common_setup
+	make_bundle
+	T=$BATS_TEST_TMPDIR
+}
+teardown() { common_teardown; }
+
+# mountinfo of the container in $output -> "FSTYPE OPTS SUPEROPTS OPTIONAL" for $1
+mi() { printf '%s\n' "$MOUNTINFO" | mnt_info "$1"; }
+
+get_mountinfo() {
+	ctr_sh 'cat /proc/self/mountinfo'
+	[ "$status" -eq 0 ] || fail "container failed: $output"
+	MOUNTINFO=$output
+}
+
+@test "default mounts: proc, /dev tmpfs, devpts, shm, mqueue, sysfs ro, cgroup2 ro" {
+	get_mountinfo
+	local m
+	m=$(mi /proc) || fail "no /proc mount"
+	[ "${m%% *}" = proc ]
+
+	m=$(mi /dev) || fail "no /dev mount"
+	read -r fs opts super _ <<<"$m"
+	[ "$fs" = tmpfs ]
+	has_opt "$opts" nosuid
+	has_opt "$super" mode=755
+
+	m=$(mi /dev/pts) || fail "no /dev/pts mount"
+	read -r fs opts super _ <<<"$m"
+	[ "$fs" = devpts ]
+	has_opt "$opts" nosuid
+	has_opt "$opts" noexec
+	has_opt "$super" gid=5
+	has_opt "$super" mode=620
+	has_opt "$super" ptmxmode=666
+
+	m=$(mi /dev/shm) || fail "no /dev/shm mount"
+	read -r fs opts super _ <<<"$m"
+	[ "$fs" = tmpfs ]
+	has_opt "$opts" nodev
+	has_opt "$opts" noexec
+	has_opt "$opts" nosuid
+
+	m=$(mi /dev/mqueue) || fail "no /dev/mqueue mount"
+	[ "${m%% *}" = mqueue ]
+
+	m=$(mi /sys) || fail "no /sys mount"
+	read -r fs opts super _ <<<"$m"
+	[ "$fs" = sysfs ]
+	has_opt "$opts" ro
+
+	m=$(mi /sys/fs/cgroup) || fail "no /sys/fs/cgroup mount"
+	read -r fs opts super _ <<<"$m"
+	[ "$fs" = cgroup2 ] || fail "/sys/fs/cgroup is $fs, expected cgroup2"
+	has_opt "$opts" ro
+}
+
+@test "default mounts: / is the read-only rootfs and no host mount is visible" {
+	get_mountinfo
+	local m
+	m=$(mi /) || fail "no / mount"
+	read -r fs opts super _ <<<"$m"
+	has_opt "$opts" ro || fail "/ is not read-only: $m"
+	# every mount point must be /, or below /proc, /dev or /sys
+	local bad
+	bad=$(printf '%s\n' "$MOUNTINFO" | awk '$5 != "/" && $5 !~ "^/(proc|dev|sys)(/|$)" { print $5 }')
+	[ -z "$bad" ] || fail "unexpected mounts inside the container: $bad"
+	# the host's other mounts (e.g. old root) are gone
+	[ "$(printf '%s\n' "$MOUNTINFO" | awk '$5 == "/"' | wc -l)" -eq 1 ]
+}
+
+@test "default mounts: the cgroup mount shows the container's cgroup ns root" {
+	ctr_sh 'ls /sys/fs/cgroup/cgroup.controllers >/dev/null && echo cgroup2-root; cat /proc/self/cgroup'
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = cgroup2-root ]
+	printf '%s\n' "$output" | grep -qx '0::/'
+}
+
+@test "bind: a host directory is visible and writable (rw bind)" {
+	mkdir "$T/data"
+	echo from-host >"$T/data/hello"
+	add_mount /mnt bind "$T/data" bind
+	ctr_sh 'cat /mnt/hello; echo from-ctr > /mnt/written'
+	[ "$status" -eq 0 ] || fail "$output"
+	[ "$output" = from-host ]
+	[ "$(cat "$T/data/written")" = from-ctr ]
+}
+
+@test "bind ro: writes fail with EROFS, host directory unchanged" {
+	mkdir "$T/data"
+	echo from-host >"$T/data/hello"
+	add_mount /mnt bind "$T/data" bind ro
+	ctr_sh 'cat /mnt/hello; echo x > /mnt/hello || echo write-failed; touch /mnt/new || echo create-failed; grep " /mnt " /proc/self/mountinfo'
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = from-host ]
+	printf '%s\n' "$output" | grep -qi 'read-only file system'
+	printf '%s\n' "$output" | grep -qx write-failed
+	printf '%s\n' "$output" | grep -qx create-failed
+	[ "$(cat "$T/data/hello")" = from-host ]
+	[ ! -e "$T/data/new" ]
+}
+
+@test "bind vs rbind: only rbind carries submounts" {
+	mkdir -p "$T/src/sub"
+	echo lower >"$T/src/sub/lower-file"
+	mount -t tmpfs -o size=1m tmpfs "$T/src/sub"
+	defer umount -l "$T/src/sub"
+	echo in-submount >"$T/src/sub/upper-file"
+	add_mount /mnt bind "$T/src" bind
+	add_mount /run bind "$T/src" rbind
+	ctr_sh 'ls /mnt/sub; echo ---; ls /run/sub'
+	[ "$status" -eq 0 ] || fail "$output"
+	[ "$output" = $'lower-file\n---\nupper-file' ]
+}
+
+@test "bind: a file onto an existing file of the (shared) rootfs" {
+	echo from-bind-file >"$T/f"
+	add_mount /etc/hostname bind "$T/f" bind ro
+	ctr_sh 'cat /etc/hostname'
+	[ "$status" -eq 0 ]
+	[ "$output" = from-bind-file ]
+	[ "$(cat "$ROOTFS/etc/hostname")" = rootfs ]
+}
+
+@test "tmpfs: options nosuid,nodev,noexec,size,mode are applied and noexec enforced" {
+	add_mount /mnt tmpfs tmpfs nosuid nodev noexec size=8m mode=710
+	ctr_sh 'grep " /mnt " /proc/self/mountinfo; cp /bin/busybox /mnt/bb && /mnt/bb true; echo rc=$?; stat -c %a /mnt'
+	[ "$status" -eq 0 ]
+	MOUNTINFO=$(printf '%s\n' "$output" | grep ' /mnt ')
+	local m fs opts super
+	m=$(mi /mnt)
+	read -r fs opts super _ <<<"$m"
+	[ "$fs" = tmpfs ]
+	has_opt "$opts" nosuid
+	has_opt "$opts" nodev
+	has_opt "$opts" noexec
+	has_opt "$super" size=8192k
+	has_opt "$super" mode=710
+	[[ "$output" == *"rc=126"* ]] || fail "exec on a noexec tmpfs did not fail: $output"
+	printf '%s\n' "$output" | grep -qx 710
+}
+
+@test "bind: nosuid,noexec,nodev on a bind mount are applied (remount)" {
+	mkdir "$T/data"
+	cp /bin/busybox "$T/data/bb"
+	add_mount /mnt bind "$T/data" bind nosuid noexec nodev
+	ctr_sh 'grep " /mnt " /proc/self/mountinfo; /mnt/bb true; echo rc=$?'
+	[ "$status" -eq 0 ]
+	MOUNTINFO=$(printf '%s\n' "$output" | grep ' /mnt ')
+	local fs opts
+	read -r fs opts _ <<<"$(mi /mnt)"
+	has_opt "$opts" nosuid
+	has_opt "$opts" noexec
+	has_opt "$opts" nodev
+	[[ "$output" == *"rc=126"* ]]
+}
+
+@test "mounts are applied in order: a bind inside an earlier tmpfs" {
+	mkdir "$T/data"
+	echo nested >"$T/data/f"
+	add_mount /mnt tmpfs tmpfs size=1m
+	add_mount /mnt/a/b bind "$T/data" bind
+	ctr_sh 'cat /mnt/a/b/f'
+	[ "$status" -eq 0 ] || fail "$output"
+	[ "$output" = nested ]
+}
+
+@test "mount destination: a missing directory is created inside the rootfs" {
+	copy_rootfs
+	add_mount /new/dir/deep tmpfs tmpfs size=1m
+	ctr_sh 'grep -c " /new/dir/deep " /proc/self/mountinfo'
+	[ "$status" -eq 0 ] || fail "$output"
+	[ "$output" = 1 ]
+	[ -d "$PRIV_ROOTFS/new/dir/deep" ]
+	[ ! -e /new/dir/deep ]
+}
+
+@test "mount destination: a missing file for a file bind is created as a file" {
+	copy_rootfs
+	echo file-content >"$T/f"
+	add_mount /newdir/file.txt bind "$T/f" bind
+	ctr_sh 'cat /newdir/file.txt; [ -f /newdir/file.txt ] && echo is-file'
+	[ "$status" -eq 0 ] || fail "$output"
+	[ "$output" = $'file-content\nis-file' ]
+	[ -f "$PRIV_ROOTFS/newdir/file.txt" ]
+}
+
+@test "tmpcopyup: the tmpfs starts with a copy of the directory below it" {
+	add_mount /etc tmpfs tmpfs tmpcopyup mode=755
+	add_mount /home tmpfs tmpfs tmpcopyup
+	ctr_sh 'cat /etc/hostname; head -n1 /etc/passwd; echo new > /etc/newfile && cat /etc/newfile; stat -c %u:%g /home/app; grep -c " /etc " /proc/self/mountinfo'
+	[ "$status" -eq 0 ] || fail "$output"
+	[ "${lines[0]}" = rootfs ]
+	[ "${lines[1]}" = root:x:0:0:root:/root:/bin/sh ]
+	[ "${lines[2]}" = new ]
+	[ "${lines[3]}" = 1000:1000 ]
+	[ "${lines[4]}" = 1 ]
+	[ ! -e "$ROOTFS/etc/newfile" ]
+}
+
+# -- propagation ----------------------------------------------------------------
+
+# A shared tmpfs on the host at $T/shared; a container binds it at /mnt with
+# the given options, then the host adds a submount and we see whether it
+# propagated.  Prints the container output.
+propagation_case() {
+	mkdir -p "$T/shared"
+	mount -t tmpfs -o size=1m tmpfs "$T/shared"
+	defer umount -l "$T/shared"
+	mount --make-shared "$T/shared"
+	mkdir "$T/shared/sub"
+	add_mount /mnt bind "$T/shared" "$@"
+	set_sh 'echo ready; i=0; while [ ! -e /mnt/go ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i+1)); done
+		cat /mnt/sub/hello 2>/dev/null || echo absent; grep " /mnt " /proc/self/mountinfo'
+	start_ctr
+	wait_ctr_output ready
+	mount -t tmpfs -o size=1m tmpfs "$T/shared/sub"
+	defer umount -l "$T/shared/sub"
+	echo propagated >"$T/shared/sub/hello"
+	touch "$T/shared/go"
+	wait_status "$ID" stopped
+	run cat "$CTR_OUT"
+}
+
+@test "propagation rslave: host submounts propagate into the container" {
+	propagation_case rbind rslave
+	[ "${lines[0]}" = ready ]
+	[ "${lines[1]}" = propagated ]
+	[[ "${lines[2]}" == *" master:"* ]] || fail "/mnt is not a slave: ${lines[2]}"
+}
+
+@test "propagation rprivate: host submounts do not propagate" {
+	propagation_case rbind rprivate
+	[ "${lines[1]}" = absent ]
+	[[ "${lines[2]}" != *" master:"* && "${lines[2]}" != *" shared:"* ]] || fail "${lines[2]}"
+}
+
+@test "propagation rshared: the container mount is shared" {
+	propagation_case rbind rshared
+	[[ "${lines[2]}" == *" shared:"* ]] || fail "/mnt is not shared: ${lines[2]}"
+}
+
+# -- symlink defence --------------------------------------------------------------
+
+symlink_setup() {
+	copy_rootfs
+	HOSTDIR=$T/hostdir
+	mkdir "$HOSTDIR" "$T/src"
+	echo canary >"$HOSTDIR/canary"
+	echo from-src >"$T/src/from-src"
+	HOST_MOUNTS_BEFORE=$(wc -l </proc/self/mountinfo)
+}
+
+assert_host_untouched() {
+	[ "$(ls -A "$HOSTDIR")" = canary ] || fail "host dir changed: $(ls -A "$HOSTDIR")"
+	[ "$(cat "$HOSTDIR/canary")" = canary ]
+	! grep -qF "$HOSTDIR" /proc/self/mountinfo || fail "host mount on $HOSTDIR"
+	[ "$(wc -l </proc/self/mountinfo)" -eq "$HOST_MOUNTS_BEFORE" ] || fail "host mount table changed"
+}
+
+# In these tests the symlink target also exists INSIDE the rootfs (as an
+# empty directory / a different file), so a runtime that resolves the path
+# on the host mounts somewhere the container cannot see, and the checks fail.
+
+@test "symlink defence: absolute symlink to a host path is resolved inside the rootfs" {
+	symlink_setup
+	mkdir -p "$PRIV_ROOTFS$HOSTDIR"
+	ln -s "$HOSTDIR" "$PRIV_ROOTFS/mnt/escape"
+	add_mount /mnt/escape bind "$T/src" bind
+	ctr_sh 'ls /mnt/escape/'
+	assert_host_untouched
+	[ "$status" -eq 0 ] || fail "$output"
+	[ "$output" = from-src ]
+}
+
+@test "symlink defence: relative ../../.. symlink cannot leave the rootfs" {
+	symlink_setup
+	mkdir -p "$PRIV_ROOTFS$HOSTDIR"
+	ln -s "../../../../../../../../../../../../..$HOSTDIR" "$PRIV_ROOTFS/mnt/rel"
+	add_mount /mnt/rel bind "$T/src" bind
+	ctr_sh 'ls /mnt/rel/'
+	assert_host_untouched
+	[ "$status" -eq 0 ] || fail "$output"
+	[ "$output" = from-src ]
+}
+
+@test "symlink defence: symlink in an intermediate path component" {
+	symlink_setup
+	mkdir -p "$PRIV_ROOTFS$HOSTDIR"
+	ln -s "$HOSTDIR" "$PRIV_ROOTFS/mnt/link"
+	add_mount /mnt/link/sub bind "$T/src" bind
+	ctr_sh 'ls /mnt/link/sub/'
+	assert_host_untouched
+	[ "$status" -eq 0 ] || fail "$output"
+	[ "$output" = from-src ]
+	[ -d "$PRIV_ROOTFS$HOSTDIR/sub" ]
+}
+
+@test "symlink defence: file bind onto a symlink to a host file" {
+	symlink_setup
+	mkdir -p "$PRIV_ROOTFS$HOSTDIR"
+	echo inside-canary >"$PRIV_ROOTFS$HOSTDIR/canary"
+	echo from-src-file >"$T/srcfile"
+	ln -s "$HOSTDIR/canary" "$PRIV_ROOTFS/etc/evil"
+	add_mount /etc/evil bind "$T/srcfile" bind
+	ctr_sh 'cat /etc/evil'
+	assert_host_untouched
+	[ "$status" -eq 0 ] || fail "$output"
+	[ "$output" = from-src-file ]
+	[ "$(cat "$PRIV_ROOTFS$HOSTDIR/canary")" = inside-canary ]
+}
+
+@test "symlink defence: tmpfs on a symlinked dir, writes stay inside" {
+	symlink_setup
+	mkdir -p "$PRIV_ROOTFS$HOSTDIR"
+	ln -s "$HOSTDIR" "$PRIV_ROOTFS/mnt/escape"
+	add_mount /mnt/escape tmpfs tmpfs size=1m
+	ctr_sh 'echo pwned > /mnt/escape/pwned; ls /mnt/escape; grep -c " '"$HOSTDIR"' " /proc/self/mountinfo'
+	assert_host_untouched
+	[ "$status" -eq 0 ] || fail "$output"
+	[ "$output" = $'pwned\n1' ]
+	[ ! -e "$PRIV_ROOTFS$HOSTDIR/pwned" ] # it went to the tmpfs
+}
+
+@test "symlink defence: dangling symlink -> the missing target is created inside the rootfs" {
+	symlink_setup
+	ln -s "$HOSTDIR/newdir" "$PRIV_ROOTFS/mnt/escape"
+	add_mount /mnt/escape bind "$T/src" bind
+	ctr_sh 'ls /mnt/escape/'
+	assert_host_untouched
+	[ "$status" -eq 0 ] || fail "$output"
+	[ "$output" = from-src ]
+	[ -d "$PRIV_ROOTFS$HOSTDIR/newdir" ]
+}
+
+@test "symlink defence: '..' in a mount destination stays inside the rootfs" {
+	symlink_setup
+	add_mount "/../../../../../../../../../..$HOSTDIR/dotdot" bind "$T/src" bind
+	ctr_sh "ls $HOSTDIR/dotdot/"
+	assert_host_untouched
+	# refusing the destination is fine too; mounting outside the rootfs is not
+	if [ "$status" -eq 0 ]; then
+		[ "$output" = from-src ]
+		[ -d "$PRIV_ROOTFS$HOSTDIR/dotdot" ]
+	else
+		assert_no_leftovers
+	fi
+}
+
+# -- root ----------------------------------------------------------------------
+
+@test "root.readonly true: writing to / fails with a read-only error" {
+	[ "$(jq .root.readonly "$BUNDLE/config.json")" = true ]
+	ctr_sh 'touch /foo 2>&1; echo rc=$?; touch /etc/x 2>&1; echo rc=$?'
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"Read-only file system"* ]]
+	[[ "${lines[1]}" == rc=1 ]]
+	[ ! -e "$ROOTFS/foo" ]
+	[ ! -e "$ROOTFS/etc/x" ]
+}
+
+@test "root.readonly false: / is writable" {
+	copy_rootfs
+	cfg '.root.readonly = false'
+	ctr_sh 'echo hi > /foo && cat /foo'
+	[ "$status" -eq 0 ] || fail "$output"
+	[ "$output" = hi ]
+	[ "$(cat "$PRIV_ROOTFS/foo")" = hi ]
+}
+
+@test "root.path relative to the bundle" {
+	cp -a "$ROOTFS" "$BUNDLE/rootfs"
+	cfg '.root.path = "rootfs"'
+	ctr_sh 'cat /etc/hostname'
+	[ "$status" -eq 0 ] || fail "$output"
+	[ "$output" = rootfs ]
+}
+
+@test "--no-pivot: the container runs in the rootfs" {
+	ctr_sh 'cat /etc/hostname; ls -d /home/app; touch /foo 2>/dev/null || echo ro' --no-pivot
+	[ "$status" -eq 0 ] || fail "$output"
+	[ "$output" = $'rootfs\n/home/app\nro' ]
+}
+
+@test "--no-pivot: default mounts and pid 1 still work" {
+	ctr_sh 'echo $$; grep -c " /proc proc " /proc/self/mountinfo >/dev/null; cat /proc/1/comm; ls /dev/null' --no-pivot
+	[ "$status" -eq 0 ] || fail "$output"
+	[ "${lines[0]}" = 1 ]
+	[ "${lines[2]}" = /dev/null ]
+}
