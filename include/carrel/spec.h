@@ -73,6 +73,24 @@ struct spec_time_offset {
         uint32_t nanosecs;
 };
 
+enum hook_phase {
+        HOOK_PRESTART, HOOK_CREATE_RUNTIME, HOOK_CREATE_CONTAINER, HOOK_START_CONTAINER, HOOK_POSTSTART,
+        HOOK_POSTSTOP, HOOK__COUNT,
+};
+
+struct spec_hook {
+        const char *path;
+        const char **args, **env;
+        size_t n_args, n_env;
+        bool has_timeout;
+        int timeout; /* seconds */
+};
+
+struct spec_hooks {
+        struct spec_hook *list;
+        size_t n;
+};
+
 enum spec_seccomp_action {
         SECCOMP_KILL, SECCOMP_KILL_PROCESS, SECCOMP_KILL_THREAD, SECCOMP_TRAP, SECCOMP_ERRNO,
         SECCOMP_TRACE, SECCOMP_ALLOW, SECCOMP_LOG, SECCOMP_NOTIFY,
@@ -166,9 +184,10 @@ struct spec {
         const char *mount_label;
         const char *cgroups_path;
         struct spec_seccomp *seccomp; /* NULL = no filter */
+        struct spec_hooks hooks[HOOK__COUNT];
 
         /* Parts owned by later milestones: recorded so they are refused, not ignored. */
-        bool has_resources, has_hooks, has_intel_rdt, has_personality;
+        bool has_resources, has_intel_rdt, has_personality;
 };
 
 /* Decode config.json text. `origin` names the file in error messages. */
@@ -201,6 +220,8 @@ char *spec_default_json(bool rootless, uid_t uid, gid_t gid);
 struct dctx;
 int decode_seccomp(struct dctx *c, json_t *v, void *base);
 const char *seccomp_action_name(int action);
+
+const char *hook_phase_name(enum hook_phase p); /* the JSON key: "createRuntime", ... */
 
 /* Name tables shared by decoder, features and tests. */
 const char *ns_type_name(enum ns_type t);

@@ -20,6 +20,7 @@ struct container_state {
         char rootfs[4096];
         char created[64];
         bool has_pidns;      /* the init is pid 1 of its own pid namespace */
+        bool has_poststart, has_poststop; /* config.json has hooks to run at start / delete */
         json_t *annotations; /* owned, or NULL */
 };
 

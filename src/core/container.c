@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -14,11 +15,38 @@
 #include <unistd.h>
 
 #include "carrel/state.h"
+#include "core/hooks.h"
 #include "core/launch.h"
 #include "core/sync.h"
 #include "core/wait.h"
 #include "util/cleanup.h"
+#include "util/log.h"
 #include "util/sys.h"
+
+/* poststart and poststop: failures are only warnings (runtime-spec). */
+static void hooks_warn(const struct spec *s, enum hook_phase phase, const char *id, const char *status, pid_t pid,
+                       const char *bundle)
+{
+        struct carrel_error err = { 0 };
+        _cleanup_free_ char *state = hook_state_json(id, status, pid, bundle, s->annotations);
+        if (state && hooks_run(s, phase, state, &err) < 0)
+                log_warning("%s", err.msg);
+}
+
+/* The same, for a command that has only the state: read the hooks from the bundle. */
+static void bundle_hooks_warn(const struct container_state *st, enum hook_phase phase, const char *status)
+{
+        char cfg[PATH_MAX + 16];
+        struct carrel_error err = { 0 };
+        struct spec *s = NULL;
+        snprintf(cfg, sizeof cfg, "%s/config.json", st->bundle);
+        if (spec_load_file(cfg, &s, &err) < 0) {
+                log_warning("cannot run the %s hooks: %s", hook_phase_name(phase), err.msg);
+                return;
+        }
+        hooks_warn(s, phase, st->id, status, st->pid, st->bundle);
+        spec_free(s);
+}
 
 int container_create(const struct create_opts *o, struct carrel_error *err)
 {
@@ -47,6 +75,7 @@ int container_run(const struct create_opts *o, int *ret_status, struct carrel_er
                 r = carrel_error_set(err, m.code > 0 ? m.code : EIO, "%s", m.msg);
                 goto fail;
         }
+        hooks_warn(l.spec, HOOK_POSTSTART, o->id, "running", l.pid, l.bundle);
         if (o->detach) {
                 launch_release(&l);
                 return 0;
@@ -58,6 +87,7 @@ int container_run(const struct create_opts *o, int *ret_status, struct carrel_er
                 goto fail;
         int dirfd = -1;
         if (state_dir_open(o->root, o->id, true, &dirfd, NULL) == 0) {
+                hooks_warn(l.spec, HOOK_POSTSTOP, o->id, "stopped", l.pid, l.bundle);
                 state_dir_remove(o->root, o->id, dirfd);
                 close(dirfd);
         }
@@ -113,6 +143,8 @@ int container_start(const char *root, const char *id, struct carrel_error *err)
                         return carrel_error_set(err, ESRCH, "cannot start container \"%s\": its init exited", id);
         }
         unlinkat(dirfd, "exec.fifo", 0);
+        if (st.has_poststart)
+                bundle_hooks_warn(&st, HOOK_POSTSTART, "running");
         return 0;
 }
 
@@ -191,6 +223,8 @@ int container_delete(const char *root, const char *id, bool force, struct carrel
                                 return carrel_error_set(err, ETIMEDOUT, "container \"%s\" did not die after SIGKILL", id);
                 }
         }
+        if (st.has_poststop)
+                bundle_hooks_warn(&st, HOOK_POSTSTOP, "stopped");
         r = state_dir_remove(root, id, dirfd);
         if (r < 0)
                 return carrel_error_set(err, -r, "cannot remove the state of \"%s\": %s", id, strerror(-r));

@@ -7,7 +7,9 @@
 #include <sys/prctl.h>
 #include <unistd.h>
 
+#include "core/hooks.h"
 #include "core/sync.h"
+#include "util/cleanup.h"
 #include "linux/creds.h"
 #include "linux/devices.h"
 #include "linux/tunables.h"
@@ -44,6 +46,38 @@ static int wait_for_go(struct init_ctx *ctx, struct carrel_error *err)
         return 0;
 }
 
+/* prestart and createRuntime run in the parent (the runtime's namespaces),
+ * createContainer here (the container's mount namespace), all before pivot_root. */
+static int create_hooks(struct init_ctx *ctx, struct carrel_error *err)
+{
+        const struct spec *s = ctx->spec;
+        if (hooks_any(s, HOOK_PRESTART) || hooks_any(s, HOOK_CREATE_RUNTIME)) {
+                struct sync_msg m;
+                int r = sync_send(ctx->sync_fd, SYNC_HOOKS, NULL);
+                if (r == 0)
+                        r = sync_recv(ctx->sync_fd, &m);
+                if (r < 0 || m.type != SYNC_GO)
+                        return carrel_error_set(err, EPROTO, "the parent went away while running hooks");
+        }
+        if (!hooks_any(s, HOOK_CREATE_CONTAINER))
+                return 0;
+        _cleanup_free_ char *state = hook_state_json(ctx->id, "creating", ctx->host_pid, ctx->bundle, s->annotations);
+        if (!state)
+                return carrel_error_set(err, ENOMEM, "out of memory");
+        return hooks_run(s, HOOK_CREATE_CONTAINER, state, err);
+}
+
+static int start_hooks(struct init_ctx *ctx, struct carrel_error *err)
+{
+        if (!hooks_any(ctx->spec, HOOK_START_CONTAINER))
+                return 0;
+        _cleanup_free_ char *state = hook_state_json(ctx->id, "created", ctx->host_pid, ctx->bundle,
+                                                     ctx->spec->annotations);
+        if (!state)
+                return carrel_error_set(err, ENOMEM, "out of memory");
+        return hooks_run(ctx->spec, HOOK_START_CONTAINER, state, err);
+}
+
 static int init_setup(struct init_ctx *ctx, struct carrel_error *err)
 {
         int r;
@@ -67,6 +101,8 @@ static int init_setup(struct init_ctx *ctx, struct carrel_error *err)
         if (ctx->spec->process.terminal && (r = terminal_setup(ctx, ctx->rootfs_fd, true, err)) < 0)
                 return r;
         if ((r = masks_apply(ctx, err)) < 0)
+                return r;
+        if ((r = create_hooks(ctx, err)) < 0)
                 return r;
         if ((r = seccomp_listener_connect(ctx, err)) < 0)
                 return r;
@@ -125,7 +161,7 @@ _Noreturn void init_main(struct init_ctx *ctx)
         prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
         if (sync_send(ctx->sync_fd, SYNC_READY, NULL) < 0)
                 _exit(1);
-        if (wait_for_start(ctx, &err) < 0)
+        if (wait_for_start(ctx, &err) < 0 || start_hooks(ctx, &err) < 0)
                 goto fail;
         if (ctx->spec->process.no_new_privileges && seccomp_filter_load(ctx, &err) < 0)
                 goto fail;

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+#include "core/hooks.h"
 #include "core/init.h"
 #include "core/sync.h"
 #include "linux/ns.h"
@@ -58,6 +59,17 @@ static int resolve_paths(struct launch *l, const struct create_opts *o, struct c
         if (!l->spec->ns[NS_MNT].present || l->spec->ns[NS_MNT].path)
                 return carrel_error_set(err, EINVAL, "config.json: linux.namespaces: a new mount namespace is required");
         return 0;
+}
+
+/* prestart and createRuntime: in the runtime's namespaces, after the
+ * container's mounts are made and before its pivot_root. */
+static int runtime_hooks(struct launch *l, const struct create_opts *o, struct carrel_error *err)
+{
+        _cleanup_free_ char *state = hook_state_json(o->id, "creating", l->pid, l->bundle, l->spec->annotations);
+        if (!state)
+                return carrel_error_set(err, ENOMEM, "out of memory");
+        int r = hooks_run(l->spec, HOOK_PRESTART, state, err);
+        return r < 0 ? r : hooks_run(l->spec, HOOK_CREATE_RUNTIME, state, err);
 }
 
 static int spawn(struct launch *l, const struct create_opts *o, bool use_fifo, struct carrel_error *err)
@@ -134,6 +146,12 @@ static int spawn(struct launch *l, const struct create_opts *o, bool use_fifo, s
                 return carrel_error_set(err, -r, "the container init died during set-up");
         struct sync_msg m;
         r = sync_recv(l->sync_fd, &m);
+        if (r == 0 && m.type == SYNC_HOOKS) {
+                if ((r = runtime_hooks(l, o, err)) < 0)
+                        return r;
+                if ((r = sync_send(l->sync_fd, SYNC_GO, NULL)) == 0)
+                        r = sync_recv(l->sync_fd, &m);
+        }
         if (r < 0)
                 return carrel_error_set(err, EIO, "the container init died during set-up");
         if (m.type == SYNC_ERROR)
@@ -148,7 +166,9 @@ static int spawn(struct launch *l, const struct create_opts *o, bool use_fifo, s
 static int record_state(struct launch *l, const struct create_opts *o, struct carrel_error *err)
 {
         struct container_state st = { .pid = l->pid, .annotations = l->spec->annotations,
-                                      .has_pidns = l->spec->ns[NS_PID].present && !l->spec->ns[NS_PID].path };
+                                      .has_pidns = l->spec->ns[NS_PID].present && !l->spec->ns[NS_PID].path,
+                                      .has_poststart = hooks_any(l->spec, HOOK_POSTSTART),
+                                      .has_poststop = hooks_any(l->spec, HOOK_POSTSTOP) };
         snprintf(st.id, sizeof st.id, "%s", o->id);
         snprintf(st.bundle, sizeof st.bundle, "%s", l->bundle);
         snprintf(st.rootfs, sizeof st.rootfs, "%s", l->rootfs);

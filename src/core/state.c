@@ -120,6 +120,8 @@ int state_write(int dirfd, const struct container_state *st, struct carrel_error
         json_object_set_new(o, "init_start_time", json_integer((json_int_t) st->start_time));
         json_object_set_new(o, "init_pid_namespace", json_boolean(st->has_pidns));
         json_object_set_new(o, "init_pid", json_integer(st->pid));
+        json_object_set_new(o, "hooks_poststart", json_boolean(st->has_poststart));
+        json_object_set_new(o, "hooks_poststop", json_boolean(st->has_poststop));
         json_object_del(o, "status");
         char *text = json_dumps(o, JSON_COMPACT);
         json_decref(o);
@@ -154,6 +156,8 @@ int state_read(int dirfd, const char *id, struct container_state *ret, struct ca
         ret->pid = (pid_t) json_integer_value(json_object_get(o, "init_pid"));
         ret->start_time = (uint64_t) json_integer_value(json_object_get(o, "init_start_time"));
         ret->has_pidns = json_is_true(json_object_get(o, "init_pid_namespace"));
+        ret->has_poststart = json_is_true(json_object_get(o, "hooks_poststart"));
+        ret->has_poststop = json_is_true(json_object_get(o, "hooks_poststop"));
         json_t *a = json_object_get(o, "annotations");
         ret->annotations = json_is_object(a) ? json_incref(a) : NULL;
         json_decref(o);

@@ -10,6 +10,7 @@ enum sync_type {
         SYNC_READY,  /* child -> parent: set up, waiting for start */
         SYNC_START,  /* parent -> child (run): exec now */
         SYNC_ERROR,  /* child -> parent: code and message */
+        SYNC_HOOKS,  /* child -> parent: mounts are ready, run prestart and createRuntime, then GO */
 };
 
 struct sync_msg {

@@ -537,16 +537,55 @@ static const struct field linux_fields[] = {
         FIELD_END,
 };
 
+static const char *const hook_keys[HOOK__COUNT] = {
+        [HOOK_PRESTART] = "prestart",
+        [HOOK_CREATE_RUNTIME] = "createRuntime",
+        [HOOK_CREATE_CONTAINER] = "createContainer",
+        [HOOK_START_CONTAINER] = "startContainer",
+        [HOOK_POSTSTART] = "poststart",
+        [HOOK_POSTSTOP] = "poststop",
+};
+
+const char *hook_phase_name(enum hook_phase p)
+{
+        return p < HOOK__COUNT ? hook_keys[p] : "?";
+}
+
+static const struct field hook_fields[] = {
+        S("path", struct spec_hook, path),
+        SV("args", struct spec_hook, args, n_args),
+        SV("env", struct spec_hook, env, n_env),
+        I32H("timeout", struct spec_hook, timeout, has_timeout),
+        FIELD_END,
+};
+
 static int dec_hooks(struct dctx *c, json_t *v, void *base)
 {
         struct spec *s = base;
         if (!json_is_object(v))
                 return dctx_fail(c, "expected an object");
-        const char *key;
-        json_t *val;
-        json_object_foreach(v, key, val) {
-                if (json_is_array(val) && json_array_size(val) > 0)
-                        s->has_hooks = true;
+        for (int p = 0; p < HOOK__COUNT; p++) {
+                json_t *list = json_object_get(v, hook_keys[p]);
+                if (!list || json_is_null(list))
+                        continue;
+                size_t old = dctx_push_key(c, hook_keys[p]);
+                struct spec_hooks *h = &s->hooks[p];
+                int r = decode_array(c, list, hook_fields, sizeof *h->list, (void **) &h->list, &h->n);
+                if (r < 0)
+                        return r;
+                for (size_t i = 0; i < h->n; i++) {
+                        size_t old2 = dctx_push_index(c, i);
+                        if (!h->list[i].path || h->list[i].path[0] != '/') {
+                                dctx_push_key(c, "path");
+                                return dctx_fail(c, "must be an absolute path");
+                        }
+                        if (h->list[i].has_timeout && h->list[i].timeout <= 0) {
+                                dctx_push_key(c, "timeout");
+                                return dctx_fail(c, "must be greater than 0");
+                        }
+                        dctx_pop(c, old2);
+                }
+                dctx_pop(c, old);
         }
         return 0;
 }

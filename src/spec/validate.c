@@ -17,8 +17,6 @@ static int check_not_yet(const struct spec *s, const char *origin, struct carrel
                 return carrel_error_set(err, ENOTSUP,
                                         "%s: linux.resources: resource limits are not supported yet "
                                         "(only a devices list is accepted)", origin);
-        if (s->has_hooks)
-                return FAIL("hooks", "not supported yet", origin);
         if (s->has_intel_rdt)
                 return FAIL("linux.intelRdt", "not supported", origin);
         if (s->has_personality)

@@ -149,9 +149,14 @@ bad_run() {
 	[ "$output" = accepted ]
 }
 
-@test "not supported yet: hooks" {
-	cfg '.hooks = {prestart: [{path: "/bin/true"}]}'
-	bad_create 'not supported yet' hooks
+@test "a failing createRuntime hook stops create and leaves nothing" {
+	cfg '.hooks = {createRuntime: [{path: "/bin/sh", args: ["sh", "-c", "exit 3"]}]}'
+	bad_create 'hooks.createRuntime[0]'
+}
+
+@test "a hook path that is not absolute is a spec error" {
+	cfg '.hooks = {prestart: [{path: "true"}]}'
+	bad_create 'hooks.prestart[0].path'
 }
 
 @test "process.terminal without --console-socket: create refuses and names the flag" {
