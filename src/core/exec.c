@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -160,7 +161,10 @@ static _Noreturn void exec_child(struct init_ctx *ctx, int pidfd, int ns_flags)
 {
         struct carrel_error err = { 0 };
         int r = 0;
-        if (ns_flags && setns(pidfd, ns_flags) < 0)
+        /* CVE-2019-5736: see init_main. */
+        if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+                r = carrel_error_errno(&err, errno, "PR_SET_DUMPABLE");
+        if (r == 0 && ns_flags && setns(pidfd, ns_flags) < 0)
                 r = carrel_error_errno(&err, errno, "cannot join the container's namespaces");
         if (r == 0 && chdir("/") < 0)
                 r = carrel_error_errno(&err, errno, "chdir /");

@@ -152,7 +152,11 @@ static int wait_for_start(struct init_ctx *ctx, struct carrel_error *err)
 _Noreturn void init_main(struct init_ctx *ctx)
 {
         struct carrel_error err = { 0 };
-        if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
+        /* CVE-2019-5736: until it execs the workload this process is the carrel
+         * binary. Non-dumpable, its /proc/<pid>/exe (and the rest of its /proc
+         * entry) is out of reach of anything in the container without
+         * CAP_SYS_PTRACE, so the host binary cannot be opened through it. */
+        if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0 || prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
                 _exit(1);
         int r = init_setup(ctx, &err);
         if (r < 0)
