@@ -73,6 +73,74 @@ struct spec_time_offset {
         uint32_t nanosecs;
 };
 
+struct spec_device_rule {
+        bool allow;
+        char type;            /* 'a', 'c' or 'b' */
+        int64_t major, minor; /* -1 = any */
+        char access[4];       /* subset of "rwm" */
+};
+
+struct spec_throttle {
+        int64_t major, minor;
+        uint64_t rate;
+};
+
+struct spec_weight_device {
+        int64_t major, minor;
+        bool has_weight;
+        uint16_t weight;
+};
+
+struct spec_hugepage {
+        const char *page_size; /* "2MB" */
+        uint64_t limit;
+};
+
+struct spec_rdma {
+        const char *device;
+        bool has_handles, has_objects;
+        uint32_t handles, objects;
+};
+
+struct spec_kv {
+        const char *key, *value;
+};
+
+/* linux.resources. Each has_* says the field was given. */
+struct spec_resources {
+        struct spec_device_rule *devices;
+        size_t n_devices;
+        bool has_devices;
+
+        bool has_memory_limit, has_memory_reservation, has_memory_swap, has_swappiness;
+        int64_t memory_limit, memory_reservation, memory_swap;
+        uint64_t swappiness;
+        bool disable_oom_killer, check_before_update, has_kernel_memory;
+
+        bool has_cpu_shares, has_cpu_quota, has_cpu_period, has_cpu_burst, has_cpu_idle, has_cpu_realtime;
+        uint64_t cpu_shares, cpu_period, cpu_burst;
+        int64_t cpu_quota, cpu_idle;
+        const char *cpus, *mems;
+
+        bool has_pids_limit;
+        int64_t pids_limit;
+
+        bool has_blkio_weight;
+        uint16_t blkio_weight;
+        struct spec_weight_device *weight_devices;
+        size_t n_weight_devices;
+        struct spec_throttle *throttle[4]; /* read bps, write bps, read iops, write iops */
+        size_t n_throttle[4];
+
+        struct spec_hugepage *hugepages;
+        size_t n_hugepages;
+        struct spec_rdma *rdma;
+        size_t n_rdma;
+        struct spec_kv *unified;
+        size_t n_unified;
+        bool has_network;
+};
+
 enum hook_phase {
         HOOK_PRESTART, HOOK_CREATE_RUNTIME, HOOK_CREATE_CONTAINER, HOOK_START_CONTAINER, HOOK_POSTSTART,
         HOOK_POSTSTOP, HOOK__COUNT,
@@ -185,9 +253,10 @@ struct spec {
         const char *cgroups_path;
         struct spec_seccomp *seccomp; /* NULL = no filter */
         struct spec_hooks hooks[HOOK__COUNT];
+        struct spec_resources *resources; /* NULL = none given */
 
         /* Parts owned by later milestones: recorded so they are refused, not ignored. */
-        bool has_resources, has_intel_rdt, has_personality;
+        bool has_intel_rdt, has_personality;
 };
 
 /* Decode config.json text. `origin` names the file in error messages. */
@@ -216,8 +285,13 @@ int spec_validate(const struct spec *s, const char *origin, struct carrel_error 
 /* The default config.json, as `carrel spec` writes it. Caller frees. */
 char *spec_default_json(bool rootless, uid_t uid, gid_t gid);
 
-/* linux.seccomp (decode_seccomp.c), called by the main decoder. */
 struct dctx;
+
+/* linux.resources (decode_resources.c); also used alone by `update --resources`. */
+int decode_resources(struct dctx *c, json_t *v, void *base);
+int spec_decode_resources(struct spec *s, const char *text, size_t len, const char *origin, struct carrel_error *err);
+
+/* linux.seccomp (decode_seccomp.c), called by the main decoder. */
 int decode_seccomp(struct dctx *c, json_t *v, void *base);
 const char *seccomp_action_name(int action);
 

@@ -10,7 +10,7 @@
 
 typedef struct json_t json_t;
 
-enum container_status { STATUS_CREATING, STATUS_CREATED, STATUS_RUNNING, STATUS_STOPPED };
+enum container_status { STATUS_CREATING, STATUS_CREATED, STATUS_RUNNING, STATUS_STOPPED, STATUS_PAUSED };
 
 struct container_state {
         char id[256];
@@ -21,6 +21,8 @@ struct container_state {
         char created[64];
         bool has_pidns;      /* the init is pid 1 of its own pid namespace */
         bool has_poststart, has_poststop; /* config.json has hooks to run at start / delete */
+        char cgroup_mount[64], cgroup_path[4096]; /* empty: no cgroup */
+        bool cgroup_created;
         json_t *annotations; /* owned, or NULL */
 };
 

@@ -43,7 +43,7 @@ static int on_opt(int c, const char *arg, void *data)
 static int parse(const char *verb, struct cli *cli, int argc, char **argv, struct create_opts *o,
                  struct carrel_error *err)
 {
-        *o = (struct create_opts) { .root = cli->root, .bundle = "." };
+        *o = (struct create_opts) { .root = cli->root, .bundle = ".", .systemd_cgroup = cli->systemd_cgroup };
         int r = parse_verb_options(verb, argc, argv, strcmp(verb, "run") == 0 ? "b:d" : "b:", create_options, on_opt,
                                    o, err);
         if (r != 0)

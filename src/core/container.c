@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "carrel/state.h"
+#include "cgroup/cgroup.h"
 #include "core/hooks.h"
 #include "core/launch.h"
 #include "core/sync.h"
@@ -87,6 +88,7 @@ int container_run(const struct create_opts *o, int *ret_status, struct carrel_er
                 goto fail;
         int dirfd = -1;
         if (state_dir_open(o->root, o->id, true, &dirfd, NULL) == 0) {
+                cgroup_destroy(&l.cg, NULL);
                 hooks_warn(l.spec, HOOK_POSTSTOP, o->id, "stopped", l.pid, l.bundle);
                 state_dir_remove(o->root, o->id, dirfd);
                 close(dirfd);
@@ -191,8 +193,17 @@ int container_kill(const char *root, const char *id, int sig, bool all, struct c
         _cleanup_close_ int pidfd = state_pidfd(&st);
         if (pidfd < 0)
                 return carrel_error_set(err, ESRCH, "cannot kill \"%s\": container not running", id);
-        if (all && st.has_pidns && (r = signal_pidns(&st, sig, err)) < 0)
+        if (all && st.cgroup_path[0]) {
+                struct cgroup cg;
+                if (cgroup_open(st.cgroup_mount, st.cgroup_path, &cg) == 0) {
+                        r = cgroup_signal_all(&cg, sig, err);
+                        cgroup_close(&cg);
+                        if (r < 0)
+                                return r;
+                }
+        } else if (all && st.has_pidns && (r = signal_pidns(&st, sig, err)) < 0) {
                 return r;
+        }
         if (sys_pidfd_send_signal(pidfd, sig, NULL, 0) < 0) {
                 if (errno == ESRCH)
                         return carrel_error_set(err, ESRCH, "cannot kill \"%s\": container not running", id);
@@ -213,6 +224,13 @@ int container_delete(const char *root, const char *id, bool force, struct carrel
         if (status == STATUS_RUNNING && !force)
                 return carrel_error_set(err, EBUSY, "cannot delete container \"%s\": it is running "
                                         "(stop it first or use --force)", id);
+        struct cgroup cg = CGROUP_INIT;
+        if (st.cgroup_path[0] && cgroup_open(st.cgroup_mount, st.cgroup_path, &cg) == 0) {
+                /* Every process in the cgroup dies (cgroup.kill), then the cgroup goes if carrel made it. */
+                cg.created = st.cgroup_created;
+                if ((r = cgroup_destroy(&cg, err)) < 0)
+                        return r;
+        }
         if (status != STATUS_STOPPED) {
                 _cleanup_close_ int pidfd = state_pidfd(&st);
                 if (pidfd >= 0) {

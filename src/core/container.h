@@ -13,6 +13,7 @@ struct create_opts {
         const char *console_socket; /* or NULL */
         int preserve_fds;
         bool no_pivot, no_new_keyring;
+        bool systemd_cgroup;
         bool detach; /* run only */
 };
 

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+#include "cgroup/devices_bpf.h"
 #include "core/hooks.h"
 #include "core/init.h"
 #include "core/sync.h"
@@ -58,6 +59,28 @@ static int resolve_paths(struct launch *l, const struct create_opts *o, struct c
                 return carrel_error_set(err, ENOTDIR, "config.json: root.path: %s is not a directory", l->rootfs);
         if (!l->spec->ns[NS_MNT].present || l->spec->ns[NS_MNT].path)
                 return carrel_error_set(err, EINVAL, "config.json: linux.namespaces: a new mount namespace is required");
+        return 0;
+}
+
+/* The eBPF device filter on the container's cgroup. A spec that lists
+ * device rules gets them enforced or an error; without rules the default
+ * set is applied where the kernel lets us. */
+static int device_filter(struct launch *l, struct carrel_error *err)
+{
+        if (l->cg.fd < 0)
+                return 0;
+        _cleanup_free_ struct spec_device_rule *rules = NULL;
+        size_t n;
+        struct devices_prog prog;
+        if (devices_rules_for(l->spec, &rules, &n) < 0 || devices_prog_build(rules, n, &prog) < 0)
+                return carrel_error_set(err, ENOMEM, "out of memory");
+        struct carrel_error attach_err = { 0 };
+        int r = devices_prog_attach(l->cg.fd, &prog, &attach_err);
+        devices_prog_free(&prog);
+        if (r < 0 && l->spec->resources && l->spec->resources->has_devices)
+                return carrel_error_set(err, attach_err.code, "%s", attach_err.msg);
+        if (r < 0)
+                log_debug("no device filter: %s", attach_err.msg);
         return 0;
 }
 
@@ -109,12 +132,22 @@ static int spawn(struct launch *l, const struct create_opts *o, bool use_fifo, s
         if (ctx->ns_fds[NS_PID] >= 0 && setns(ctx->ns_fds[NS_PID], CLONE_NEWPID) < 0)
                 return carrel_error_errno(err, errno, "cannot join the pid namespace %s", l->spec->ns[NS_PID].path);
 
+        /* Born in its cgroup: no window in which the init runs outside it. */
         struct clone_args args = {
-                .flags = ns_clone_flags(l->spec) | CLONE_PIDFD,
+                .flags = ns_clone_flags(l->spec) | CLONE_PIDFD | (l->cg.fd >= 0 ? CLONE_INTO_CGROUP : 0),
                 .pidfd = (uint64_t) (uintptr_t) &l->pidfd,
                 .exit_signal = SIGCHLD,
+                .cgroup = (uint64_t) (l->cg.fd >= 0 ? l->cg.fd : 0),
         };
         pid_t pid = sys_clone3(&args);
+        bool move_later = false;
+        if (pid < 0 && (args.flags & CLONE_INTO_CGROUP) && errno != ENOMEM && errno != EAGAIN) {
+                /* Older kernels, or a cgroup type that refuses it: move the init in before GO. */
+                args.flags &= ~(uint64_t) CLONE_INTO_CGROUP;
+                args.cgroup = 0;
+                pid = sys_clone3(&args);
+                move_later = true;
+        }
         if (pid < 0)
                 return carrel_error_errno(err, errno, "clone3");
         if (pid == 0) {
@@ -136,6 +169,8 @@ static int spawn(struct launch *l, const struct create_opts *o, bool use_fifo, s
                 l->console.send_fd = -1;
         }
 
+        if (move_later && (r = cgroup_enter(&l->cg, pid, err)) < 0)
+                return r;
         if (ctx->userns &&
             ((r = write_idmap(pid, "uid_map", l->spec->uid_mappings, l->spec->n_uid_mappings, err)) < 0 ||
              (r = write_idmap(pid, "gid_map", l->spec->gid_mappings, l->spec->n_gid_mappings, err)) < 0))
@@ -172,6 +207,11 @@ static int record_state(struct launch *l, const struct create_opts *o, struct ca
         snprintf(st.id, sizeof st.id, "%s", o->id);
         snprintf(st.bundle, sizeof st.bundle, "%s", l->bundle);
         snprintf(st.rootfs, sizeof st.rootfs, "%s", l->rootfs);
+        if (l->cg.fd >= 0) {
+                snprintf(st.cgroup_mount, sizeof st.cgroup_mount, "%s", l->cg.mount);
+                snprintf(st.cgroup_path, sizeof st.cgroup_path, "%s", l->cg.path);
+                st.cgroup_created = l->cg.created;
+        }
         log_timestamp(st.created, sizeof st.created);
         int r = proc_stat(l->pid, &st.start_time, NULL);
         if (r < 0)
@@ -186,7 +226,7 @@ static int record_state(struct launch *l, const struct create_opts *o, struct ca
 int launch_container(struct launch *l, const struct create_opts *o, bool use_fifo, struct carrel_error *err)
 {
         *l = (struct launch) { .dirfd = -1, .sync_fd = -1, .pidfd = -1, .pid = -1, .master = -1,
-                               .console = { -1, -1 } };
+                               .console = { -1, -1 }, .cg = CGROUP_INIT };
         fd_fill_preserved(o->preserve_fds);
         int r = resolve_paths(l, o, err);
         if (r < 0)
@@ -194,11 +234,14 @@ int launch_container(struct launch *l, const struct create_opts *o, bool use_fif
         if (l->spec->process.terminal &&
             (r = console_open(o->console_socket, !use_fifo && !o->detach, &l->console, err)) < 0)
                 goto fail;
+
         if ((r = state_dir_create(o->root, o->id, &l->dirfd, err)) < 0) {
                 l->dirfd = -1;
                 goto fail;
         }
         l->own_dir = true;
+        if ((r = cgroup_create(l->spec, o->id, &l->cg, err)) < 0 || (r = device_filter(l, err)) < 0)
+                goto fail;
         if ((r = spawn(l, o, use_fifo, err)) < 0)
                 goto fail;
         if ((r = record_state(l, o, err)) < 0)
@@ -216,6 +259,7 @@ void launch_abort(struct launch *l, const char *root, const char *id)
                 siginfo_t si;
                 waitid(P_PIDFD, (id_t) l->pidfd, &si, WEXITED);
         }
+        cgroup_destroy(&l->cg, NULL);
         if (l->own_dir && l->dirfd >= 0)
                 state_dir_remove(root, id, l->dirfd);
         launch_release(l);
@@ -230,10 +274,11 @@ void launch_release(struct launch *l)
         if (l->dirfd >= 0)
                 close(l->dirfd);
         seccomp_program_free(&l->seccomp);
+        cgroup_close(&l->cg);
         console_close(&l->console);
         if (l->master >= 0)
                 close(l->master);
         spec_free(l->spec);
         *l = (struct launch) { .dirfd = -1, .sync_fd = -1, .pidfd = -1, .pid = -1, .master = -1,
-                               .console = { -1, -1 } };
+                               .console = { -1, -1 }, .cg = CGROUP_INIT };
 }

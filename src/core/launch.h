@@ -3,6 +3,7 @@
 #include <limits.h>
 
 #include "carrel/spec.h"
+#include "cgroup/cgroup.h"
 #include "carrel/state.h"
 #include "core/console.h"
 #include "core/container.h"
@@ -18,6 +19,7 @@ struct launch {
         int pidfd;
         pid_t pid;
         struct seccomp_program seccomp;
+        struct cgroup cg;
         struct console console; /* process.terminal */
         int master;             /* the pty master, when we proxy the terminal */
         struct init_ctx ctx;

@@ -17,7 +17,7 @@
 
 const char *status_name(enum container_status s)
 {
-        static const char *const names[] = { "creating", "created", "running", "stopped" };
+        static const char *const names[] = { "creating", "created", "running", "stopped", "paused" };
         return names[s];
 }
 
@@ -122,6 +122,9 @@ int state_write(int dirfd, const struct container_state *st, struct carrel_error
         json_object_set_new(o, "init_pid", json_integer(st->pid));
         json_object_set_new(o, "hooks_poststart", json_boolean(st->has_poststart));
         json_object_set_new(o, "hooks_poststop", json_boolean(st->has_poststop));
+        json_object_set_new(o, "cgroup_mount", json_string(st->cgroup_mount));
+        json_object_set_new(o, "cgroup_path", json_string(st->cgroup_path));
+        json_object_set_new(o, "cgroup_created", json_boolean(st->cgroup_created));
         json_object_del(o, "status");
         char *text = json_dumps(o, JSON_COMPACT);
         json_decref(o);
@@ -158,6 +161,9 @@ int state_read(int dirfd, const char *id, struct container_state *ret, struct ca
         ret->has_pidns = json_is_true(json_object_get(o, "init_pid_namespace"));
         ret->has_poststart = json_is_true(json_object_get(o, "hooks_poststart"));
         ret->has_poststop = json_is_true(json_object_get(o, "hooks_poststop"));
+        copy_str(ret->cgroup_mount, sizeof ret->cgroup_mount, json_object_get(o, "cgroup_mount"));
+        copy_str(ret->cgroup_path, sizeof ret->cgroup_path, json_object_get(o, "cgroup_path"));
+        ret->cgroup_created = json_is_true(json_object_get(o, "cgroup_created"));
         json_t *a = json_object_get(o, "annotations");
         ret->annotations = json_is_object(a) ? json_incref(a) : NULL;
         json_decref(o);
@@ -185,6 +191,12 @@ enum container_status state_status(int dirfd, const struct container_state *st)
                 return STATUS_STOPPED;
         if (faccessat(dirfd, "exec.fifo", F_OK, 0) == 0)
                 return STATUS_CREATED;
+        if (st->cgroup_path[0]) {
+                char events[4200], buf[512];
+                snprintf(events, sizeof events, "%s%s/cgroup.events", st->cgroup_mount, st->cgroup_path);
+                if (read_file_at(AT_FDCWD, events, buf, sizeof buf) > 0 && strstr(buf, "frozen 1"))
+                        return STATUS_PAUSED;
+        }
         return STATUS_RUNNING;
 }
 

@@ -477,34 +477,14 @@ static int dec_propagation(struct dctx *c, json_t *v, void *base)
         return 0;
 }
 
-/* linux.resources: only a device list is accepted in this milestone (a
- * deny-all list is what `runc spec` and podman always send). */
-static int dec_resources(struct dctx *c, json_t *v, void *base)
-{
-        struct spec *s = base;
-        if (!json_is_object(v))
-                return dctx_fail(c, "expected an object");
-        const char *key;
-        json_t *val;
-        json_object_foreach(v, key, val) {
-                if (strcmp(key, "devices") != 0 && !json_is_null(val))
-                        s->has_resources = true;
-        }
-        return 0;
-}
-
 static int dec_present_rdt(struct dctx *c, json_t *v, void *base)
 {
-        (void) c;
-        (void) v;
         ((struct spec *) base)->has_intel_rdt = true;
         return 0;
 }
 
 static int dec_present_personality(struct dctx *c, json_t *v, void *base)
 {
-        (void) c;
-        (void) v;
         ((struct spec *) base)->has_personality = true;
         return 0;
 }
@@ -530,7 +510,7 @@ static const struct field linux_fields[] = {
         FN("rootfsPropagation", dec_propagation),
         S("mountLabel", struct spec, mount_label),
         FN("cgroupsPath", dec_cgroups_path),
-        FN("resources", dec_resources),
+        FN("resources", decode_resources),
         FN("seccomp", decode_seccomp),
         FN("intelRdt", dec_present_rdt),
         FN("personality", dec_present_personality),

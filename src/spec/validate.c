@@ -13,16 +13,10 @@ static bool ns_new(const struct spec *s, enum ns_type t)
 
 static int check_not_yet(const struct spec *s, const char *origin, struct carrel_error *err)
 {
-        if (s->has_resources)
-                return carrel_error_set(err, ENOTSUP,
-                                        "%s: linux.resources: resource limits are not supported yet "
-                                        "(only a devices list is accepted)", origin);
         if (s->has_intel_rdt)
                 return FAIL("linux.intelRdt", "not supported", origin);
         if (s->has_personality)
                 return FAIL("linux.personality", "not supported yet", origin);
-        if (s->cgroups_path)
-                return FAIL("linux.cgroupsPath", "not supported yet", origin);
         if (s->process.apparmor_profile && *s->process.apparmor_profile)
                 return FAIL("process.apparmorProfile", "AppArmor is not supported", origin);
         if (s->process.selinux_label && *s->process.selinux_label)

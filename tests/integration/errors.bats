@@ -13,31 +13,7 @@ setup() {
 }
 teardown() { common_teardown; }
 
-# bad_create SUBSTRING... — `create` must fail with one stderr line containing
-# every SUBSTRING, print nothing on stdout, and leave nothing behind.
-bad_create() {
-	carrel_bg create --bundle "$BUNDLE" "$ID"
-	[ "$status" -eq 1 ] || fail "create: status $status (want 1); stderr: $output"
-	[ "${#lines[@]}" -eq 1 ] || fail "create: want exactly one stderr line, got: $output"
-	[ ! -s "$CTR_OUT" ] || fail "create printed on stdout: $(cat "$CTR_OUT")"
-	local s
-	for s in "$@"; do
-		[[ "$output" == *"$s"* ]] || fail "error '$output' does not contain '$s'"
-	done
-	assert_no_leftovers
-}
-
-# bad_run SUBSTRING... — same for a foreground `run`.
-bad_run() {
-	run_ctr_sep
-	[ "$status" -eq 1 ] || fail "run: status $status (want 1); stderr: $stderr"
-	[ -z "$output" ] || fail "run printed on stdout: $output"
-	local s
-	for s in "$@"; do
-		[[ "$stderr" == *"$s"* ]] || fail "error '$stderr' does not contain '$s'"
-	done
-	assert_no_leftovers
-}
+# bad_create / bad_run are in helpers.bash.
 
 @test "spec error: unknown namespace type names file, JSON path and value" {
 	cfg '.linux.namespaces[2].type = "pidd"'
@@ -132,14 +108,20 @@ bad_run() {
 	bad_create file-rootfs
 }
 
-@test "not supported yet: linux.resources beyond devices" {
+# On a hybrid host (v1 controllers) the unified hierarchy has no memory or
+# pids controller: the request fails and names the controller and the fix.
+# On a pure cgroup v2 host the VM tier proves the limits instead.
+@test "hybrid host: a memory limit names the missing controller and how to boot pure v2" {
+	grep -qw memory /sys/fs/cgroup/cgroup.controllers 2>/dev/null && skip "pure cgroup v2 host: see the VM tier"
 	cfg '.linux.resources = {memory: {limit: 100000000}}'
-	bad_create 'not supported yet'
+	bad_create '"memory" controller'
+	[[ "$output" == *unified_cgroup_hierarchy=1* ]] || fail "no hint: $output"
 }
 
-@test "not supported yet: linux.resources.pids" {
+@test "hybrid host: a pids limit names the missing controller" {
+	grep -qw pids /sys/fs/cgroup/cgroup.controllers 2>/dev/null && skip "pure cgroup v2 host: see the VM tier"
 	cfg '.linux.resources = {devices: [{allow: false, access: "rwm"}], pids: {limit: 10}}'
-	bad_create 'not supported yet'
+	bad_create '"pids" controller'
 }
 
 @test "linux.resources with only devices is accepted" {
