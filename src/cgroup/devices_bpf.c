@@ -70,13 +70,19 @@ int devices_prog_build(const struct spec_device_rule *rules, size_t n, struct de
                 for (size_t j = 0; j < b; j++)
                         if (BPF_OP(block[j].code) == BPF_JNE)
                                 block[j].off = (int16_t) (b - j - 1 + 2);
+                bool unconditional = b == 0;
                 block[b++] = insn(BPF_ALU | BPF_MOV | BPF_K, 0, 0, 0, r->allow ? 1 : 0);
                 block[b++] = insn(BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
                 memcpy(v + k, block, b * sizeof *block);
                 k += b;
+                /* Nothing after a rule that matches everything could run; the verifier
+                 * refuses unreachable code. */
+                if (unconditional)
+                        goto done;
         }
         v[k++] = insn(BPF_ALU | BPF_MOV | BPF_K, 0, 0, 0, 0);
         v[k++] = insn(BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
+done:
         ret->insns = v;
         ret->len = k;
         return 0;

@@ -10,16 +10,21 @@
 #include "util/cleanup.h"
 #include "util/sys.h"
 
-/* The host's /dev/null, opened without following links and checked to be
- * char device 1:3, so a swapped path can never be bound over a masked file. */
-static int open_verified_null(struct carrel_error *err)
+/* CVE-2025-31133: the container's own /dev/null (made by devices_setup),
+ * resolved inside the root without following a final link and checked to be
+ * char device 1:3, so a swapped path can never be bound over a masked file.
+ * Not the host's node: a root process in the container could chmod that. */
+static int open_verified_null(struct init_ctx *ctx, struct carrel_error *err)
 {
-        _cleanup_close_ int fd = open("/dev/null", O_PATH | O_NOFOLLOW | O_CLOEXEC);
+        _cleanup_close_ int fd = -1;
+        int r = chase(ctx->rootfs_fd, "/dev/null", CHASE_NOFOLLOW, &fd, err);
+        if (r < 0)
+                return r;
         struct stat st;
-        if (fd < 0 || fstat(fd, &st) < 0)
-                return carrel_error_errno(err, errno, "cannot open /dev/null");
+        if (fstat(fd, &st) < 0)
+                return carrel_error_errno(err, errno, "cannot stat /dev/null in the container");
         if (!S_ISCHR(st.st_mode) || st.st_rdev != makedev(1, 3))
-                return carrel_error_set(err, EPERM, "/dev/null is not the null device (1:3)");
+                return carrel_error_set(err, EPERM, "/dev/null in the container is not the null device (1:3)");
         return TAKE_FD(fd);
 }
 
@@ -58,7 +63,7 @@ int masks_apply(struct init_ctx *ctx, struct carrel_error *err)
 {
         const struct spec *s = ctx->spec;
         if (s->n_masked_paths) {
-                _cleanup_close_ int null_fd = open_verified_null(err);
+                _cleanup_close_ int null_fd = open_verified_null(ctx, err);
                 if (null_fd < 0)
                         return null_fd;
                 for (size_t i = 0; i < s->n_masked_paths; i++) {

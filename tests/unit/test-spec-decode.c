@@ -124,8 +124,14 @@ int main(void)
                      "hostname: setting the hostname needs a new uts namespace");
         expect_error("\"maskedPaths\"", "\"sysctl\": {\"kernel.core_pattern\": \"|/x\"}, \"maskedPaths\"",
                      "linux.sysctl.kernel.core_pattern: not a namespaced sysctl");
-        expect_error("\"maskedPaths\"", "\"resources\": {\"memory\": {\"limit\": 1000}}, \"maskedPaths\"",
-                     "linux.resources: resource limits are not supported yet");
+        expect_error("\"maskedPaths\"", "\"resources\": {\"memory\": {\"limit\": \"1G\"}}, \"maskedPaths\"",
+                     "linux.resources.memory.limit: expected an integer, got a string");
+        expect_error("\"maskedPaths\"", "\"resources\": {\"devices\": [{\"allow\": true, \"type\": \"x\"}]}, "
+                     "\"maskedPaths\"", "linux.resources.devices[0].type: must be a, c or b");
+        expect_error("\"maskedPaths\"", "\"resources\": {\"blockIO\": {\"weight\": 5}}, \"maskedPaths\"",
+                     "linux.resources.blockIO.weight: 5 is out of range (10..1000)");
+        expect_error("\"maskedPaths\"", "\"resources\": {\"unified\": {\"cgroup.procs\": \"1\"}}, \"maskedPaths\"",
+                     "linux.resources.unified.cgroup.procs: not a controller file name");
         s = decode_edit("\"maskedPaths\"", "\"resources\": {\"devices\": [{\"allow\": false, \"access\": \"rwm\"}]}, "
                                            "\"maskedPaths\"");
         ok(s != NULL, "a devices-only linux.resources is accepted (%s)", err.msg);

@@ -1,0 +1,66 @@
+/* The eBPF device filter as data: built from rules, run by a small
+ * interpreter of the same instructions, without the kernel. */
+#include <stdbool.h>
+
+#include "cgroup/devices_bpf.h"
+#include "tap.h"
+
+static struct devices_prog build(const struct spec_device_rule *r, size_t n)
+{
+        struct devices_prog p = { 0 };
+        if (devices_prog_build(r, n, &p) < 0)
+                printf("# build failed\n");
+        return p;
+}
+
+int main(void)
+{
+        struct devices_prog p = build(NULL, 0);
+        ok(devices_prog_run(&p, 'c', 1, 3, "rw") == 0, "no rules: everything is denied");
+        devices_prog_free(&p);
+
+        const struct spec_device_rule podman[] = {
+                { false, 'a', -1, -1, "rwm" },
+                { true, 'c', 1, 3, "rwm" },
+                { true, 'c', 136, -1, "rw" },
+                { true, 'b', 8, 0, "r" },
+        };
+        p = build(podman, 4);
+        ok(devices_prog_run(&p, 'c', 1, 3, "rwm") == 1, "c 1:3 allowed");
+        ok(devices_prog_run(&p, 'c', 1, 5, "r") == 0, "c 1:5 denied by the deny-all rule");
+        ok(devices_prog_run(&p, 'c', 136, 7, "rw") == 1, "any pts minor, rw");
+        ok(devices_prog_run(&p, 'c', 136, 7, "m") == 0, "but not mknod");
+        ok(devices_prog_run(&p, 'b', 8, 0, "r") == 1, "block 8:0 read");
+        ok(devices_prog_run(&p, 'b', 8, 0, "w") == 0, "block 8:0 write denied");
+        ok(devices_prog_run(&p, 'c', 8, 0, "r") == 0, "the type matters: char 8:0 denied");
+        /* The deny-all rule matches everything: nothing before it in the program may follow it. */
+        ok(p.len > 0 && p.len < 6 + 4 * 7 + 2, "compact program (%zu instructions)", p.len);
+        devices_prog_free(&p);
+
+        const struct spec_device_rule later_deny[] = {
+                { true, 'a', -1, -1, "rwm" },
+                { false, 'c', 10, 200, "rwm" },
+        };
+        p = build(later_deny, 2);
+        ok(devices_prog_run(&p, 'c', 10, 200, "r") == 0, "a later deny wins over an earlier allow-all");
+        ok(devices_prog_run(&p, 'c', 10, 229, "r") == 1, "other devices stay allowed");
+        devices_prog_free(&p);
+
+        struct spec s = { 0 };
+        struct spec_resources res = { .devices = (struct spec_device_rule *) podman, .n_devices = 1 };
+        struct spec_device tun = { .path = "/dev/net/tun", .type = 'c', .major = 10, .minor = 200 };
+        s.resources = &res;
+        s.devices = &tun;
+        s.n_devices = 1;
+        struct spec_device_rule *rules;
+        size_t n;
+        ok(devices_rules_for(&s, &rules, &n) == 0 && n == 1 + devices_default_allow_n + 1, "spec + defaults + devices");
+        p = build(rules, n);
+        ok(devices_prog_run(&p, 'c', 1, 9, "rw") == 1, "urandom is a default");
+        ok(devices_prog_run(&p, 'c', 5, 2, "rw") == 1, "ptmx is a default");
+        ok(devices_prog_run(&p, 'c', 10, 200, "rw") == 1, "a linux.devices node is allowed");
+        ok(devices_prog_run(&p, 'b', 8, 0, "r") == 0, "a disk is not");
+        devices_prog_free(&p);
+        free(rules);
+        return tap_done();
+}
