@@ -27,6 +27,11 @@ int cmd_state(struct cli *, int, char **, struct carrel_error *);
 int cmd_kill(struct cli *, int, char **, struct carrel_error *);
 int cmd_delete(struct cli *, int, char **, struct carrel_error *);
 int cmd_list(struct cli *, int, char **, struct carrel_error *);
+int cmd_pause(struct cli *, int, char **, struct carrel_error *);
+int cmd_resume(struct cli *, int, char **, struct carrel_error *);
+int cmd_ps(struct cli *, int, char **, struct carrel_error *);
+int cmd_update(struct cli *, int, char **, struct carrel_error *);
+int cmd_events(struct cli *, int, char **, struct carrel_error *);
 int cmd_spec(struct cli *, int, char **, struct carrel_error *);
 int cmd_features(struct cli *, int, char **, struct carrel_error *);
 

@@ -25,6 +25,14 @@ static const struct command commands[] = {
         { "kill", cmd_kill, "send a signal to the container's init (default TERM)", "[--all] ID [SIGNAL]" },
         { "delete", cmd_delete, "delete a container and everything carrel made for it", "[--force] ID" },
         { "list", cmd_list, "list containers", "[--format table|json] [--quiet]" },
+        { "pause", cmd_pause, "freeze every process of a container (cgroup.freeze)", "ID" },
+        { "resume", cmd_resume, "thaw a paused container", "ID" },
+        { "ps", cmd_ps, "list the processes of a container", "[--format table|json] ID" },
+        { "update", cmd_update, "change the resource limits of a running container",
+          "[--resources FILE|-] [--memory N] [--memory-swap N] [--memory-reservation N] [--cpu-quota N] "
+          "[--cpu-period N] [--cpu-share N] [--cpuset-cpus L] [--cpuset-mems L] [--pids-limit N] "
+          "[--blkio-weight N] ID" },
+        { "events", cmd_events, "print stats and OOM events as JSON", "[--stats] [--interval D] ID" },
         { "spec", cmd_spec, "write a default config.json", "[--bundle DIR] [--rootless]" },
         { "features", cmd_features, "print the features JSON of this runtime", "" },
 };
@@ -59,6 +67,18 @@ static const char *const option_help[] = {
         "delete", "  -f, --force             kill the container first if it is running\n",
         "list", "  -f, --format F          table (default) or json\n"
                 "  -q, --quiet             print only the ids\n",
+        "ps", "  -f, --format F          table (default) or json (a bare array of host pids)\n",
+        "update", "  -r, --resources FILE    linux.resources JSON from FILE, or - for stdin\n"
+                  "      --memory N          memory limit in bytes (k, m, g suffixes)\n"
+                  "      --memory-swap N     memory plus swap limit (-1: unlimited)\n"
+                  "      --memory-reservation N  memory.low\n"
+                  "      --cpu-quota N / --cpu-period N  cpu.max\n"
+                  "      --cpu-share N       converted to cpu.weight\n"
+                  "      --cpuset-cpus L / --cpuset-mems L\n"
+                  "      --pids-limit N      pids.max (negative: unlimited)\n"
+                  "      --blkio-weight N    10..1000, converted to io.weight\n",
+        "events", "      --stats             print one stats event and exit\n"
+                  "      --interval D        time between stats events (default 5s)\n",
         "spec", "  -b, --bundle DIR        where to write config.json (default: .)\n"
                 "      --rootless          a spec for a user namespace mapped to the caller\n",
         NULL,

@@ -17,6 +17,7 @@
 
 #include "carrel/spec.h"
 #include "carrel/state.h"
+#include "cgroup/cgroup.h"
 #include "core/console.h"
 #include "core/sync.h"
 #include "core/wait.h"
@@ -196,6 +197,7 @@ static _Noreturn void exec_child(struct init_ctx *ctx, int pidfd, int ns_flags)
 }
 
 struct exec_run {
+        struct cgroup cg;
         struct console console;
         int master;
         struct spec *spec;
@@ -213,6 +215,7 @@ static void exec_run_release(struct exec_run *x)
                 close(x->child_pidfd);
         if (x->sync_fd >= 0)
                 close(x->sync_fd);
+        cgroup_close(&x->cg);
         console_close(&x->console);
         if (x->master >= 0)
                 close(x->master);
@@ -228,6 +231,11 @@ static int prepare(struct exec_run *x, const struct exec_opts *o, struct contain
         state_release(st);
         if (status == STATUS_STOPPED)
                 return carrel_error_set(err, ESRCH, "cannot exec in \"%s\": container not running", o->id);
+        if (status == STATUS_PAUSED && !o->ignore_paused)
+                return carrel_error_set(err, EBUSY, "cannot exec in \"%s\": the container is paused "
+                                        "(resume it, or use --ignore-paused)", o->id);
+        if (st->cgroup_path[0])
+                cgroup_open(st->cgroup_mount, st->cgroup_path, &x->cg);
         char cfg[PATH_MAX + 16];
         snprintf(cfg, sizeof cfg, "%s/config.json", st->bundle);
         if ((r = spec_load_file(cfg, &x->spec, err)) < 0 || (r = apply_flags(x->spec, o, err)) < 0)
@@ -247,7 +255,8 @@ static int prepare(struct exec_run *x, const struct exec_opts *o, struct contain
 int container_exec(const struct exec_opts *o, int *ret_status, struct carrel_error *err)
 {
         fd_fill_preserved(o->preserve_fds);
-        struct exec_run x = { .pidfd = -1, .child_pidfd = -1, .sync_fd = -1, .master = -1, .console = { -1, -1 } };
+        struct exec_run x = { .pidfd = -1, .child_pidfd = -1, .sync_fd = -1, .master = -1, .console = { -1, -1 },
+                              .cg = CGROUP_INIT };
         struct container_state st;
         int r = prepare(&x, o, &st, err);
         if (r < 0)
@@ -275,9 +284,18 @@ int container_exec(const struct exec_opts *o, int *ret_status, struct carrel_err
                 .preserve_fds = o->preserve_fds, .listener_fd = -1, .seccomp = x.spec->seccomp ? &x.seccomp : NULL,
                 .console_fd = x.console.send_fd, .pty_peer = -1,
         };
-        struct clone_args args = { .flags = CLONE_PIDFD, .pidfd = (uint64_t) (uintptr_t) &x.child_pidfd,
-                                   .exit_signal = SIGCHLD };
+        /* Born in the container's cgroup, so ps, kill --all and pause see it. */
+        struct clone_args args = { .flags = CLONE_PIDFD | (x.cg.fd >= 0 ? CLONE_INTO_CGROUP : 0),
+                                   .pidfd = (uint64_t) (uintptr_t) &x.child_pidfd, .exit_signal = SIGCHLD,
+                                   .cgroup = (uint64_t) (x.cg.fd >= 0 ? x.cg.fd : 0) };
         pid_t pid = sys_clone3(&args);
+        if (pid < 0 && x.cg.fd >= 0 && errno != ENOMEM && errno != EAGAIN) {
+                args.flags &= ~(uint64_t) CLONE_INTO_CGROUP; /* old kernel: moved in below */
+                args.cgroup = 0;
+                pid = sys_clone3(&args);
+                if (pid > 0)
+                        cgroup_enter(&x.cg, pid, NULL);
+        }
         if (pid == 0) {
                 close(sp[0]);
                 if (x.console.recv_fd >= 0)
