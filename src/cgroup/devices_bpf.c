@@ -68,7 +68,7 @@ int devices_prog_build(const struct spec_device_rule *rules, size_t n, struct de
                         block[b++] = insn(BPF_JMP | BPF_JNE | BPF_K, 5, 0, 0, (int32_t) r->minor);
                 /* The conditional jumps skip to the end of this block. */
                 for (size_t j = 0; j < b; j++)
-                        if (BPF_OP(block[j].code) == BPF_JNE)
+                        if (BPF_CLASS(block[j].code) == BPF_JMP && BPF_OP(block[j].code) == BPF_JNE)
                                 block[j].off = (int16_t) (b - j - 1 + 2);
                 bool unconditional = b == 0;
                 block[b++] = insn(BPF_ALU | BPF_MOV | BPF_K, 0, 0, 0, r->allow ? 1 : 0);
@@ -170,19 +170,30 @@ static int attached_prog(int cgroup_fd)
 
 int devices_prog_attach(int cgroup_fd, const struct devices_prog *p, struct carrel_error *err)
 {
-        char log[4096] = "";
         union bpf_attr load = { 0 };
         load.prog_type = BPF_PROG_TYPE_CGROUP_DEVICE;
         load.insns = (uint64_t) (uintptr_t) p->insns;
         load.insn_cnt = (uint32_t) p->len;
         load.license = (uint64_t) (uintptr_t) "GPL";
-        load.log_buf = (uint64_t) (uintptr_t) log;
-        load.log_size = sizeof log;
-        load.log_level = 1;
         _cleanup_close_ int prog = (int) sys_bpf(BPF_PROG_LOAD, &load);
-        if (prog < 0)
-                return carrel_error_errno(err, errno, "linux.resources.devices: cannot load the device filter%s%s",
-                                          log[0] ? ": " : "", log);
+        if (prog < 0) {
+                /* Only now ask for the verifier's words: a verbose log that overflows fails the load. */
+                int e = errno;
+                static char log[65536];
+                load.log_buf = (uint64_t) (uintptr_t) log;
+                load.log_size = sizeof log;
+                load.log_level = 1;
+                log[0] = '\0';
+                if (sys_bpf(BPF_PROG_LOAD, &load) >= 0)
+                        log[0] = '\0';
+                char *last = strrchr(log, '\n');
+                while (last && last > log && last[1] == '\0') {
+                        *last = '\0';
+                        last = strrchr(log, '\n');
+                }
+                return carrel_error_set(err, e, "linux.resources.devices: cannot load the device filter: %s%s%s",
+                                        strerror(e), last ? ": " : "", last ? last + 1 : "");
+        }
         _cleanup_close_ int old = attached_prog(cgroup_fd);
         union bpf_attr at = { 0 };
         at.target_fd = (uint32_t) cgroup_fd;

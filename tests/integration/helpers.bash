@@ -129,6 +129,26 @@ common_teardown() {
 	fi
 }
 
+# cg_root — the cgroup2 hierarchy: /sys/fs/cgroup on a pure v2 host, the
+# unified one on a hybrid host. Fails when there is none.
+cg_root() {
+	local d
+	for d in /sys/fs/cgroup /sys/fs/cgroup/unified; do
+		[ "$(stat -fc %T "$d" 2>/dev/null)" = cgroup2fs ] && { echo "$d"; return 0; }
+	done
+	return 1
+}
+
+# need_controllers NAME... — skip unless the cgroup2 root offers them all.
+need_controllers() {
+	local root c
+	root=$(cg_root) || skip "no cgroup2 hierarchy"
+	for c in "$@"; do
+		grep -qw "$c" "$root/cgroup.controllers" ||
+			skip "needs the cgroup v2 $c controller (hybrid host: run tests/vm/run.sh)"
+	done
+}
+
 # --- leftover detection ---------------------------------------------------------
 
 # PIDs of processes that belong to this test's containers: carrel processes
@@ -284,8 +304,10 @@ carrel_bg() {
 	timeout -k 5 "$CARREL_TIMEOUT" "$CARREL" --root "$STATE" "$@" \
 		</dev/null >>"$CTR_OUT" 2>"$err" 3>&- || status=$?
 	output=$(cat "$err")
+	# (IFS must stay local: `IFS=x var=(...)` alone would set it for the caller)
+	local IFS=$'\n'
 	# shellcheck disable=SC2206
-	IFS=$'\n' lines=($output)
+	lines=($output)
 	return 0
 }
 
@@ -303,6 +325,32 @@ start_ctr() {
 	create_ctr "$id"
 	run carrel start "$id"
 	[ "$status" -eq 0 ] || fail "start $id failed ($status): $output"
+}
+
+# bad_create SUBSTRING... — `create` must fail with one stderr line containing
+# every SUBSTRING, print nothing on stdout, and leave nothing behind.
+bad_create() {
+	carrel_bg create --bundle "$BUNDLE" "$ID"
+	[ "$status" -eq 1 ] || fail "create: status $status (want 1); stderr: $output"
+	[ "${#lines[@]}" -eq 1 ] || fail "create: want exactly one stderr line, got: $output"
+	[ ! -s "$CTR_OUT" ] || fail "create printed on stdout: $(cat "$CTR_OUT")"
+	local s
+	for s in "$@"; do
+		[[ "$output" == *"$s"* ]] || fail "error '$output' does not contain '$s'"
+	done
+	assert_no_leftovers
+}
+
+# bad_run SUBSTRING... — same for a foreground `run`.
+bad_run() {
+	run_ctr_sep
+	[ "$status" -eq 1 ] || fail "run: status $status (want 1); stderr: $stderr"
+	[ -z "$output" ] || fail "run printed on stdout: $output"
+	local s
+	for s in "$@"; do
+		[[ "$stderr" == *"$s"* ]] || fail "error '$stderr' does not contain '$s'"
+	done
+	assert_no_leftovers
 }
 
 # state_of ID FIELD — one field from `carrel state`.
@@ -360,3 +408,37 @@ has_opt() { [[ ",$1," == *",$2,"* ]]; }
 
 # status_field FIELD — extract "FIELD:\tvalue" from /proc/PID/status text in $output.
 status_field() { printf '%s\n' "$output" | awk -v f="$1:" '$1 == f { $1 = ""; sub(/^ /, ""); print; exit }'; }
+
+# --- terminals ------------------------------------------------------------------
+
+LIBDIR=$(realpath -m -- "$BATS_TEST_DIRNAME/lib")
+
+# start_console [NAME] — start a --console-socket receiver (lib/console_recv.py)
+# in the background.  Sets CONSOLE_SOCK (pass to --console-socket),
+# CONSOLE_OUT (what the container wrote to the pty), CONSOLE_INFO (payload
+# name + master rdev) and CONSOLE_PID.
+start_console() {
+	local name=${1:-console}
+	CONSOLE_SOCK=$BATS_TEST_TMPDIR/$name.sock
+	CONSOLE_OUT=$BATS_TEST_TMPDIR/$name.out
+	CONSOLE_INFO=$BATS_TEST_TMPDIR/$name.info
+	: >"$CONSOLE_OUT"
+	python3 "$LIBDIR/console_recv.py" "$CONSOLE_SOCK" "$CONSOLE_OUT" "$CONSOLE_INFO" 15 \
+		</dev/null >/dev/null 2>"$BATS_TEST_TMPDIR/$name.err" 3>&- &
+	CONSOLE_PID=$!
+	BG_PIDS+=("$CONSOLE_PID")
+	local i
+	for ((i = 0; i < 200; i++)); do
+		[ -S "$CONSOLE_SOCK" ] && return 0
+		sleep 0.025
+	done
+	fail "console receiver did not start: $(cat "$BATS_TEST_TMPDIR/$name.err")"
+}
+
+# wait_console — wait for the receiver to see the pty close; CONSOLE_TEXT is
+# the pty output without carriage returns, CONSOLE_NAME the payload.
+wait_console() {
+	wait "$CONSOLE_PID" || true
+	CONSOLE_TEXT=$(tr -d '\r' <"$CONSOLE_OUT")
+	CONSOLE_NAME=$(sed -n 's/^name=//p' "$CONSOLE_INFO" 2>/dev/null)
+}

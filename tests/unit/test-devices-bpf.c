@@ -1,15 +1,32 @@
 /* The eBPF device filter as data: built from rules, run by a small
  * interpreter of the same instructions, without the kernel. */
+#include <linux/bpf.h>
 #include <stdbool.h>
 
 #include "cgroup/devices_bpf.h"
 #include "tap.h"
+
+/* What the kernel verifier insists on beyond semantics: only jumps use the
+ * offset field, only register-source instructions name a source register. */
+static bool encoding_ok(const struct devices_prog *p)
+{
+        for (size_t i = 0; i < p->len; i++) {
+                const struct bpf_insn *in = &p->insns[i];
+                if (BPF_CLASS(in->code) == BPF_ALU && (in->off != 0 || (BPF_SRC(in->code) == BPF_K && in->src_reg)))
+                        return false;
+                if (BPF_CLASS(in->code) == BPF_JMP && BPF_OP(in->code) == BPF_JNE &&
+                    (in->off <= 0 || i + 1 + (size_t) in->off >= p->len))
+                        return false;
+        }
+        return true;
+}
 
 static struct devices_prog build(const struct spec_device_rule *r, size_t n)
 {
         struct devices_prog p = { 0 };
         if (devices_prog_build(r, n, &p) < 0)
                 printf("# build failed\n");
+        ok(encoding_ok(&p), "the %zu instructions are encoded as the verifier requires", p.len);
         return p;
 }
 

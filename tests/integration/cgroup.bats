@@ -1,0 +1,183 @@
+#!/usr/bin/env bats
+# The container's cgroup on whatever cgroup2 hierarchy the host has (the
+# unified hierarchy of a hybrid host too): placement from birth, pause and
+# resume, kill --all, ps, the eBPF device filter, cgroupsPath, clean delete.
+# Limits that need controllers are in tests/integration-cgroup (VM tier).
+
+load helpers
+
+setup_file() { common_setup_file; }
+teardown_file() { common_teardown_file; }
+setup() {
+	common_setup
+	make_bundle
+	CG_ROOT=$(cg_root) || skip "no cgroup2 hierarchy on this host"
+}
+teardown() { common_teardown; }
+
+@test "cgroup: the init is in /carrel/<id> from birth and the container sees it as its cgroup root" {
+	set_args sleep 100
+	create_ctr
+	local pid
+	pid=$(carrel state "$ID" | jq -r .pid)
+	[ -d "$CG_ROOT/carrel/$ID" ] || fail "no cgroup $CG_ROOT/carrel/$ID"
+	grep -qx "$pid" "$CG_ROOT/carrel/$ID/cgroup.procs" || fail "init $pid not in cgroup.procs"
+	grep -q "^0::/carrel/$ID\$" "/proc/$pid/cgroup" || fail "$(cat /proc/$pid/cgroup)"
+	run -0 carrel exec "$ID" cat /proc/self/cgroup
+	[[ "$output" == *"0::/"* ]] || fail "inside: $output"
+}
+
+@test "cgroup: delete removes the cgroup carrel made" {
+	set_args sleep 100
+	start_ctr
+	[ -d "$CG_ROOT/carrel/$ID" ]
+	run -0 carrel delete --force "$ID"
+	[ ! -e "$CG_ROOT/carrel/$ID" ] || fail "cgroup left behind"
+}
+
+@test "cgroup: a foreground run removes its cgroup when it exits" {
+	ctr_sh 'true'
+	[ "$status" -eq 0 ] || fail "$output"
+	[ ! -e "$CG_ROOT/carrel/$ID" ] || fail "cgroup left behind"
+}
+
+@test "cgroup: an absolute cgroupsPath is taken from the hierarchy root and a relative one goes under /carrel" {
+	set_args sleep 100
+	cfg '.linux.cgroupsPath = $p' --arg p "/carrel-test-abs/$ID"
+	create_ctr
+	[ -d "$CG_ROOT/carrel-test-abs/$ID" ] || fail "absolute path not used"
+	run -0 carrel delete --force "$ID"
+	[ ! -e "$CG_ROOT/carrel-test-abs/$ID" ]
+	rmdir "$CG_ROOT/carrel-test-abs"
+	cfg '.linux.cgroupsPath = $p' --arg p "rel-$ID"
+	create_ctr
+	[ -d "$CG_ROOT/carrel/rel-$ID" ] || fail "relative path not under /carrel"
+}
+
+@test "cgroup: a systemd slice:prefix:name path is refused without systemd" {
+	cfg '.linux.cgroupsPath = "system.slice:carrel:x"'
+	bad_create 'systemd'
+}
+
+@test "cgroup: a cgroupsPath with .. is refused" {
+	cfg '.linux.cgroupsPath = "/carrel/../../etc"'
+	bad_create '..'
+}
+
+@test "pause and resume freeze the whole container; state says paused" {
+	add_tmp
+	set_sh 'i=0; while true; do i=$((i+1)); echo $i > /tmp/n; sleep 0.05; done'
+	start_ctr
+	sleep 0.3
+	run -0 carrel pause "$ID"
+	[ "$(state_of "$ID" status)" = paused ]
+	[ "$(cat "$CG_ROOT/carrel/$ID/cgroup.freeze")" = 1 ]
+	grep -q "^frozen 1" "$CG_ROOT/carrel/$ID/cgroup.events"
+	local pid a b
+	pid=$(carrel state "$ID" | jq -r .pid)
+	a=$(cat "/proc/$pid/root/tmp/n")
+	sleep 0.4
+	b=$(cat "/proc/$pid/root/tmp/n")
+	[ "$a" = "$b" ] || fail "counter moved while paused: $a -> $b"
+	run carrel exec "$ID" true
+	[ "$status" -ne 0 ] && [[ "$output" == *paused* ]] || fail "exec into a paused container: $output"
+	run -0 carrel resume "$ID"
+	[ "$(state_of "$ID" status)" = running ]
+	sleep 0.4
+	b=$(cat "/proc/$pid/root/tmp/n")
+	[ "$a" != "$b" ] || fail "counter did not move after resume"
+}
+
+@test "resume of a running container is an error" {
+	set_args sleep 100
+	start_ctr
+	run carrel resume "$ID"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"not paused"* ]]
+}
+
+@test "delete --force of a paused container kills it and removes the cgroup" {
+	set_args sleep 100
+	start_ctr
+	run -0 carrel pause "$ID"
+	run -0 carrel delete --force "$ID"
+	[ ! -e "$CG_ROOT/carrel/$ID" ]
+}
+
+@test "ps --format json is a bare array of the container's host pids, exec'd ones included" {
+	set_args sleep 100
+	start_ctr
+	carrel_bg exec --detach "$ID" sleep 99
+	[ "$status" -eq 0 ] || fail "$output"
+	run -0 carrel ps --format json "$ID"
+	jq -e 'type == "array" and length == 2 and all(type == "number")' <<<"$output" >/dev/null || fail "$output"
+	local p
+	for p in $(jq -r '.[]' <<<"$output"); do
+		grep -qx "$p" "$CG_ROOT/carrel/$ID/cgroup.procs" || fail "$p not in the cgroup"
+	done
+	run -0 carrel ps "$ID"
+	[[ "${lines[0]}" == PID* ]]
+}
+
+@test "kill --all reaches every process in the cgroup, even without a pid namespace" {
+	drop_ns pid
+	set_sh 'trap "" TERM; sleep 100 & sleep 100 & wait'
+	start_ctr
+	sleep 0.2
+	local n
+	n=$(wc -l <"$CG_ROOT/carrel/$ID/cgroup.procs")
+	[ "$n" -ge 3 ] || fail "only $n processes"
+	run -0 carrel kill --all "$ID" KILL
+	wait_status "$ID" stopped
+	sleep 0.2
+	[ "$(wc -l <"$CG_ROOT/carrel/$ID/cgroup.procs")" -eq 0 ] || fail "processes survived: $(cat "$CG_ROOT/carrel/$ID/cgroup.procs")"
+}
+
+@test "events --stats prints one stats object as runc does" {
+	set_args sleep 100
+	start_ctr
+	run -0 carrel events --stats "$ID"
+	jq -e '.type == "stats" and .id == $id and (.data.cpu.usage.total | type == "number")
+	       and (.data.memory.usage | has("max")) and (.data.pids | has("current"))' --arg id "$ID" <<<"$output" >/dev/null ||
+		fail "$output"
+}
+
+# The eBPF device filter lives on cgroup2 and works on hybrid hosts too.
+@test "device filter: the default set works, anything else is denied even with CAP_MKNOD" {
+	add_tmp
+	cfg '.process.capabilities.bounding += ["CAP_MKNOD"] | .process.capabilities.effective += ["CAP_MKNOD"]
+	     | .process.capabilities.permitted += ["CAP_MKNOD"]'
+	ctr_sh 'echo x > /dev/null && head -c1 /dev/urandom >/dev/null && echo defaults-ok; mknod /tmp/sda b 8 0 && echo mknod-block-ok; mknod /tmp/mem c 1 1 && echo mknod-mem-ok; true'
+	[ "$status" -eq 0 ] || fail "$output"
+	[[ "$output" == *defaults-ok* ]] || fail "$output"
+	[[ "$output" != *mknod-block-ok* ]] || fail "a block device node was made: $output"
+	[[ "$output" != *mknod-mem-ok* ]] || fail "/dev/mem was made: $output"
+}
+
+@test "device filter: rules in order, the last match wins (mknod allowed, read denied)" {
+	add_tmp
+	cfg '.process.capabilities.bounding += ["CAP_MKNOD"] | .process.capabilities.effective += ["CAP_MKNOD"]
+	     | .process.capabilities.permitted += ["CAP_MKNOD"]
+	     | .linux.resources = {devices: [{allow: false, access: "rwm"}, {allow: true, type: "c", major: 1, minor: 5, access: "m"}]}'
+	ctr_sh 'mknod /tmp/z c 1 5 && echo mknod-ok; head -c1 /tmp/z >/dev/null && echo read-ok; true'
+	[[ "$output" == *mknod-ok* ]] || fail "$output"
+	[[ "$output" != *read-ok* ]] || fail "read of a mknod-only device worked: $output"
+}
+
+@test "update: devices are replaced live; the container's own linux.devices stay allowed" {
+	add_tmp
+	cfg '.process.capabilities.bounding += ["CAP_MKNOD"] | .process.capabilities.effective += ["CAP_MKNOD"]
+	     | .process.capabilities.permitted += ["CAP_MKNOD"]'
+	set_args sleep 100
+	start_ctr
+	# 10:200 (tun) is not in the default set
+	run carrel exec "$ID" sh -c 'mknod /tmp/z c 10 200 && echo made'
+	[[ "$output" != *made* ]] || fail "mknod allowed before update: $output"
+	echo '{"devices": [{"allow": true, "type": "c", "major": 10, "minor": 200, "access": "rwm"}]}' >"$BATS_TEST_TMPDIR/res.json"
+	run -0 carrel update --resources "$BATS_TEST_TMPDIR/res.json" "$ID"
+	run -0 carrel exec "$ID" sh -c 'mknod /tmp/z c 10 200 && echo made'
+	[ "$output" = made ] || fail "$output"
+	# /dev/null (a default) still works after the replacement
+	run -0 carrel exec "$ID" sh -c 'echo x > /dev/null && echo null-ok'
+	[ "$output" = null-ok ]
+}

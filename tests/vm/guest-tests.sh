@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# Runs INSIDE the test VM (tests/vm/run.sh), cwd = the repo: the cgroup tests
+# as TAP on stdout. tests/integration-cgroup/*.bats when there are any, else a
+# built-in smoke test of the VM itself.
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+
+echo "# kernel: $(uname -r)"
+echo "# cgroup fs: $(stat -f -c %T /sys/fs/cgroup 2>&1)"
+echo "# cgroup.controllers: $(cat /sys/fs/cgroup/cgroup.controllers 2>&1)"
+echo "# cgroup.subtree_control: $(cat /sys/fs/cgroup/cgroup.subtree_control 2>&1)"
+echo "# nproc: $(nproc), mem: $(awk '/MemTotal/ {print $2 " kB"}' /proc/meminfo)"
+
+export CARREL="$PWD/build/carrel"
+
+shopt -s nullglob
+bats_files=(tests/integration-cgroup/*.bats)
+if [ ${#bats_files[@]} -gt 0 ]; then
+	exec bats --tap tests/integration-cgroup
+fi
+
+echo "# tests/integration-cgroup has no .bats files: built-in smoke test"
+n=0 failed=0
+t() { # t DESCRIPTION COMMAND...
+	local desc=$1 out
+	shift
+	n=$((n + 1))
+	if out=$("$@" 2>&1); then
+		echo "ok $n - $desc"
+	else
+		echo "not ok $n - $desc"
+		printf '%s\n' "$out" | sed 's/^/# /'
+		failed=$((failed + 1))
+	fi
+}
+
+cg=/sys/fs/cgroup
+t "cgroup2 is mounted at $cg" test "$(stat -f -c %T $cg)" = cgroup2fs
+t "no cgroup v1 hierarchy is mounted" bash -c '! grep -q " cgroup " /proc/mounts'
+for c in memory pids cpu io cpuset; do
+	t "controller $c is available and enabled in the root" \
+		bash -c "grep -qw $c $cg/cgroup.controllers && grep -qw $c $cg/cgroup.subtree_control"
+done
+child_cgroup() {
+	local d=$cg/vm-smoke.$$ rc=0
+	mkdir "$d" || return 1
+	{
+		echo 16 >"$d/pids.max" &&
+			echo 64M >"$d/memory.max" &&
+			test "$(cat "$d/memory.max")" = 67108864 &&
+			bash -c 'echo $$ >"$1/cgroup.procs" && grep -q vm-smoke /proc/self/cgroup' _ "$d"
+	} || rc=1
+	rmdir "$d" || rc=1
+	return $rc
+}
+t "a child cgroup takes limits and a process" child_cgroup
+t "CLONE_NEWUSER works (unshare -U -r true)" unshare -U -r true
+t "unshare -U -r maps root" test "$(unshare -U -r id -u)" = 0
+t "the root is writable (tmpfs overlay)" bash -c 'f=/usr/.vm-smoke.$$; echo x > $f && rm $f'
+t "/dev/stdin, /dev/fd exist" test -e /dev/fd/0 -a -L /dev/stdin
+t "build/carrel --version runs" "$CARREL" --version
+t "bats and jq come from the host" bash -c 'command -v bats && command -v jq'
+
+echo "1..$n"
+[ $failed -eq 0 ]

@@ -1,0 +1,121 @@
+#!/bin/busybox sh
+# PID 1 of the carrel test VM (packed into the initramfs by tests/vm/run.sh).
+#
+#   stage 1 (in the initramfs): load the modules, mount the host's / (9p,
+#     read-only) under a tmpfs-backed overlay, give it proc/sys/dev/tmp/run and
+#     a pure cgroup v2 hierarchy with every controller enabled, switch_root.
+#   stage 2 (PID 1 in the new root): run /vm-results/cmd.sh from the repo dir
+#     with stdout/stderr/exit code into the results share, then power off.
+#
+# Run with busybox's sh; never exits normally (panic=-1 + qemu -no-reboot turn
+# a dying PID 1 into a qemu exit anyway).
+
+BB=/bin/busybox
+[ "$1" = stage2 ] && BB=/.carrel-vm/busybox
+
+off() {
+	$BB sync
+	$BB poweroff -f
+	echo o >/proc/sysrq-trigger
+	$BB sleep 10
+}
+
+fail() {
+	echo "carrel-vm init: FATAL: $*"
+	[ -d /results ] && echo "init: $*" >>/results/init-error 2>/dev/null
+	[ -d /vm-results ] && echo "init: $*" >>/vm-results/init-error 2>/dev/null
+	off
+}
+
+ninep_opts="trans=virtio,version=9p2000.L,msize=262144"
+
+stage1() {
+	$BB --install -s /bin
+	export PATH=/bin
+	mount -t proc proc /proc
+	mount -t sysfs sysfs /sys
+	mount -t devtmpfs devtmpfs /dev
+	exec </dev/console >/dev/console 2>&1
+
+	while read -r m; do
+		insmod "/lib/modules/$m" || fail "insmod $m"
+	done </lib/modules/modules.load
+
+	mkdir -p /results /lower /rw /newroot
+	mount -t 9p -o "$ninep_opts" results /results || fail "mount results share"
+	[ -f /results/config ] || fail "no /results/config"
+	. /results/config
+	[ -n "$REPO" ] || fail "REPO not set in config"
+
+	mount -t 9p -o "$ninep_opts,cache=${NINEP_CACHE:-loose},ro" hostroot /lower || fail "mount hostroot"
+	mount -t tmpfs -o mode=0755 rw /rw || fail "mount tmpfs /rw"
+	mkdir /rw/upper /rw/work
+	mount -t overlay -o lowerdir=/lower,upperdir=/rw/upper,workdir=/rw/work overlay /newroot ||
+		fail "mount overlay"
+
+	# A repo that lives under /tmp or /run would vanish below the fresh tmpfs:
+	# keep it visible through a bind mount.
+	keep=
+	case "$REPO" in /tmp/* | /run/*)
+		mkdir /keep && mount -o bind "/newroot$REPO" /keep && keep=1 ;;
+	esac
+	mount -t tmpfs -o mode=1777,nosuid,nodev tmpfs /newroot/tmp || fail "mount /tmp"
+	mount -t tmpfs -o mode=0755,nosuid,nodev tmpfs /newroot/run || fail "mount /run"
+	if [ -n "$keep" ]; then
+		mkdir -p "/newroot$REPO" && mount -o move /keep "/newroot$REPO" || fail "keep $REPO"
+	fi
+
+	for d in proc sys dev; do
+		mount -o move "/$d" "/newroot/$d" || fail "move /$d"
+	done
+
+	# Pure cgroup v2 (the kernel runs with cgroup_no_v1=all), every controller
+	# delegated from the root, as systemd mounts it.
+	cg=/newroot/sys/fs/cgroup
+	mount -t cgroup2 -o nsdelegate,memory_recursiveprot cgroup2 $cg ||
+		mount -t cgroup2 cgroup2 $cg || fail "mount cgroup2"
+	for c in $(cat $cg/cgroup.controllers); do
+		echo "+$c" >$cg/cgroup.subtree_control || echo "carrel-vm init: cannot enable $c"
+	done
+
+	dev=/newroot/dev
+	mkdir -p $dev/pts $dev/shm $dev/mqueue
+	mount -t devpts -o newinstance,ptmxmode=0666,mode=0620,gid=5 devpts $dev/pts
+	mount -t tmpfs -o mode=1777,nosuid,nodev shm $dev/shm
+	mount -t mqueue mqueue $dev/mqueue
+	# A bare devtmpfs has none of these.
+	ln -sfn /proc/self/fd $dev/fd
+	ln -sfn /proc/self/fd/0 $dev/stdin
+	ln -sfn /proc/self/fd/1 $dev/stdout
+	ln -sfn /proc/self/fd/2 $dev/stderr
+	ln -sfn /proc/kcore $dev/core
+
+	hostname carrel-vm
+	ip link set lo up
+
+	mkdir -p /newroot/vm-results /newroot/.carrel-vm
+	cp /bin/busybox /init /newroot/.carrel-vm/
+	mount -o move /results /newroot/vm-results || fail "move results"
+
+	# switch_root, not chroot: a chroot()ed process cannot CLONE_NEWUSER.
+	exec switch_root /newroot /.carrel-vm/busybox sh /.carrel-vm/init stage2
+	fail "switch_root"
+}
+
+stage2() {
+	R=/vm-results
+	. $R/config
+	cd "$REPO" || fail "cd $REPO"
+	$BB cat /proc/uptime >$R/boot-uptime
+	$BB env -i \
+		PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+		HOME=/root USER=root LOGNAME=root SHELL=/bin/bash TERM=dumb LANG=C.UTF-8 \
+		CARREL_VM=1 \
+		/bin/bash $R/cmd.sh </dev/null >>$R/stdout 2>>$R/stderr
+	echo $? >$R/rc
+	$BB cat /proc/uptime >$R/end-uptime
+	off
+}
+
+if [ "$1" = stage2 ]; then stage2; else stage1; fi
+fail "unreachable"
