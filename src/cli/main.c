@@ -40,13 +40,13 @@ static const struct command commands[] = {
 static const char *const option_help[] = {
         "create", "  -b, --bundle DIR        bundle directory (default: the current directory)\n"
                   "      --pid-file FILE     write the init's pid to FILE\n"
-                  "      --console-socket S  unix socket for the pty master (not supported yet)\n"
+                  "      --console-socket S  unix socket that receives the pty master (process.terminal)\n"
                   "      --preserve-fds N    pass N extra fds (from fd 3) to the container\n"
                   "      --no-pivot          use MS_MOVE and chroot instead of pivot_root\n"
                   "      --no-new-keyring    keep the caller's session keyring\n",
         "run", "  -b, --bundle DIR        bundle directory (default: the current directory)\n"
                "      --pid-file FILE     write the init's pid to FILE\n"
-               "      --console-socket S  unix socket for the pty master (not supported yet)\n"
+               "      --console-socket S  unix socket that receives the pty master (process.terminal)\n"
                "      --preserve-fds N    pass N extra fds (from fd 3) to the container\n"
                "      --no-pivot          use MS_MOVE and chroot instead of pivot_root\n"
                "      --no-new-keyring    keep the caller's session keyring\n"
@@ -61,8 +61,9 @@ static const char *const option_help[] = {
                 "  -c, --cap CAP           add a capability (never to the inheritable set; repeatable)\n"
                 "      --no-new-privs      set no_new_privs\n"
                 "      --preserve-fds N    pass N extra fds (from fd 3)\n"
-                "      --ignore-paused     accepted (pause is not supported yet)\n"
-                "  -t, --tty / --console-socket S   not supported yet\n",
+                "      --ignore-paused     exec even if the container is paused\n"
+                "  -t, --tty               allocate a pty (proxied, or sent to --console-socket)\n"
+                "      --console-socket S  unix socket that receives the pty master\n",
         "kill", "  -a, --all               signal every process of the container\n",
         "delete", "  -f, --force             kill the container first if it is running\n",
         "list", "  -f, --format F          table (default) or json\n"

@@ -53,13 +53,26 @@ int terminal_setup(struct init_ctx *ctx, int root_fd, bool console, struct carre
                         return carrel_error_errno(err, errno, "cannot apply process.consoleSize");
         }
         if (console) {
-                /* CVE-2025-52565: /dev/console is the peer we hold, not a path the rootfs could swap. */
-                _cleanup_close_ int target = -1;
-                if ((r = chase(root_fd, "/dev/console", CHASE_MKFILE | CHASE_NOFOLLOW, &target, err)) < 0)
+                /* CVE-2025-52565: /dev/console is the peer we hold, bound onto a file we
+                 * just made in the container's /dev; whatever the rootfs had there
+                 * (a symlink to a host file, say) is removed first, never followed. */
+                _cleanup_close_ int dev = -1, devfd = -1, target = -1;
+                if ((r = chase(root_fd, "/dev", CHASE_MKDIR, &dev, err)) < 0)
                         return r;
+                devfd = openat(dev, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                if (devfd < 0)
+                        return carrel_error_errno(err, errno, "cannot open /dev in the container");
                 struct stat st;
-                if (fstat(target, &st) < 0 || S_ISLNK(st.st_mode) || S_ISDIR(st.st_mode))
-                        return carrel_error_set(err, EINVAL, "/dev/console in the rootfs is not a file");
+                if (fstatat(devfd, "console", &st, AT_SYMLINK_NOFOLLOW) == 0 && !S_ISREG(st.st_mode) &&
+                    unlinkat(devfd, "console", S_ISDIR(st.st_mode) ? AT_REMOVEDIR : 0) < 0)
+                        return carrel_error_errno(err, errno, "cannot replace /dev/console");
+                int f = openat(devfd, "console", O_CREAT | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0600);
+                if (f < 0)
+                        return carrel_error_errno(err, errno, "cannot create /dev/console");
+                close(f);
+                target = openat(devfd, "console", O_PATH | O_NOFOLLOW | O_CLOEXEC);
+                if (target < 0)
+                        return carrel_error_errno(err, errno, "cannot open /dev/console");
                 if ((r = mount_bind_at(peer, target, false, 0, 0, false, err)) < 0)
                         return r;
         }

@@ -33,9 +33,10 @@ bool sysctl_allowed(const char *key, const char *value, bool netns, bool ipcns, 
         };
         if (!key_chars_ok(key))
                 return refuse(why, len, "invalid key (only letters, digits and _-.@: without \"..\" are allowed)");
-        /* No sysctl value needs '=': refusing it stops "1+kernel.core_pattern=..." smuggling. */
-        if (strpbrk(value, "\n\r="))
-                return refuse(why, len, "invalid value (newlines and '=' are not allowed)");
+        /* No namespaced sysctl value needs '+' or '=': refusing them stops
+         * "1+kernel.core_pattern=..." smuggling (CVE-2022-0811). */
+        if (strpbrk(value, "\n\r=+"))
+                return refuse(why, len, "invalid value (newlines, '+' and '=' are not allowed)");
         for (size_t i = 0; i < sizeof ipc_keys / sizeof *ipc_keys; i++)
                 if (strcmp(key, ipc_keys[i]) == 0)
                         return ipcns ? true : refuse(why, len, "needs a new ipc namespace");

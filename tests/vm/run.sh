@@ -89,7 +89,7 @@ sq() { local s=${1//\'/\'\\\'\'}; printf "'%s'" "$s"; }
 APPEND="console=ttyS0 quiet panic=-1 systemd.unified_cgroup_hierarchy=1 cgroup_no_v1=all"
 APPEND+=" mitigations=off ${CARREL_VM_APPEND:-}"
 qemu=(qemu-system-x86_64
-	-accel "${CARREL_VM_ACCEL:-tcg}" -cpu max
+	-accel "${CARREL_VM_ACCEL:-tcg}" -cpu "${CARREL_VM_CPU:-max}"
 	-smp "${CARREL_VM_SMP:-2}" -m "${CARREL_VM_MEM:-4096}"
 	-nodefaults -nographic -no-reboot -monitor none -nic none
 	-serial "file:$W/console.log"
