@@ -1,6 +1,12 @@
 #!/usr/bin/env bash
-# Run every test: the C unit tests (meson test) and the bats integration
-# suite. Installs what is missing first (as root on Debian 12).
+# Run every test (as root on Debian 12; installs what is missing first):
+#   1. C unit tests (meson test)
+#   2. the bats integration suite on this host (tests/integration)
+#   3. the same unit and bats tests against an ASan+UBSan build
+#   4. a short smoke run of each libFuzzer target (tests/fuzz)
+#   5. the VM tier: cgroup v2 tests in a qemu guest (tests/vm), or natively
+#      on a host that already has pure cgroup v2
+# Set CARREL_SKIP="asan fuzz vm" to leave stages out while developing.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 . contrib/deps.sh
@@ -8,25 +14,94 @@ carrel_install_deps $CARREL_BUILD_DEPS $CARREL_TEST_DEPS || exit 1
 carrel_build || exit 1
 
 passed=0 failed=0 skipped=0
+skip_stage() { [[ " ${CARREL_SKIP:-} " == *" $1 "* ]]; }
 
-echo "== unit tests (meson test) =="
-if meson test -C build --print-errorlogs > build/unit.log 2>&1; then unit_rc=0; else unit_rc=1; fi
-cat build/unit.log | grep -E "^ *[0-9]+/[0-9]+ |Ok:|Fail:|Skipped:" || true
-ok=$(awk '/^Ok:/ {print $2}' build/unit.log); bad=$(awk '/^Fail:/ {print $2}' build/unit.log)
-sk=$(awk '/^Skipped:/ {print $2}' build/unit.log)
-passed=$((passed + ${ok:-0})); failed=$((failed + ${bad:-0})); skipped=$((skipped + ${sk:-0}))
-[ $unit_rc -eq 0 ] || { [ "${bad:-0}" -gt 0 ] || failed=$((failed + 1)); cat build/unit.log | tail -40; }
+# count_tap FILE: add a TAP stream's results to the totals.
+count_tap() {
+        local ok sk bad
+        ok=$(grep -E '^ok [0-9]+' "$1" | grep -vc '# skip' || true)
+        sk=$(grep -cE '^ok [0-9]+ .*# skip' "$1" || true)
+        bad=$(grep -cE '^not ok [0-9]+' "$1" || true)
+        passed=$((passed + ok)); failed=$((failed + bad)); skipped=$((skipped + sk))
+        echo "   $ok passed, $bad failed, $sk skipped"
+}
 
-echo "== integration tests (bats) =="
-export CARREL="$PWD/build/carrel"
-bats --tap tests/integration > build/bats.tap 2>&1
-bats_rc=$?
-cat build/bats.tap
-ok=$(grep -E '^ok [0-9]+' build/bats.tap | grep -vc '# skip' || true)
-sk=$(grep -cE '^ok [0-9]+ .*# skip' build/bats.tap || true)
-bad=$(grep -cE '^not ok [0-9]+' build/bats.tap || true)
-passed=$((passed + ok - sk)); failed=$((failed + bad)); skipped=$((skipped + sk))
-if [ $bats_rc -ne 0 ] && [ "$bad" -eq 0 ]; then failed=$((failed + 1)); echo "bats itself failed (rc=$bats_rc)"; fi
+# unit BUILDDIR
+unit() {
+        echo "== unit tests ($1) =="
+        meson test -C "$1" --print-errorlogs >"$1/unit.log" 2>&1
+        local rc=$?
+        grep -E "^ *[0-9]+/[0-9]+ " "$1/unit.log" || true
+        local ok bad
+        ok=$(awk '/^Ok:/ {print $2}' "$1/unit.log"); bad=$(awk '/^Fail:/ {print $2}' "$1/unit.log")
+        passed=$((passed + ${ok:-0})); failed=$((failed + ${bad:-0}))
+        if [ $rc -ne 0 ]; then
+                [ "${bad:-0}" -gt 0 ] || failed=$((failed + 1))
+                tail -60 "$1/unit.log"
+        fi
+}
+
+# bats_tier NAME BINARY DIR...
+bats_tier() {
+        local name=$1 bin=$2 log=build/bats-$1.tap
+        shift 2
+        echo "== integration tests ($name) =="
+        CARREL=$bin bats --tap "$@" >"$log" 2>&1
+        local rc=$?
+        grep -E '^not ok|^# ' "$log" | head -80 || true
+        count_tap "$log"
+        if [ $rc -ne 0 ] && ! grep -qE '^not ok' "$log"; then
+                failed=$((failed + 1))
+                echo "bats failed to run (rc=$rc):"; tail -20 "$log"
+        fi
+}
+
+unit build
+bats_tier host "$PWD/build/carrel" tests/integration
+
+if ! skip_stage asan; then
+        echo "== ASan+UBSan build =="
+        [ -f build-asan/build.ninja ] ||
+                meson setup build-asan -Dbuildtype=debug -Db_sanitize=address,undefined -Db_lundef=false >/dev/null
+        if ninja -C build-asan >/dev/null; then
+                export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+                unit build-asan
+                # Containers and carrel exit through _exit and exec; leak reports there are noise.
+                ASAN_OPTIONS=detect_leaks=0 bats_tier asan "$PWD/build-asan/carrel" tests/integration
+                unset UBSAN_OPTIONS
+        else
+                echo "sanitizer build failed"; failed=$((failed + 1))
+        fi
+fi
+
+if ! skip_stage fuzz; then
+        echo "== fuzz smoke =="
+        if FUZZ_SECONDS=${FUZZ_SECONDS:-30} tests/fuzz/run.sh; then
+                passed=$((passed + 2))
+        else
+                failed=$((failed + 1))
+        fi
+fi
+
+if ! skip_stage vm; then
+        root=$(stat -fc %T /sys/fs/cgroup 2>/dev/null)
+        if [ "$root" = cgroup2fs ] && grep -qw memory /sys/fs/cgroup/cgroup.controllers; then
+                bats_tier cgroup-native "$PWD/build/carrel" tests/integration-cgroup
+        else
+                echo "== VM tier (pure cgroup v2 in qemu) =="
+                tests/vm/run.sh >build/bats-vm.tap 2>build/vm.log
+                rc=$?
+                cat build/bats-vm.tap | grep -E '^not ok|^# ' | head -60 || true
+                if [ $rc -eq 77 ]; then
+                        echo "   skipped: $(tail -1 build/vm.log)"; skipped=$((skipped + 1))
+                else
+                        count_tap build/bats-vm.tap
+                        if [ $rc -ne 0 ] && ! grep -qE '^not ok' build/bats-vm.tap; then
+                                failed=$((failed + 1)); echo "VM tier failed (rc=$rc):"; tail -30 build/vm.log
+                        fi
+                fi
+        fi
+fi
 
 echo
 echo "carrel: $passed passed, $failed failed, $skipped skipped"
