@@ -37,7 +37,7 @@ static unsigned access_mask(const char *a)
 /* Registers: r2 = device type, r3 = requested access, r4 = major, r5 = minor. */
 int devices_prog_build(const struct spec_device_rule *rules, size_t n, struct devices_prog *ret)
 {
-        struct bpf_insn *v = calloc(6 + n * 7 + 2, sizeof *v);
+        struct bpf_insn *v = calloc(6 + n * 8 + 2, sizeof *v);
         if (!v)
                 return -ENOMEM;
         size_t k = 0;
@@ -50,7 +50,7 @@ int devices_prog_build(const struct spec_device_rule *rules, size_t n, struct de
         /* Last rule wins: test them from the end and return at the first match. */
         for (size_t i = n; i-- > 0;) {
                 const struct spec_device_rule *r = &rules[i];
-                struct bpf_insn block[7];
+                struct bpf_insn block[8]; /* type, 3 for access, major, minor, mov, exit */
                 size_t b = 0;
                 unsigned acc = access_mask(r->access);
                 if (r->type != 'a')

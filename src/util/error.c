@@ -47,5 +47,10 @@ void carrel_error_prefix(struct carrel_error *err, const char *fmt, ...)
         vsnprintf(prefix, sizeof prefix, fmt, ap);
         va_end(ap);
         memcpy(old, err->msg, sizeof old);
-        snprintf(err->msg, sizeof err->msg, "%s: %s", prefix, old);
+        size_t n = strlen(prefix);
+        if (n + 2 >= sizeof err->msg)
+                return;
+        memcpy(err->msg, prefix, n);
+        memcpy(err->msg + n, ": ", 2);
+        snprintf(err->msg + n + 2, sizeof err->msg - n - 2, "%.*s", (int) (sizeof err->msg - n - 3), old);
 }
