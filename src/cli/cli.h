@@ -22,6 +22,7 @@ struct command {
 int cmd_create(struct cli *, int, char **, struct carrel_error *);
 int cmd_run(struct cli *, int, char **, struct carrel_error *);
 int cmd_start(struct cli *, int, char **, struct carrel_error *);
+int cmd_run_shell(struct cli *, int, char **, struct carrel_error *);
 int cmd_exec(struct cli *, int, char **, struct carrel_error *);
 int cmd_state(struct cli *, int, char **, struct carrel_error *);
 int cmd_kill(struct cli *, int, char **, struct carrel_error *);

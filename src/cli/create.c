@@ -65,6 +65,10 @@ int cmd_create(struct cli *cli, int argc, char **argv, struct carrel_error *err)
 
 int cmd_run(struct cli *cli, int argc, char **argv, struct carrel_error *err)
 {
+        /* --rootfs before the command means the one-line mode without a bundle. */
+        for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+                if (strcmp(argv[i], "--rootfs") == 0 || strncmp(argv[i], "--rootfs=", 9) == 0)
+                        return cmd_run_shell(cli, argc, argv, err);
         struct create_opts o;
         int r = parse("run", cli, argc, argv, &o, err);
         if (r != 0)

@@ -8,6 +8,7 @@
 #include "carrel/spec.h"
 #include "cli/cli.h"
 #include "core/manage.h"
+#include "spec/shell.h"
 #include "util/cleanup.h"
 
 static const struct option help_only[] = { { "help", no_argument, NULL, 'h' }, { 0 } };
@@ -106,33 +107,11 @@ struct update_opts {
         bool any_flag;
 };
 
-/* "256m", "1G", "1024" -> bytes; "-1" -> -1. */
-static int parse_size(const char *s, int64_t *ret)
-{
-        char *end;
-        double v = strtod(s, &end);
-        if (end == s)
-                return -EINVAL;
-        double mul = 1;
-        switch (*end ? (char) (*end | 0x20) : 0) {
-        case 0: break;
-        case 'k': mul = 1024.0; break;
-        case 'm': mul = 1024.0 * 1024; break;
-        case 'g': mul = 1024.0 * 1024 * 1024; break;
-        case 't': mul = 1024.0 * 1024 * 1024 * 1024; break;
-        default: return -EINVAL;
-        }
-        if (*end && end[1] && strcasecmp(end + 1, "b") != 0 && strcasecmp(end + 1, "ib") != 0)
-                return -EINVAL;
-        *ret = (int64_t) (v * mul);
-        return 0;
-}
-
 static int on_update(int c, const char *arg, void *data)
 {
         struct update_opts *o = data;
         struct spec_resources *f = &o->flags;
-        int64_t v;
+        long long v;
         char *end;
         if (c == U_RESOURCES) {
                 o->resources_file = arg;
@@ -145,7 +124,9 @@ static int on_update(int c, const char *arg, void *data)
         case U_KERNEL:
         case U_RT: return -ENOTSUP;
         case U_MEMORY: case U_SWAP: case U_RESERVATION:
-                if (parse_size(arg, &v) < 0)
+                if (strcmp(arg, "-1") == 0)
+                        v = -1;
+                else if (parse_size(arg, &v) < 0)
                         return -EINVAL;
                 break;
         default:

@@ -91,8 +91,18 @@ int state_dir_open(const char *root, const char *id, bool exclusive, int *ret_di
         return 0;
 }
 
+void state_bundle_remove(const char *root, const char *id)
+{
+        char path[4400];
+        snprintf(path, sizeof path, "%s/.bundles/%s/config.json", root, id);
+        unlink(path);
+        snprintf(path, sizeof path, "%s/.bundles/%s", root, id);
+        rmdir(path);
+}
+
 int state_dir_remove(const char *root, const char *id, int dirfd)
 {
+        state_bundle_remove(root, id);
         static const char *const files[] = { "state.json", "exec.fifo", ".state.json.tmp" };
         for (size_t i = 0; i < ARRAY_SIZE(files); i++)
                 unlinkat(dirfd, files[i], 0);

@@ -1,0 +1,235 @@
+/* `carrel run --rootfs DIR [flags] [--] CMD [ARGS...]`: a virtual server
+ * without writing config.json. The spec is built in memory from the default
+ * spec, a profile and the flags, kept as the bundle under
+ * --root/.bundles/<id>, and run like any other container. */
+#include <fcntl.h>
+#include <jansson.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "carrel/spec.h"
+#include "carrel/state.h"
+#include "cgroup/cgroup.h"
+#include "cli/cli.h"
+#include "core/container.h"
+#include "spec/shell.h"
+#include "util/cleanup.h"
+#include "util/fd.h"
+#include "util/log.h"
+
+extern const char carrel_profile_server_json[];
+extern const char carrel_profile_minimal_json[];
+
+enum { S_ROOTFS = 256, S_NAME, S_HOSTNAME, S_PROFILE, S_MEMORY, S_SWAP, S_CPUS, S_PIDS, S_IO, S_NET, S_BIND, S_TMPFS,
+       S_RO, S_USER, S_ENV, S_WORKDIR, S_CAPADD, S_CAPDROP, S_SECCOMP, S_USERNS, S_DETACH, S_TTY, S_NOTTY, S_DRY };
+
+struct shell_cli {
+        struct shell_opts o;
+        const char *profile;
+        bool detach, dry_run, tty_set;
+};
+
+static int push(const char **v, size_t *n, const char *arg)
+{
+        if (*n >= SHELL_MAX_REPEAT)
+                return -E2BIG;
+        v[(*n)++] = arg;
+        return 0;
+}
+
+static int on_opt(int c, const char *arg, void *data)
+{
+        struct shell_cli *x = data;
+        struct shell_opts *o = &x->o;
+        switch (c) {
+        case S_ROOTFS: o->rootfs = arg; break;
+        case S_NAME: o->name = arg; break;
+        case S_HOSTNAME: o->hostname = arg; break;
+        case S_PROFILE: x->profile = arg; break;
+        case S_MEMORY: o->memory = arg; break;
+        case S_SWAP: o->memory_swap = arg; break;
+        case S_CPUS: o->cpus = arg; break;
+        case S_PIDS: o->pids = arg; break;
+        case S_IO: o->io_weight = arg; break;
+        case S_NET: o->net = arg; break;
+        case S_BIND: return push(o->binds, &o->n_binds, arg);
+        case S_TMPFS: return push(o->tmpfs, &o->n_tmpfs, arg);
+        case S_RO: o->read_only = true; break;
+        case S_USER: o->user = arg; break;
+        case 'e':
+        case S_ENV: return push(o->env, &o->n_env, arg);
+        case S_WORKDIR: o->workdir = arg; break;
+        case S_CAPADD: return push(o->cap_add, &o->n_cap_add, arg);
+        case S_CAPDROP: return push(o->cap_drop, &o->n_cap_drop, arg);
+        case S_SECCOMP: o->seccomp = arg; break;
+        case S_USERNS: o->userns = arg; break;
+        case 'd':
+        case S_DETACH: x->detach = true; break;
+        case 't':
+        case S_TTY: o->tty = x->tty_set = true; break;
+        case S_NOTTY: o->tty = false; x->tty_set = true; break;
+        case S_DRY: x->dry_run = true; break;
+        default: return -EINVAL;
+        }
+        return 0;
+}
+
+static int load_profile(const char *name, json_t **ret, struct carrel_error *err)
+{
+        json_error_t jerr;
+        const char *text = NULL;
+        if (!name || strcmp(name, "default") == 0) {
+                *ret = json_object();
+                return 0;
+        }
+        if (strcmp(name, "server") == 0)
+                text = carrel_profile_server_json;
+        else if (strcmp(name, "minimal") == 0)
+                text = carrel_profile_minimal_json;
+        *ret = text ? json_loads(text, 0, &jerr) : json_load_file(name, 0, &jerr);
+        if (!*ret)
+                return carrel_error_set(err, EINVAL, "--profile %s: %s%s", name,
+                                        text || strchr(name, '/') || strstr(name, ".json") ? jerr.text
+                                                                                          : "no such profile",
+                                        text || strchr(name, '/') || strstr(name, ".json") ? ""
+                                                                                          : " (default, server, minimal or a FILE)");
+        return 0;
+}
+
+/* Limits that came from a profile, not from a flag, are best effort: a host
+ * without the controller (a hybrid cgroup host) runs without them, with a
+ * warning. Limits asked for with a flag are never dropped. */
+static void drop_unavailable_profile_limits(json_t *spec, const struct shell_opts *o)
+{
+        json_t *res = json_object_get(json_object_get(spec, "linux"), "resources");
+        if (!res)
+                return;
+        char mount[64], path[128], buf[512] = "";
+        bool hybrid;
+        if (cgroup2_mount(mount, sizeof mount, &hybrid) == 0) {
+                snprintf(path, sizeof path, "%s/cgroup.controllers", mount);
+                read_file_at(AT_FDCWD, path, buf, sizeof buf);
+        }
+        static const struct {
+                const char *key, *controller;
+        } map[] = { { "memory", "memory" }, { "pids", "pids" }, { "cpu", "cpu" }, { "blockIO", "io" } };
+        bool by_flag[] = { o->memory || o->memory_swap, o->pids != NULL, o->cpus != NULL, o->io_weight != NULL };
+        for (size_t i = 0; i < sizeof map / sizeof *map; i++)
+                if (json_object_get(res, map[i].key) && !by_flag[i] && !strstr(buf, map[i].controller)) {
+                        log_warning("the profile's %s limit is left out: this host has no cgroup v2 %s controller",
+                                    map[i].key, map[i].controller);
+                        json_object_del(res, map[i].key);
+                }
+}
+
+static int build_spec(struct shell_cli *x, char **ret, struct carrel_error *err)
+{
+        _cleanup_free_ char *base = spec_default_json(false, 0, 0);
+        json_t *spec = base ? json_loads(base, 0, NULL) : NULL, *profile = NULL;
+        if (!spec)
+                return carrel_error_set(err, ENOMEM, "out of memory");
+        /* chroot-like: writable unless --read-only or the profile says otherwise */
+        json_object_set_new(json_object_get(spec, "root"), "readonly", json_false());
+        int r = load_profile(x->profile, &profile, err);
+        if (r == 0)
+                r = shell_merge_profile(spec, profile, err);
+        if (r == 0)
+                r = shell_apply_flags(spec, &x->o, err);
+        if (r == 0)
+                drop_unavailable_profile_limits(spec, &x->o);
+        json_decref(profile);
+        if (r == 0 && !(*ret = json_dumps(spec, JSON_INDENT(4) | JSON_PRESERVE_ORDER)))
+                r = carrel_error_set(err, ENOMEM, "out of memory");
+        json_decref(spec);
+        return r;
+}
+
+static int write_bundle(const char *root, const char *id, const char *json, char *bundle, size_t size,
+                        struct carrel_error *err)
+{
+        char dir[PATH_MAX];
+        snprintf(dir, sizeof dir, "%s/.bundles", root);
+        if ((mkdir(root, 0700) < 0 && errno != EEXIST) || (mkdir(dir, 0700) < 0 && errno != EEXIST))
+                return carrel_error_errno(err, errno, "cannot create %s", dir);
+        snprintf(bundle, size, "%.3800s/%.199s", dir, id);
+        if (mkdir(bundle, 0700) < 0)
+                return errno == EEXIST ? carrel_error_set(err, EEXIST, "container \"%s\" already exists", id)
+                                       : carrel_error_errno(err, errno, "cannot create %s", bundle);
+        _cleanup_close_ int fd = open(bundle, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        int r = fd < 0 ? -errno : write_file_atomic(fd, "config.json", json, strlen(json), 0600);
+        if (r < 0) {
+                rmdir(bundle);
+                return carrel_error_set(err, -r, "cannot write %s/config.json: %s", bundle, strerror(-r));
+        }
+        return 0;
+}
+
+int cmd_run_shell(struct cli *cli, int argc, char **argv, struct carrel_error *err)
+{
+        static const struct option opts[] = {
+                { "rootfs", required_argument, NULL, S_ROOTFS }, { "name", required_argument, NULL, S_NAME },
+                { "hostname", required_argument, NULL, S_HOSTNAME }, { "profile", required_argument, NULL, S_PROFILE },
+                { "memory", required_argument, NULL, S_MEMORY }, { "memory-swap", required_argument, NULL, S_SWAP },
+                { "cpus", required_argument, NULL, S_CPUS }, { "pids", required_argument, NULL, S_PIDS },
+                { "io-weight", required_argument, NULL, S_IO }, { "net", required_argument, NULL, S_NET },
+                { "bind", required_argument, NULL, S_BIND }, { "tmpfs", required_argument, NULL, S_TMPFS },
+                { "read-only", no_argument, NULL, S_RO }, { "user", required_argument, NULL, S_USER },
+                { "env", required_argument, NULL, S_ENV }, { "workdir", required_argument, NULL, S_WORKDIR },
+                { "cap-add", required_argument, NULL, S_CAPADD }, { "cap-drop", required_argument, NULL, S_CAPDROP },
+                { "seccomp", required_argument, NULL, S_SECCOMP }, { "userns", required_argument, NULL, S_USERNS },
+                { "detach", no_argument, NULL, S_DETACH }, { "tty", no_argument, NULL, S_TTY },
+                { "no-tty", no_argument, NULL, S_NOTTY }, { "dry-run", no_argument, NULL, S_DRY },
+                { "help", no_argument, NULL, 'h' }, { 0 },
+        };
+        struct shell_cli x = { 0 };
+        x.o.tty = isatty(STDIN_FILENO);
+        int r = parse_verb_options("run", argc, argv, "+e:dt", opts, on_opt, &x, err);
+        if (r != 0)
+                return r < 0 ? r : 0;
+        if (optind >= argc)
+                return carrel_error_set(err, EINVAL, "run --rootfs: no command (carrel run --rootfs DIR -- CMD [ARGS...])");
+        x.o.args = argv + optind;
+        x.o.n_args = (size_t) (argc - optind);
+        if (x.detach && !x.tty_set)
+                x.o.tty = false;
+        char rootfs[PATH_MAX];
+        if (!realpath(x.o.rootfs, rootfs))
+                return carrel_error_errno(err, errno, "--rootfs %s", x.o.rootfs);
+        x.o.rootfs = rootfs;
+        char id[200];
+        if (x.o.name) {
+                if (strlen(x.o.name) >= sizeof id)
+                        return carrel_error_set(err, ENAMETOOLONG, "--name: too long");
+                snprintf(id, sizeof id, "%.199s", x.o.name);
+        } else {
+                unsigned char rnd[4];
+                if (getrandom(rnd, sizeof rnd, 0) != sizeof rnd)
+                        return carrel_error_errno(err, errno, "getrandom");
+                snprintf(id, sizeof id, "vs-%02x%02x%02x%02x", rnd[0], rnd[1], rnd[2], rnd[3]);
+        }
+        if (!x.o.name)
+                x.o.name = id; /* the hostname defaults to the name */
+        _cleanup_free_ char *json = NULL;
+        if ((r = build_spec(&x, &json, err)) < 0)
+                return r;
+        if (x.dry_run) {
+                puts(json);
+                return 0;
+        }
+        char bundle[PATH_MAX];
+        if ((r = write_bundle(cli->root, id, json, bundle, sizeof bundle, err)) < 0)
+                return r;
+        struct create_opts co = { .root = cli->root, .id = id, .bundle = bundle, .detach = x.detach };
+        int status = 0;
+        r = container_run(&co, &status, err);
+        if (r < 0)
+                state_bundle_remove(cli->root, id); /* when it failed before its state existed */
+        if (r == 0 && x.detach)
+                printf("%s\n", id);
+        return r < 0 ? r : status;
+}

@@ -1,0 +1,310 @@
+#include "spec/shell.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "carrel/spec.h"
+
+int parse_size(const char *s, long long *ret)
+{
+        char *end;
+        double v = strtod(s, &end);
+        if (end == s || v < 0)
+                return -EINVAL;
+        double mul = 1;
+        switch (*end ? (char) (*end | 0x20) : 0) {
+        case 0: break;
+        case 'k': mul = 1024.0; break;
+        case 'm': mul = 1024.0 * 1024; break;
+        case 'g': mul = 1024.0 * 1024 * 1024; break;
+        case 't': mul = 1024.0 * 1024 * 1024 * 1024; break;
+        default: return -EINVAL;
+        }
+        if (*end && end[1] && strcasecmp(end + 1, "b") != 0 && strcasecmp(end + 1, "ib") != 0)
+                return -EINVAL;
+        *ret = (long long) (v * mul);
+        return 0;
+}
+
+int shell_merge_profile(json_t *spec, json_t *profile, struct carrel_error *err)
+{
+        if (!json_is_object(profile))
+                return carrel_error_set(err, EINVAL, "profile: expected an object");
+        const char *key;
+        json_t *val;
+        json_object_foreach(profile, key, val) {
+                size_t len = strlen(key);
+                if (strcmp(key, "comment") == 0)
+                        continue;
+                if (len > 1 && key[len - 1] == '+') {
+                        char base[256];
+                        snprintf(base, sizeof base, "%.*s", (int) (len - 1), key);
+                        json_t *cur = json_object_get(spec, base);
+                        if (!json_is_array(val))
+                                return carrel_error_set(err, EINVAL, "profile: %s: expected an array", key);
+                        if (!cur) {
+                                cur = json_array();
+                                json_object_set_new(spec, base, cur);
+                        } else if (!json_is_array(cur)) {
+                                return carrel_error_set(err, EINVAL, "profile: %s: %s is not an array", key, base);
+                        }
+                        json_array_extend(cur, val);
+                        continue;
+                }
+                json_t *cur = json_object_get(spec, key);
+                if (json_is_object(cur) && json_is_object(val)) {
+                        int r = shell_merge_profile(cur, val, err);
+                        if (r < 0)
+                                return r;
+                } else {
+                        json_object_set(spec, key, val);
+                }
+        }
+        return 0;
+}
+
+/* spec.a.b.c, creating objects on the way. */
+static json_t *path_obj(json_t *spec, const char *a, const char *b, const char *c)
+{
+        const char *keys[] = { a, b, c };
+        json_t *cur = spec;
+        for (size_t i = 0; i < 3 && keys[i]; i++) {
+                json_t *next = json_object_get(cur, keys[i]);
+                if (!json_is_object(next)) {
+                        next = json_object();
+                        json_object_set_new(cur, keys[i], next);
+                }
+                cur = next;
+        }
+        return cur;
+}
+
+static int flag_err(struct carrel_error *err, const char *flag, const char *value, const char *why)
+{
+        return carrel_error_set(err, EINVAL, "%s: %s \"%s\"", flag, why, value);
+}
+
+static int apply_limits(json_t *spec, const struct shell_opts *o, struct carrel_error *err)
+{
+        long long v;
+        if (o->memory) {
+                if (parse_size(o->memory, &v) < 0)
+                        return flag_err(err, "--memory", o->memory, "invalid size");
+                json_object_set_new(path_obj(spec, "linux", "resources", "memory"), "limit", json_integer(v));
+        }
+        if (o->memory_swap) {
+                if (strcmp(o->memory_swap, "-1") == 0)
+                        v = -1;
+                else if (parse_size(o->memory_swap, &v) < 0)
+                        return flag_err(err, "--memory-swap", o->memory_swap, "invalid size");
+                json_object_set_new(path_obj(spec, "linux", "resources", "memory"), "swap", json_integer(v));
+        }
+        if (o->cpus) {
+                char *end;
+                double cpus = strtod(o->cpus, &end);
+                if (*end || cpus <= 0 || cpus > 4096)
+                        return flag_err(err, "--cpus", o->cpus, "invalid number of CPUs");
+                json_t *cpu = path_obj(spec, "linux", "resources", "cpu");
+                json_object_set_new(cpu, "quota", json_integer((json_int_t) (cpus * 100000)));
+                json_object_set_new(cpu, "period", json_integer(100000));
+        }
+        if (o->pids) {
+                char *end;
+                long long n = strtoll(o->pids, &end, 10);
+                if (*end || !*o->pids)
+                        return flag_err(err, "--pids", o->pids, "invalid number");
+                json_object_set_new(path_obj(spec, "linux", "resources", "pids"), "limit", json_integer(n));
+        }
+        if (o->io_weight) {
+                char *end;
+                long w = strtol(o->io_weight, &end, 10);
+                if (*end || w < 10 || w > 1000)
+                        return flag_err(err, "--io-weight", o->io_weight, "must be 10..1000, got");
+                json_object_set_new(path_obj(spec, "linux", "resources", "blockIO"), "weight", json_integer(w));
+        }
+        return 0;
+}
+
+static void drop_namespace(json_t *spec, const char *type)
+{
+        json_t *ns = json_object_get(json_object_get(spec, "linux"), "namespaces");
+        for (size_t i = json_array_size(ns); i-- > 0;)
+                if (strcmp(json_string_value(json_object_get(json_array_get(ns, i), "type")) ?: "", type) == 0)
+                        json_array_remove(ns, i);
+}
+
+static int apply_net(json_t *spec, const char *net, struct carrel_error *err)
+{
+        if (!net || strcmp(net, "none") == 0)
+                return 0; /* the spec's own network namespace: loopback only */
+        if (strcmp(net, "host") == 0) {
+                drop_namespace(spec, "network");
+                return 0;
+        }
+        if (strncmp(net, "netns:", 6) == 0 && net[6] == '/') {
+                drop_namespace(spec, "network");
+                json_array_append_new(json_object_get(json_object_get(spec, "linux"), "namespaces"),
+                                      json_pack("{s:s,s:s}", "type", "network", "path", net + 6));
+                return 0;
+        }
+        if (strncmp(net, "veth", 4) == 0)
+                return carrel_error_set(err, ENOTSUP, "--net %s: veth networking is not supported yet "
+                                        "(use none, host or netns:PATH)", net);
+        return flag_err(err, "--net", net, "expected none, host or netns:PATH, got");
+}
+
+static int apply_mounts(json_t *spec, const struct shell_opts *o, struct carrel_error *err)
+{
+        json_t *mounts = json_object_get(spec, "mounts");
+        for (size_t i = 0; i < o->n_binds; i++) {
+                char buf[4096];
+                snprintf(buf, sizeof buf, "%s", o->binds[i]);
+                char *dst = strchr(buf, ':');
+                if (!dst || buf[0] != '/' || dst[1] != '/')
+                        return flag_err(err, "--bind", o->binds[i], "expected /SRC:/DST[:ro], got");
+                *dst++ = '\0';
+                char *mode = strchr(dst, ':');
+                if (mode)
+                        *mode++ = '\0';
+                if (mode && strcmp(mode, "ro") != 0 && strcmp(mode, "rw") != 0)
+                        return flag_err(err, "--bind", o->binds[i], "the mode must be ro or rw in");
+                json_t *opts = json_pack("[s,s]", "rbind", "rprivate");
+                if (mode && strcmp(mode, "ro") == 0)
+                        json_array_append_new(opts, json_string("ro"));
+                json_array_append_new(mounts, json_pack("{s:s,s:s,s:s,s:o}", "destination", dst, "type", "bind",
+                                                        "source", buf, "options", opts));
+        }
+        for (size_t i = 0; i < o->n_tmpfs; i++) {
+                char buf[4096];
+                snprintf(buf, sizeof buf, "%s", o->tmpfs[i]);
+                char *extra = strchr(buf, ':');
+                if (extra)
+                        *extra++ = '\0';
+                if (buf[0] != '/')
+                        return flag_err(err, "--tmpfs", o->tmpfs[i], "expected /DST[:OPTIONS], got");
+                json_t *opts = json_pack("[s,s]", "nosuid", "nodev");
+                char *save = NULL;
+                for (char *opt = extra ? strtok_r(extra, ",", &save) : NULL; opt; opt = strtok_r(NULL, ",", &save))
+                        json_array_append_new(opts, json_string(opt));
+                json_array_append_new(mounts, json_pack("{s:s,s:s,s:s,s:o}", "destination", buf, "type", "tmpfs",
+                                                        "source", "tmpfs", "options", opts));
+        }
+        return 0;
+}
+
+static json_t *cap_set(json_t *caps, const char *set)
+{
+        json_t *a = json_object_get(caps, set);
+        if (!json_is_array(a)) {
+                a = json_array();
+                json_object_set_new(caps, set, a);
+        }
+        return a;
+}
+
+static int apply_caps(json_t *spec, const struct shell_opts *o, struct carrel_error *err)
+{
+        static const char *const sets[] = { "bounding", "effective", "permitted" };
+        json_t *caps = path_obj(spec, "process", "capabilities", NULL);
+        for (size_t i = 0; i < o->n_cap_drop; i++) {
+                bool all = strcasecmp(o->cap_drop[i], "ALL") == 0;
+                char name[64];
+                snprintf(name, sizeof name, "%s%s", strncasecmp(o->cap_drop[i], "CAP_", 4) ? "CAP_" : "", o->cap_drop[i]);
+                if (!all && cap_from_name_str(name) < 0)
+                        return flag_err(err, "--cap-drop", o->cap_drop[i], "unknown capability");
+                for (size_t s = 0; s < 3; s++) {
+                        json_t *a = cap_set(caps, sets[s]);
+                        for (size_t j = json_array_size(a); j-- > 0;)
+                                if (all || strcasecmp(json_string_value(json_array_get(a, j)), name) == 0)
+                                        json_array_remove(a, j);
+                }
+        }
+        for (size_t i = 0; i < o->n_cap_add; i++) {
+                char name[64];
+                snprintf(name, sizeof name, "%s%s", strncasecmp(o->cap_add[i], "CAP_", 4) ? "CAP_" : "", o->cap_add[i]);
+                for (char *p = name; *p; p++)
+                        *p = (char) (*p >= 'a' && *p <= 'z' ? *p - 32 : *p);
+                if (cap_from_name_str(name) < 0)
+                        return flag_err(err, "--cap-add", o->cap_add[i], "unknown capability");
+                for (size_t s = 0; s < 3; s++)
+                        json_array_append_new(cap_set(caps, sets[s]), json_string(name));
+        }
+        return 0;
+}
+
+static int apply_process(json_t *spec, const struct shell_opts *o, struct carrel_error *err)
+{
+        json_t *proc = path_obj(spec, "process", NULL, NULL);
+        json_t *args = json_array();
+        for (size_t i = 0; i < o->n_args; i++)
+                json_array_append_new(args, json_string(o->args[i]));
+        json_object_set_new(proc, "args", args);
+        json_object_set_new(proc, "terminal", json_boolean(o->tty));
+        if (o->workdir) {
+                if (o->workdir[0] != '/')
+                        return flag_err(err, "--workdir", o->workdir, "must be absolute, got");
+                json_object_set_new(proc, "cwd", json_string(o->workdir));
+        }
+        if (o->user) {
+                char *end;
+                unsigned long uid = strtoul(o->user, &end, 10), gid = 0;
+                if (end == o->user || (*end && *end != ':'))
+                        return flag_err(err, "--user", o->user, "expected UID[:GID], got");
+                if (*end == ':') {
+                        const char *g = end + 1;
+                        gid = strtoul(g, &end, 10);
+                        if (end == g || *end)
+                                return flag_err(err, "--user", o->user, "expected UID[:GID], got");
+                }
+                json_object_set_new(proc, "user", json_pack("{s:I,s:I}", "uid", (json_int_t) uid, "gid", (json_int_t) gid));
+        }
+        json_t *env = json_object_get(proc, "env");
+        if (!json_is_array(env)) {
+                env = json_array();
+                json_object_set_new(proc, "env", env);
+        }
+        for (size_t i = 0; i < o->n_env; i++) {
+                const char *eq = strchr(o->env[i], '=');
+                if (!eq || eq == o->env[i])
+                        return flag_err(err, "--env", o->env[i], "expected KEY=VALUE, got");
+                size_t klen = (size_t) (eq - o->env[i]) + 1, j;
+                for (j = 0; j < json_array_size(env); j++)
+                        if (strncmp(json_string_value(json_array_get(env, j)), o->env[i], klen) == 0)
+                                break;
+                if (j < json_array_size(env))
+                        json_array_set_new(env, j, json_string(o->env[i]));
+                else
+                        json_array_append_new(env, json_string(o->env[i]));
+        }
+        return 0;
+}
+
+int shell_apply_flags(json_t *spec, const struct shell_opts *o, struct carrel_error *err)
+{
+        int r;
+        json_object_set_new(path_obj(spec, "root", NULL, NULL), "path", json_string(o->rootfs));
+        if (o->read_only)
+                json_object_set_new(json_object_get(spec, "root"), "readonly", json_true());
+        if (o->hostname || o->name)
+                json_object_set_new(spec, "hostname", json_string(o->hostname ? o->hostname : o->name));
+        if ((r = apply_process(spec, o, err)) < 0 || (r = apply_limits(spec, o, err)) < 0 ||
+            (r = apply_net(spec, o->net, err)) < 0 || (r = apply_mounts(spec, o, err)) < 0 ||
+            (r = apply_caps(spec, o, err)) < 0)
+                return r;
+        if (o->seccomp && strcmp(o->seccomp, "unconfined") == 0)
+                json_object_del(json_object_get(spec, "linux"), "seccomp");
+        else if (o->seccomp && strcmp(o->seccomp, "default") != 0) {
+                json_error_t jerr;
+                json_t *sc = json_load_file(o->seccomp, 0, &jerr);
+                if (!sc)
+                        return carrel_error_set(err, EINVAL, "--seccomp %s: %s (line %d)", o->seccomp, jerr.text,
+                                                jerr.line);
+                json_object_set_new(path_obj(spec, "linux", NULL, NULL), "seccomp", sc);
+        }
+        if (o->userns && strcmp(o->userns, "host") != 0)
+                return carrel_error_set(err, ENOTSUP, "--userns %s: only host is supported yet", o->userns);
+        return 0;
+}

@@ -1,0 +1,150 @@
+#!/usr/bin/env bats
+# `carrel run --rootfs DIR [flags] -- CMD`: a virtual server from one line,
+# no config.json. Checked from inside the container.
+
+load helpers
+
+setup_file() { common_setup_file; }
+teardown_file() { common_teardown_file; }
+setup() { common_setup; }
+teardown() { common_teardown; }
+
+vs() { run carrel run --rootfs "$ROOTFS" --name "$ID" "$@" </dev/null; }
+
+# A private copy of the rootfs, for profiles that make / writable.
+copy_rootfs_dir() {
+	cp -a "$ROOTFS" "$BATS_TEST_TMPDIR/rootfs"
+	_open_path "$BATS_TEST_TMPDIR/rootfs"
+	echo "$BATS_TEST_TMPDIR/rootfs"
+}
+
+@test "run --rootfs: pid 1, its own hostname (the name), the rootfs as /" {
+	vs -- sh -c 'echo $$; hostname; ls /bin/busybox'
+	[ "$status" -eq 0 ] || fail "$output"
+	[ "${lines[0]}" = 1 ]
+	[ "${lines[1]}" = "$ID" ]
+	[ "${lines[2]}" = /bin/busybox ]
+}
+
+@test "run --rootfs: exit status passes through and nothing is left behind" {
+	vs -- sh -c 'exit 9'
+	[ "$status" -eq 9 ]
+	[ ! -e "$STATE/$ID" ] && [ ! -e "$STATE/.bundles/$ID" ] || fail "left: $(ls -a "$STATE" "$STATE/.bundles")"
+}
+
+@test "run --rootfs: --hostname, --env, --workdir, --user, --read-only" {
+	vs --hostname web --env FOO=bar --env PATH=/bin --workdir /tmp --user 1000:1000 --read-only -- \
+		sh -c 'hostname; echo $FOO $PATH; pwd; id -u; id -g; touch /x 2>/dev/null && echo writable || echo ro'
+	[ "$status" -eq 0 ] || fail "$output"
+	[ "${lines[0]}" = web ]
+	[ "${lines[1]}" = "bar /bin" ]
+	[ "${lines[2]}" = /tmp ]
+	[ "${lines[3]}" = 1000 ] && [ "${lines[4]}" = 1000 ]
+	[ "${lines[5]}" = ro ]
+}
+
+@test "run --rootfs: --bind SRC:DST:ro and --tmpfs DST:size=" {
+	mkdir -p "$BATS_TEST_TMPDIR/share"
+	echo hello >"$BATS_TEST_TMPDIR/share/f"
+	vs --bind "$BATS_TEST_TMPDIR/share:/mnt/share:ro" --tmpfs /scratch:size=1m -- \
+		sh -c 'cat /mnt/share/f; { echo x > /mnt/share/g; } 2>/dev/null || echo bind-ro; grep " /scratch " /proc/self/mountinfo'
+	[ "$status" -eq 0 ] || fail "$output"
+	[ "${lines[0]}" = hello ]
+	[ "${lines[1]}" = bind-ro ]
+	[[ "${lines[2]}" == *tmpfs*size=1024k* ]] || fail "${lines[2]}"
+	[ ! -e "$BATS_TEST_TMPDIR/share/g" ]
+}
+
+@test "run --rootfs: --cap-add and --cap-drop change the sets, inheritable stays empty" {
+	vs --cap-add NET_RAW --cap-drop KILL -- cat /proc/self/status
+	[ "$status" -eq 0 ] || fail "$output"
+	# default 0x20000420 (AUDIT_WRITE|KILL|NET_BIND_SERVICE) - KILL(5) + NET_RAW(13)
+	[ "$(status_field CapEff)" = 0000000020002400 ] || fail "$output"
+	[ "$(status_field CapInh)" = 0000000000000000 ] || fail "$output"
+}
+
+@test "run --rootfs: --seccomp default filters, unconfined does not" {
+	vs -- grep Seccomp: /proc/self/status
+	[[ "$output" == *2 ]] || fail "$output"
+	run carrel run --rootfs "$ROOTFS" --name "$ID-u" --seccomp unconfined -- grep Seccomp: /proc/self/status
+	[[ "$output" == *0 ]] || fail "$output"
+}
+
+@test "run --rootfs: --net none has only loopback; --net host shares the host's network namespace" {
+	vs --net none -- sh -c 'cat /proc/net/dev | tail -n +3 | cut -d: -f1 | tr -d " "'
+	[ "$output" = lo ] || fail "$output"
+	run carrel run --rootfs "$ROOTFS" --name "$ID-h" --net host -- readlink /proc/self/ns/net
+	[ "$output" = "$(readlink /proc/self/ns/net)" ] || fail "$output"
+}
+
+@test "run --rootfs -d: an ordinary container for list, exec, kill and delete, by name" {
+	carrel_bg run --rootfs "$ROOTFS" --name "$ID" -d -- sleep 100
+	[ "$status" -eq 0 ] || fail "$output"
+	[ "$(cat "$CTR_OUT")" = "$ID" ] || fail "printed: $(cat "$CTR_OUT")"
+	run -0 carrel list -q
+	[[ "$output" == *"$ID"* ]]
+	run carrel exec "$ID" hostname
+	[ "$status" -eq 0 ] && [ "$output" = "$ID" ] || fail "exec: $status $output"
+	run -0 carrel kill "$ID" KILL
+	wait_status "$ID" stopped
+	run -0 carrel delete "$ID"
+	[ ! -e "$STATE/.bundles/$ID" ] || fail "bundle left"
+}
+
+@test "run --rootfs --dry-run prints the config.json it would run, which runs as a bundle" {
+	run -0 carrel run --rootfs "$ROOTFS" --name "$ID" --memory 64m --pids 100 --cpus 0.5 --dry-run -- echo hi
+	local c=$output
+	[ "$(jq -r .root.path <<<"$c")" = "$(realpath "$ROOTFS")" ]
+	[ "$(jq -c .process.args <<<"$c")" = '["echo","hi"]' ]
+	[ "$(jq -r .linux.resources.memory.limit <<<"$c")" = 67108864 ]
+	[ "$(jq -r .linux.resources.pids.limit <<<"$c")" = 100 ]
+	[ "$(jq -r .linux.resources.cpu.quota <<<"$c")" = 50000 ]
+	[ ! -e "$STATE/$ID" ] && [ ! -e "$STATE/.bundles/$ID" ]
+	mkdir -p "$BUNDLE"
+	jq 'del(.linux.resources)' <<<"$c" >"$BUNDLE/config.json"
+	run -0 carrel run --bundle "$BUNDLE" "$ID"
+	[ "$output" = hi ]
+}
+
+@test "profile server: /run and /tmp tmpfs, a writable root; profile limits the host cannot give are dropped with a warning" {
+	run --separate-stderr carrel run --rootfs "$(copy_rootfs_dir)" --name "$ID" --profile server -- \
+		sh -c 'grep -E " /(run|tmp) " /proc/self/mountinfo | cut -d" " -f5; touch /probe && echo root-rw'
+	[ "$status" -eq 0 ] || fail "$output $stderr"
+	[ "${lines[0]}" = /run ] && [ "${lines[1]}" = /tmp ] || fail "$output"
+	[ "${lines[2]}" = root-rw ]
+	if ! grep -qw memory "$(cg_root)/cgroup.controllers"; then
+		[[ "$stderr" == *warning*memory* ]] || fail "no warning: $stderr"
+	fi
+}
+
+@test "profile FILE: objects merge, 'key+' appends to an array" {
+	cat >"$BATS_TEST_TMPDIR/p.json" <<-'EOF2'
+	{"hostname": "from-profile", "process": {"env+": ["P=1"]},
+	 "mounts+": [{"destination": "/opt", "type": "tmpfs", "source": "tmpfs"}]}
+	EOF2
+	run carrel run --rootfs "$ROOTFS" --profile "$BATS_TEST_TMPDIR/p.json" --name "$ID" --hostname flag-wins -- \
+		sh -c 'hostname; echo $P; echo $TERM; grep -c " /opt " /proc/self/mountinfo'
+	[ "$status" -eq 0 ] || fail "$output"
+	[ "${lines[0]}" = flag-wins ]
+	[ "${lines[1]}" = 1 ]
+	[ "${lines[2]}" = xterm ] # the default env is still there
+	[ "${lines[3]}" = 1 ]
+}
+
+@test "run --rootfs: bad flags name the flag and leave nothing" {
+	local args
+	for args in "--memory lots" "--cpus -1" "--net bogus" "--bind relative:/x" "--profile nosuch" "--user root" "--cap-add NOPE" "--userns auto"; do
+		# shellcheck disable=SC2086
+		run carrel run --rootfs "$ROOTFS" --name "$ID" $args -- true
+		[ "$status" -ne 0 ] || fail "$args accepted"
+		[[ "$output" == *"${args%% *}"* ]] || fail "$args: error does not name the flag: $output"
+	done
+	[ ! -e "$STATE/$ID" ] && [ ! -e "$STATE/.bundles/$ID" ] || fail "left: $(ls -a "$STATE" "$STATE/.bundles" 2>&1)"
+}
+
+@test "run --rootfs: a missing rootfs and a missing command are clear errors" {
+	run carrel run --rootfs "$BATS_TEST_TMPDIR/none" -- true
+	[ "$status" -ne 0 ] && [[ "$output" == *--rootfs* ]] || fail "$output"
+	run carrel run --rootfs "$ROOTFS"
+	[ "$status" -ne 0 ] && [[ "$output" == *"no command"* ]] || fail "$output"
+}
