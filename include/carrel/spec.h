@@ -52,6 +52,7 @@ struct spec_mount {
         bool attr_recursive;       /* an r* option (rro, rnosuid, ...) was used */
         unsigned long propagation; /* MS_PRIVATE, MS_SLAVE, MS_SHARED, MS_UNBINDABLE (| MS_REC) */
         bool bind, rbind, tmpcopyup;
+        bool has_idmap;            /* uidMappings/gidMappings given (idmapped mounts) */
         char *data;                /* comma-joined fs options (mode=755,size=...) */
 };
 

@@ -23,6 +23,7 @@ struct container_state {
         bool has_poststart, has_poststop; /* config.json has hooks to run at start / delete */
         char cgroup_mount[64], cgroup_path[4096]; /* empty: no cgroup */
         bool cgroup_created;
+        char net_host_if[16];    /* host end of the container's veth pair, or "" */
         json_t *annotations; /* owned, or NULL */
 };
 
@@ -35,7 +36,10 @@ int state_dir_create(const char *root, const char *id, int *ret_dirfd, struct ca
 /* Open --root/<id> and take the lock (exclusive or shared). "does not exist" if missing. */
 int state_dir_open(const char *root, const char *id, bool exclusive, int *ret_dirfd, struct carrel_error *err);
 
-/* Remove --root/<id> and everything in it. */
+/* Remove the bundle that `run --rootfs` kept under --root/.bundles/<id>, if any. */
+void state_bundle_remove(const char *root, const char *id);
+
+/* Remove --root/<id> and everything in it (and its .bundles entry). */
 int state_dir_remove(const char *root, const char *id, int dirfd);
 
 int state_write(int dirfd, const struct container_state *st, struct carrel_error *err);

@@ -32,8 +32,9 @@ int cmd_features(struct cli *cli, int argc, char **argv, struct carrel_error *er
                 "rslave", "rstrictatime", "rsuid", "rsymfollow", "runbindable", "rw", "shared", "slave",
                 "strictatime", "suid", "symfollow", "tmpcopyup", "unbindable",
         };
-        json_t *o = json_pack("{s:s,s:s,s:[],s:[],s:{}}", "ociVersionMin", "1.0.0", "ociVersionMax", CARREL_OCI_VERSION,
-                              "hooks", "mountOptions", "linux");
+        json_t *o = json_pack("{s:s,s:s,s:[s,s,s,s,s,s],s:[],s:{}}", "ociVersionMin", "1.0.0", "ociVersionMax",
+                              CARREL_OCI_VERSION, "hooks", "prestart", "createRuntime", "createContainer",
+                              "startContainer", "poststart", "poststop", "mountOptions", "linux");
         json_t *mo = json_object_get(o, "mountOptions");
         for (size_t i = 0; i < sizeof mount_opts / sizeof *mount_opts; i++)
                 json_array_append_new(mo, json_string(mount_opts[i]));

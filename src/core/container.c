@@ -16,6 +16,7 @@
 
 #include "carrel/state.h"
 #include "cgroup/cgroup.h"
+#include "linux/net.h"
 #include "core/hooks.h"
 #include "core/launch.h"
 #include "core/sync.h"
@@ -89,6 +90,8 @@ int container_run(const struct create_opts *o, int *ret_status, struct carrel_er
         int dirfd = -1;
         if (state_dir_open(o->root, o->id, true, &dirfd, NULL) == 0) {
                 cgroup_destroy(&l.cg, NULL);
+                if (l.host_if[0])
+                        net_veth_delete(l.host_if);
                 hooks_warn(l.spec, HOOK_POSTSTOP, o->id, "stopped", l.pid, l.bundle);
                 state_dir_remove(o->root, o->id, dirfd);
                 close(dirfd);
@@ -221,9 +224,9 @@ int container_delete(const char *root, const char *id, bool force, struct carrel
         if (r < 0)
                 return r;
         state_release(&st);
-        if (status == STATUS_RUNNING && !force)
-                return carrel_error_set(err, EBUSY, "cannot delete container \"%s\": it is running "
-                                        "(stop it first or use --force)", id);
+        if ((status == STATUS_RUNNING || status == STATUS_PAUSED) && !force)
+                return carrel_error_set(err, EBUSY, "cannot delete container \"%s\": it is %s "
+                                        "(stop it first or use --force)", id, status_name(status));
         struct cgroup cg = CGROUP_INIT;
         if (st.cgroup_path[0] && cgroup_open(st.cgroup_mount, st.cgroup_path, &cg) == 0) {
                 /* Every process in the cgroup dies (cgroup.kill), then the cgroup goes if carrel made it. */
@@ -241,6 +244,8 @@ int container_delete(const char *root, const char *id, bool force, struct carrel
                                 return carrel_error_set(err, ETIMEDOUT, "container \"%s\" did not die after SIGKILL", id);
                 }
         }
+        if (st.net_host_if[0])
+                net_veth_delete(st.net_host_if);
         if (st.has_poststop)
                 bundle_hooks_warn(&st, HOOK_POSTSTOP, "stopped");
         r = state_dir_remove(root, id, dirfd);

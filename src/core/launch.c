@@ -59,7 +59,7 @@ static int resolve_paths(struct launch *l, const struct create_opts *o, struct c
                 return carrel_error_set(err, ENOTDIR, "config.json: root.path: %s is not a directory", l->rootfs);
         if (!l->spec->ns[NS_MNT].present || l->spec->ns[NS_MNT].path)
                 return carrel_error_set(err, EINVAL, "config.json: linux.namespaces: a new mount namespace is required");
-        return 0;
+        return net_config_from_spec(l->spec, &l->net, err);
 }
 
 /* The eBPF device filter on the container's cgroup. A spec that lists
@@ -109,7 +109,7 @@ static int spawn(struct launch *l, const struct create_opts *o, bool use_fifo, s
                 .proc_fd = -1, .sync_fd = child_end, .fifo_fd = -1, .no_pivot = o->no_pivot,
                 .no_new_keyring = o->no_new_keyring, .preserve_fds = o->preserve_fds,
                 .userns = l->spec->ns[NS_USER].present && !l->spec->ns[NS_USER].path, .listener_fd = -1,
-                .console_fd = l->console.send_fd, .pty_peer = -1,
+                .console_fd = l->console.send_fd, .pty_peer = -1, .net = l->net,
         };
         int r = ns_open_joined(ctx, err);
         if (r < 0)
@@ -171,6 +171,18 @@ static int spawn(struct launch *l, const struct create_opts *o, bool use_fifo, s
 
         if (move_later && (r = cgroup_enter(&l->cg, pid, err)) < 0)
                 return r;
+        struct spec_resources *res = l->spec->resources;
+        if (res && res->has_pids_limit && res->pids_limit == 0 && l->cg.fd >= 0 &&
+            (r = write_file_at(l->cg.fd, "pids.max", "0")) < 0)
+                return carrel_error_set(err, -r, "linux.resources.pids.limit: cannot write 0 to pids.max: %s",
+                                        strerror(-r));
+        if (l->net.veth) {
+                net_host_ifname(o->id, l->host_if);
+                if ((r = net_veth_create(&l->net, l->host_if, pid, err)) < 0) {
+                        l->host_if[0] = '\0';
+                        return r;
+                }
+        }
         if (ctx->userns &&
             ((r = write_idmap(pid, "uid_map", l->spec->uid_mappings, l->spec->n_uid_mappings, err)) < 0 ||
              (r = write_idmap(pid, "gid_map", l->spec->gid_mappings, l->spec->n_gid_mappings, err)) < 0))
@@ -212,6 +224,7 @@ static int record_state(struct launch *l, const struct create_opts *o, struct ca
                 snprintf(st.cgroup_path, sizeof st.cgroup_path, "%s", l->cg.path);
                 st.cgroup_created = l->cg.created;
         }
+        snprintf(st.net_host_if, sizeof st.net_host_if, "%s", l->host_if);
         log_timestamp(st.created, sizeof st.created);
         int r = proc_stat(l->pid, &st.start_time, NULL);
         if (r < 0)
@@ -240,7 +253,16 @@ int launch_container(struct launch *l, const struct create_opts *o, bool use_fif
                 goto fail;
         }
         l->own_dir = true;
-        if ((r = cgroup_create(l->spec, o->id, &l->cg, err)) < 0 || (r = device_filter(l, err)) < 0)
+        /* pids.max 0 would stop the init itself from being born in the cgroup:
+         * that one limit is written once the init is inside. */
+        struct spec_resources *res = l->spec->resources;
+        bool late_pids = res && res->has_pids_limit && res->pids_limit == 0;
+        if (late_pids)
+                res->has_pids_limit = false;
+        r = cgroup_create(l->spec, o->id, &l->cg, err);
+        if (late_pids)
+                res->has_pids_limit = true;
+        if (r < 0 || (r = device_filter(l, err)) < 0)
                 goto fail;
         if ((r = spawn(l, o, use_fifo, err)) < 0)
                 goto fail;
@@ -260,6 +282,8 @@ void launch_abort(struct launch *l, const char *root, const char *id)
                 waitid(P_PIDFD, (id_t) l->pidfd, &si, WEXITED);
         }
         cgroup_destroy(&l->cg, NULL);
+        if (l->host_if[0])
+                net_veth_delete(l->host_if);
         if (l->own_dir && l->dirfd >= 0)
                 state_dir_remove(root, id, l->dirfd);
         launch_release(l);

@@ -20,6 +20,8 @@ struct launch {
         pid_t pid;
         struct seccomp_program seccomp;
         struct cgroup cg;
+        struct net_config net;
+        char host_if[16]; /* the host end of the veth pair we made, or "" */
         struct console console; /* process.terminal */
         int master;             /* the pty master, when we proxy the terminal */
         struct init_ctx ctx;

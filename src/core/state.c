@@ -135,6 +135,7 @@ int state_write(int dirfd, const struct container_state *st, struct carrel_error
         json_object_set_new(o, "cgroup_mount", json_string(st->cgroup_mount));
         json_object_set_new(o, "cgroup_path", json_string(st->cgroup_path));
         json_object_set_new(o, "cgroup_created", json_boolean(st->cgroup_created));
+        json_object_set_new(o, "net_host_if", json_string(st->net_host_if));
         json_object_del(o, "status");
         char *text = json_dumps(o, JSON_COMPACT);
         json_decref(o);
@@ -174,6 +175,7 @@ int state_read(int dirfd, const char *id, struct container_state *ret, struct ca
         copy_str(ret->cgroup_mount, sizeof ret->cgroup_mount, json_object_get(o, "cgroup_mount"));
         copy_str(ret->cgroup_path, sizeof ret->cgroup_path, json_object_get(o, "cgroup_path"));
         ret->cgroup_created = json_is_true(json_object_get(o, "cgroup_created"));
+        copy_str(ret->net_host_if, sizeof ret->net_host_if, json_object_get(o, "net_host_if"));
         json_t *a = json_object_get(o, "annotations");
         ret->annotations = json_is_object(a) ? json_incref(a) : NULL;
         json_decref(o);

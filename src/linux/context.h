@@ -8,6 +8,7 @@
 
 #include "carrel/error.h"
 #include "carrel/spec.h"
+#include "linux/net.h"
 
 struct seccomp_program;
 
@@ -28,6 +29,7 @@ struct init_ctx {
         int listener_fd;         /* seccomp notify listener, or -1 */
         int console_fd;          /* where to send the pty master (process.terminal), or -1 */
         int pty_peer;            /* the container side of the pty, or -1 */
+        struct net_config net;   /* veth set-up for eth0, when asked */
         pid_t host_pid;          /* the init's pid as the runtime sees it (sent with SYNC_GO) */
         char exec_path[PATH_MAX];
 };

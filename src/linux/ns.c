@@ -115,7 +115,11 @@ int ns_uts_net_setup(struct init_ctx *ctx, struct carrel_error *err)
                 return carrel_error_errno(err, errno, "cannot set the hostname");
         if (s->has_domainname && setdomainname(s->domainname, strlen(s->domainname)) < 0)
                 return carrel_error_errno(err, errno, "cannot set the domainname");
-        if (s->ns[NS_NET].present && !s->ns[NS_NET].path)
-                return loopback_up(err);
+        if (s->ns[NS_NET].present && !s->ns[NS_NET].path) {
+                int r = loopback_up(err);
+                if (r == 0 && ctx->net.veth)
+                        r = net_container_setup(&ctx->net, err);
+                return r;
+        }
         return 0;
 }

@@ -222,7 +222,15 @@ static const struct field root_fields[] = {
         FIELD_END,
 };
 
+static int dec_mount_idmap(struct dctx *c, json_t *v, void *base)
+{
+        ((struct spec_mount *) base)->has_idmap = true;
+        return 0;
+}
+
 static const struct field mount_fields[] = {
+        FN("uidMappings", dec_mount_idmap),
+        FN("gidMappings", dec_mount_idmap),
         S("destination", struct spec_mount, destination),
         S("type", struct spec_mount, type),
         S("source", struct spec_mount, source),
@@ -256,6 +264,8 @@ static int dec_mounts(struct dctx *c, json_t *v, void *base)
                         dctx_push_key(c, "type");
                         return dctx_fail(c, "is required unless the options contain bind or rbind");
                 }
+                if (m->has_idmap)
+                        return dctx_fail(c, "idmapped mounts (uidMappings, gidMappings) are not supported yet");
                 if (m->bind && !m->source) {
                         dctx_push_key(c, "source");
                         return dctx_fail(c, "is required for a bind mount");

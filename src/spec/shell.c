@@ -150,10 +150,17 @@ static int apply_net(json_t *spec, const char *net, struct carrel_error *err)
                                       json_pack("{s:s,s:s}", "type", "network", "path", net + 6));
                 return 0;
         }
-        if (strncmp(net, "veth", 4) == 0)
-                return carrel_error_set(err, ENOTSUP, "--net %s: veth networking is not supported yet "
-                                        "(use none, host or netns:PATH)", net);
-        return flag_err(err, "--net", net, "expected none, host or netns:PATH, got");
+        if (strncmp(net, "veth", 4) == 0) {
+                /* Checked by the runtime when it reads the annotation; here only carried. */
+                json_t *ann = json_object_get(spec, "annotations");
+                if (!json_is_object(ann)) {
+                        ann = json_object();
+                        json_object_set_new(spec, "annotations", ann);
+                }
+                json_object_set_new(ann, "org.carrel.net", json_string(net));
+                return 0;
+        }
+        return flag_err(err, "--net", net, "expected none, host, netns:PATH or veth[:ADDR/PREFIX][,gw=ADDR][,bridge=NAME], got");
 }
 
 static int apply_mounts(json_t *spec, const struct shell_opts *o, struct carrel_error *err)

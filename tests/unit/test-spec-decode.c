@@ -147,5 +147,7 @@ int main(void)
         expect_error("\"options\": [\"nosuid\", \"strictatime\"", "\"options\": [\"nosuid\", \"\"",
                      "mounts[1].options[1]: invalid mount option");
         expect_error("\"rootfs\"", "\"\"", "root.path: is required");
+        expect_error("\"destination\": \"/proc\"", "\"uidMappings\": [], \"destination\": \"/proc\"",
+                     "mounts[0]: idmapped mounts (uidMappings, gidMappings) are not supported yet");
         return tap_done();
 }

@@ -3,7 +3,7 @@
 # as TAP on stdout. tests/integration-cgroup/*.bats when there are any, else a
 # built-in smoke test of the VM itself.
 set -uo pipefail
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 
 echo "# kernel: $(uname -r)"
 echo "# cgroup fs: $(stat -f -c %T /sys/fs/cgroup 2>&1)"

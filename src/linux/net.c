@@ -1,0 +1,146 @@
+#include "linux/net.h"
+
+#include <arpa/inet.h>
+#include <jansson.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "linux/netlink_msg.h"
+
+int net_config_parse(const char *text, struct net_config *ret, struct carrel_error *err)
+{
+        memset(ret, 0, sizeof *ret);
+        if (strncmp(text, "veth", 4) != 0 || (text[4] && text[4] != ':' && text[4] != ','))
+                return carrel_error_set(err, EINVAL, "network \"%s\": expected veth[:ADDR/PREFIX][,gw=ADDR][,bridge=NAME]",
+                                        text);
+        ret->veth = true;
+        char buf[256];
+        snprintf(buf, sizeof buf, "%s", text + 4 + (text[4] == ':'));
+        char *save = NULL;
+        bool first = text[4] == ':';
+        for (char *item = strtok_r(buf, ",", &save); item; item = strtok_r(NULL, ",", &save), first = false) {
+                if (first && !strchr(item, '=')) {
+                        char *slash = strchr(item, '/');
+                        if (!slash)
+                                return carrel_error_set(err, EINVAL, "network \"%s\": the address needs a /PREFIX", text);
+                        *slash = '\0';
+                        char *end;
+                        ret->prefix = (unsigned) strtoul(slash + 1, &end, 10);
+                        ret->family = strchr(item, ':') ? AF_INET6 : AF_INET;
+                        if (*end || inet_pton(ret->family, item, ret->addr) != 1 ||
+                            ret->prefix > (ret->family == AF_INET ? 32U : 128U))
+                                return carrel_error_set(err, EINVAL, "network \"%s\": invalid address", text);
+                } else if (strncmp(item, "gw=", 3) == 0) {
+                        if (!ret->family || inet_pton(ret->family, item + 3, ret->gw) != 1)
+                                return carrel_error_set(err, EINVAL, "network \"%s\": invalid gateway (it needs an "
+                                                        "address of the same family)", text);
+                        ret->has_gw = true;
+                } else if (strncmp(item, "bridge=", 7) == 0) {
+                        if (!item[7] || strlen(item + 7) >= sizeof ret->bridge || strchr(item + 7, '/'))
+                                return carrel_error_set(err, EINVAL, "network \"%s\": invalid bridge name", text);
+                        snprintf(ret->bridge, sizeof ret->bridge, "%s", item + 7);
+                } else {
+                        return carrel_error_set(err, EINVAL, "network \"%s\": unknown option \"%s\"", text, item);
+                }
+        }
+        return 0;
+}
+
+int net_config_from_spec(const struct spec *s, struct net_config *ret, struct carrel_error *err)
+{
+        memset(ret, 0, sizeof *ret);
+        json_t *v = s->annotations ? json_object_get(s->annotations, NET_ANNOTATION) : NULL;
+        if (!v)
+                return 0;
+        int r = net_config_parse(json_string_value(v), ret, err);
+        if (r < 0)
+                carrel_error_prefix(err, "config.json: annotations.%s", NET_ANNOTATION);
+        else if (!s->ns[NS_NET].present || s->ns[NS_NET].path)
+                return carrel_error_set(err, EINVAL, "config.json: annotations.%s: needs a new network namespace",
+                                        NET_ANNOTATION);
+        return r;
+}
+
+void net_host_ifname(const char *id, char buf[16])
+{
+        uint64_t h = 1469598103934665603ULL;
+        for (const char *p = id; *p; p++)
+                h = (h ^ (unsigned char) *p) * 1099511628211ULL;
+        snprintf(buf, 16, "cv%012llx", (unsigned long long) (h & 0xffffffffffffULL));
+}
+
+/* Send one request and wait for its ACK. */
+static int talk(struct mnl_socket *nl, struct nlmsghdr *nlh)
+{
+        char buf[MNL_SOCKET_BUFFER_SIZE];
+        if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
+                return -errno;
+        ssize_t n = mnl_socket_recvfrom(nl, buf, sizeof buf);
+        if (n < 0)
+                return -errno;
+        return mnl_cb_run(buf, (size_t) n, nlh->nlmsg_seq, mnl_socket_get_portid(nl), NULL, NULL) < 0 ? -errno : 0;
+}
+
+static struct mnl_socket *open_rtnl(void)
+{
+        struct mnl_socket *nl = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC);
+        if (nl && mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+                mnl_socket_close(nl);
+                return NULL;
+        }
+        return nl;
+}
+
+int net_veth_create(const struct net_config *c, const char *host_if, pid_t pid, struct carrel_error *err)
+{
+        char buf[NL_BUF_SIZE];
+        uint32_t seq = (uint32_t) time(NULL);
+        struct mnl_socket *nl = open_rtnl();
+        if (!nl)
+                return carrel_error_errno(err, errno, "cannot open a netlink socket");
+        unsigned master = 0;
+        int r = 0;
+        if (c->bridge[0] && !(master = if_nametoindex(c->bridge)))
+                r = carrel_error_set(err, ENODEV, "network: no bridge named \"%s\"", c->bridge);
+        if (r == 0 && (r = talk(nl, nlmsg_veth_create(buf, ++seq, host_if, "eth0", pid))) < 0)
+                r = carrel_error_set(err, -r, "network: cannot create the veth pair %s: %s", host_if, strerror(-r));
+        else if (r == 0 && (r = talk(nl, nlmsg_link_up(buf, ++seq, host_if, master))) < 0) {
+                r = carrel_error_set(err, -r, "network: cannot bring %s up%s%s: %s", host_if,
+                                     master ? " in bridge " : "", c->bridge, strerror(-r));
+                talk(nl, nlmsg_link_del(buf, ++seq, host_if));
+        }
+        mnl_socket_close(nl);
+        return r;
+}
+
+int net_container_setup(const struct net_config *c, struct carrel_error *err)
+{
+        char buf[NL_BUF_SIZE];
+        uint32_t seq = (uint32_t) time(NULL);
+        struct mnl_socket *nl = open_rtnl();
+        if (!nl)
+                return carrel_error_errno(err, errno, "cannot open a netlink socket in the container");
+        unsigned idx = if_nametoindex("eth0");
+        int r = idx ? 0 : carrel_error_errno(err, errno, "network: no eth0 in the container");
+        if (r == 0 && c->family && (r = talk(nl, nlmsg_addr_add(buf, ++seq, idx, c->family, c->addr, c->prefix))) < 0)
+                r = carrel_error_set(err, -r, "network: cannot set the address of eth0: %s", strerror(-r));
+        if (r == 0 && (r = talk(nl, nlmsg_link_up(buf, ++seq, "eth0", 0))) < 0)
+                r = carrel_error_set(err, -r, "network: cannot bring eth0 up: %s", strerror(-r));
+        if (r == 0 && c->has_gw && (r = talk(nl, nlmsg_route_default(buf, ++seq, c->family, c->gw))) < 0)
+                r = carrel_error_set(err, -r, "network: cannot add the default route: %s", strerror(-r));
+        mnl_socket_close(nl);
+        return r;
+}
+
+void net_veth_delete(const char *host_if)
+{
+        char buf[NL_BUF_SIZE];
+        struct mnl_socket *nl = open_rtnl();
+        if (!nl)
+                return;
+        talk(nl, nlmsg_link_del(buf, 1, host_if));
+        mnl_socket_close(nl);
+}

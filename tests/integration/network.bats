@@ -1,0 +1,99 @@
+#!/usr/bin/env bats
+# Networking with libmnl: loopback in every new netns, veth pairs on a
+# bridge, nothing reachable without one. The bridge lives in a network
+# namespace this test makes, and carrel runs inside it, so no traffic
+# touches the host's own interfaces. Addresses are from 192.0.2.0/24
+# (TEST-NET-1), which is never routed anywhere.
+
+load helpers
+
+setup_file() { common_setup_file; }
+teardown_file() { common_teardown_file; }
+setup() {
+	common_setup
+	command -v ip >/dev/null || skip "iproute2 is needed to build the test network"
+	NETNS=ctest-$$-${BATS_TEST_NUMBER}
+	ip netns add "$NETNS"
+	ip -n "$NETNS" link set lo up
+	ip -n "$NETNS" link add cbr0 type bridge
+	ip -n "$NETNS" link set cbr0 up
+}
+teardown() {
+	# carrel must run in the test netns for delete to find the veth
+	CARREL_NETNS=$NETNS common_teardown
+	local rc=$?
+	ip netns del "$NETNS" 2>/dev/null || true
+	return $rc
+}
+
+# carrel inside the test's network namespace
+ncarrel() { ip netns exec "$NETNS" timeout -k 5 "$CARREL_TIMEOUT" "$CARREL" --root "$STATE" "$@"; }
+vs() {
+	local name=$1
+	shift
+	ncarrel run --rootfs "$ROOTFS" --name "$name" --cap-add NET_RAW "$@"
+}
+
+# vs_bg NAME FLAGS... -- CMD: a detached container, its stdio in a file (as carrel_bg does).
+vs_bg() {
+	local name=$1
+	shift
+	status=0
+	ncarrel run --rootfs "$ROOTFS" --name "$name" --cap-add NET_RAW -d "$@" </dev/null >>"$CTR_OUT" 2>"$BATS_TEST_TMPDIR/err" 3>&- || status=$?
+	output=$(cat "$BATS_TEST_TMPDIR/err")
+}
+
+@test "network: every new network namespace has loopback up" {
+	run vs "$ID" -- sh -c 'ip link show lo | head -1; ping -c1 -W1 127.0.0.1 >/dev/null && echo lo-ok'
+	[ "$status" -eq 0 ] || fail "$output"
+	[[ "${lines[0]}" == *"<LOOPBACK,UP"* ]] || fail "$output"
+	[ "${lines[1]}" = lo-ok ]
+}
+
+@test "network: veth gives eth0 its address and default route; the host end is named after the id" {
+	run vs "$ID" --net veth:192.0.2.10/24,gw=192.0.2.1,bridge=cbr0 -- sh -c 'ip -4 addr show eth0 | grep inet; ip route | grep default'
+	[ "$status" -eq 0 ] || fail "$output"
+	[[ "${lines[0]}" == *"inet 192.0.2.10/24"* ]] || fail "$output"
+	[[ "${lines[1]}" == *"default via 192.0.2.1 dev eth0"* ]] || fail "$output"
+}
+
+@test "network: two containers on one bridge reach each other by address" {
+	vs_bg "$ID-a" --net veth:192.0.2.2/24,bridge=cbr0 -- sleep 100
+	[ "$status" -eq 0 ] || fail "$output"
+	# the host end is a port of the bridge
+	[ "$(ip -n "$NETNS" -o link show master cbr0 | grep -c ' cv')" = 1 ] || fail "$(ip -n "$NETNS" link)"
+	run vs "$ID-b" --net veth:192.0.2.3/24,bridge=cbr0 -- ping -c1 -W2 192.0.2.2
+	[ "$status" -eq 0 ] || fail "$output"
+	[[ "$output" == *"1 packets received"* ]]
+	run ncarrel delete --force "$ID-a"
+	[ "$status" -eq 0 ] || fail "$output"
+	# delete removed the pair
+	[ "$(ip -n "$NETNS" -o link show | grep -c ' cv')" = 0 ] || fail "veth left: $(ip -n "$NETNS" -o link show)"
+}
+
+@test "network: a container without --net reaches nothing" {
+	vs_bg "$ID-a" --net veth:192.0.2.2/24,bridge=cbr0 -- sleep 100
+	[ "$status" -eq 0 ] || fail "$output"
+	run vs "$ID-b" -- sh -c 'ip -o link | cut -d: -f2; ping -c1 -W1 192.0.2.2'
+	[ "$status" -ne 0 ] || fail "reached the other container: $output"
+	[ "${lines[0]}" = " lo" ] || fail "$output"
+	run ncarrel delete --force "$ID-a"
+}
+
+@test "network: a missing bridge or a bad address is a clear error and leaves no veth" {
+	run vs "$ID" --net veth:192.0.2.2/24,bridge=nosuchbr -- true
+	[ "$status" -ne 0 ] && [[ "$output" == *nosuchbr* ]] || fail "$output"
+	run vs "$ID" --net veth:192.0.2.2 -- true
+	[ "$status" -ne 0 ] && [[ "$output" == */PREFIX* ]] || fail "$output"
+	[ "$(ip -n "$NETNS" -o link show | grep -c ' cv')" = 0 ] || fail "veth left"
+	[ ! -e "$STATE/$ID" ]
+}
+
+@test "network: the annotation works from a bundle too" {
+	make_bundle
+	cfg '.annotations["org.carrel.net"] = "veth:192.0.2.20/24"'
+	set_sh 'ip -4 addr show eth0 | grep -o "inet [0-9./]*"'
+	run ip netns exec "$NETNS" timeout 20 "$CARREL" --root "$STATE" run --bundle "$BUNDLE" "$ID"
+	[ "$status" -eq 0 ] || fail "$output"
+	[ "$output" = "inet 192.0.2.20/24" ]
+}

@@ -1,0 +1,108 @@
+/* Netlink requests as data, and the veth configuration parser. */
+#include <arpa/inet.h>
+#include <linux/if.h>
+#include <linux/if_link.h>
+#include <linux/rtnetlink.h>
+#include <linux/veth.h>
+#include <stdbool.h>
+#include <string.h>
+
+#include "linux/net.h"
+#include "linux/netlink_msg.h"
+#include "tap.h"
+
+static const struct nlattr *find(const struct nlmsghdr *nlh, size_t off, uint16_t type)
+{
+        const struct nlattr *a;
+        mnl_attr_for_each(a, nlh, off) if (mnl_attr_get_type(a) == type) return a;
+        return NULL;
+}
+
+static const struct nlattr *find_nested(const struct nlattr *nest, uint16_t type)
+{
+        const struct nlattr *a;
+        mnl_attr_for_each_nested(a, nest) if (mnl_attr_get_type(a) == type) return a;
+        return NULL;
+}
+
+int main(void)
+{
+        char buf[NL_BUF_SIZE];
+        struct nlmsghdr *nlh = nlmsg_veth_create(buf, 7, "cvabc", "eth0", 4242);
+        ok(nlh->nlmsg_type == RTM_NEWLINK && nlh->nlmsg_seq == 7, "veth: RTM_NEWLINK with the sequence");
+        ok((nlh->nlmsg_flags & (NLM_F_CREATE | NLM_F_EXCL | NLM_F_ACK)) == (NLM_F_CREATE | NLM_F_EXCL | NLM_F_ACK),
+           "veth: create, exclusive, acked");
+        const struct nlattr *name = find(nlh, sizeof(struct ifinfomsg), IFLA_IFNAME);
+        ok(name && strcmp(mnl_attr_get_str(name), "cvabc") == 0, "veth: the host end's name");
+        const struct nlattr *info = find(nlh, sizeof(struct ifinfomsg), IFLA_LINKINFO);
+        const struct nlattr *kind = info ? find_nested(info, IFLA_INFO_KIND) : NULL;
+        ok(kind && strcmp(mnl_attr_get_str(kind), "veth") == 0, "veth: kind veth");
+        const struct nlattr *data = info ? find_nested(info, IFLA_INFO_DATA) : NULL;
+        const struct nlattr *peer = data ? find_nested(data, VETH_INFO_PEER) : NULL;
+        ok(peer != NULL, "veth: a peer");
+        if (peer) {
+                /* the peer's attributes follow its ifinfomsg */
+                const char *p = (const char *) mnl_attr_get_payload(peer) + MNL_ALIGN(sizeof(struct ifinfomsg));
+                const char *end = (const char *) peer + peer->nla_len;
+                bool saw_name = false, saw_pid = false;
+                while (p < end) {
+                        const struct nlattr *a = (const struct nlattr *) p;
+                        if (mnl_attr_get_type(a) == IFLA_IFNAME)
+                                saw_name = strcmp(mnl_attr_get_str(a), "eth0") == 0;
+                        if (mnl_attr_get_type(a) == IFLA_NET_NS_PID)
+                                saw_pid = mnl_attr_get_u32(a) == 4242;
+                        p += MNL_ALIGN(a->nla_len);
+                }
+                ok(saw_name && saw_pid, "veth: the peer is eth0 in the netns of pid 4242");
+        }
+
+        nlh = nlmsg_link_up(buf, 8, "cvabc", 5);
+        struct ifinfomsg *ifi = mnl_nlmsg_get_payload(nlh);
+        const struct nlattr *master = find(nlh, sizeof *ifi, IFLA_MASTER);
+        ok((ifi->ifi_flags & IFF_UP) && (ifi->ifi_change & IFF_UP), "link up: IFF_UP set and changed");
+        ok(master && mnl_attr_get_u32(master) == 5, "link up: joins bridge 5");
+        nlh = nlmsg_link_up(buf, 9, "eth0", 0);
+        ok(find(nlh, sizeof *ifi, IFLA_MASTER) == NULL, "link up without a bridge has no IFLA_MASTER");
+
+        unsigned char a4[4];
+        inet_pton(AF_INET, "192.0.2.7", a4);
+        nlh = nlmsg_addr_add(buf, 10, 3, AF_INET, a4, 24);
+        struct ifaddrmsg *ifa = mnl_nlmsg_get_payload(nlh);
+        const struct nlattr *local = find(nlh, sizeof *ifa, IFA_LOCAL);
+        ok(nlh->nlmsg_type == RTM_NEWADDR && ifa->ifa_index == 3 && ifa->ifa_prefixlen == 24, "address: index and prefix");
+        ok(local && mnl_attr_get_payload_len(local) == 4 && memcmp(mnl_attr_get_payload(local), a4, 4) == 0,
+           "address: IFA_LOCAL is 192.0.2.7");
+
+        nlh = nlmsg_route_default(buf, 11, AF_INET, a4);
+        struct rtmsg *rtm = mnl_nlmsg_get_payload(nlh);
+        ok(nlh->nlmsg_type == RTM_NEWROUTE && rtm->rtm_dst_len == 0 && rtm->rtm_table == RT_TABLE_MAIN,
+           "route: a default route in the main table");
+        ok(find(nlh, sizeof *rtm, RTA_GATEWAY) != NULL, "route: with a gateway");
+
+        nlh = nlmsg_link_del(buf, 12, "cvabc");
+        ok(nlh->nlmsg_type == RTM_DELLINK, "delete: RTM_DELLINK");
+
+        struct net_config c;
+        struct carrel_error err = { 0 };
+        ok(net_config_parse("veth:192.0.2.2/24,gw=192.0.2.1,bridge=br0", &c, &err) == 0 && c.veth &&
+                   c.family == AF_INET && c.prefix == 24 && c.has_gw && strcmp(c.bridge, "br0") == 0,
+           "config: address, gateway, bridge");
+        ok(net_config_parse("veth", &c, &err) == 0 && c.veth && !c.family, "config: a bare veth");
+        ok(net_config_parse("veth:fd00::2/64", &c, &err) == 0 && c.family == AF_INET6, "config: IPv6");
+        carrel_error_clear(&err);
+        ok(net_config_parse("veth:192.0.2.2", &c, &err) < 0 && strstr(err.msg, "/PREFIX"), "config: a missing prefix");
+        carrel_error_clear(&err);
+        ok(net_config_parse("veth:192.0.2.2/24,gw=fd00::1", &c, &err) < 0, "config: a gateway of another family");
+        carrel_error_clear(&err);
+        ok(net_config_parse("veth,bridge=a/b", &c, &err) < 0, "config: a bridge name with a slash");
+        carrel_error_clear(&err);
+        ok(net_config_parse("macvlan", &c, &err) < 0, "config: not veth");
+
+        char ifname[16];
+        net_host_ifname("some-container-id", ifname);
+        ok(strlen(ifname) == 14 && strncmp(ifname, "cv", 2) == 0, "host name fits IFNAMSIZ: %s", ifname);
+        char again[16];
+        net_host_ifname("some-container-id", again);
+        ok(strcmp(ifname, again) == 0, "and is stable for an id");
+        return tap_done();
+}
