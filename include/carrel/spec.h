@@ -283,6 +283,10 @@ static inline void spec_freep(struct spec **s)
  * `origin` names the file in messages. Pure. */
 int spec_validate(const struct spec *s, const char *origin, struct carrel_error *err);
 
+/* The annotation org.carrel.userns: "auto" (an allocated id range and an
+ * idmapped rootfs), "private" (an allocated range, the rootfs as it is), or NULL. */
+const char *spec_userns_mode(const struct spec *s);
+
 /* The default config.json, as `carrel spec` writes it. Caller frees. */
 char *spec_default_json(bool rootless, uid_t uid, gid_t gid);
 

@@ -18,6 +18,7 @@
 #include "cgroup/cgroup.h"
 #include "linux/net.h"
 #include "core/hooks.h"
+#include "core/idrange.h"
 #include "core/launch.h"
 #include "core/sync.h"
 #include "core/wait.h"
@@ -92,6 +93,7 @@ int container_run(const struct create_opts *o, int *ret_status, struct carrel_er
                 cgroup_destroy(&l.cg, NULL);
                 if (l.host_if[0])
                         net_veth_delete(l.host_if);
+                idrange_free(o->root, l.ids.slot);
                 hooks_warn(l.spec, HOOK_POSTSTOP, o->id, "stopped", l.pid, l.bundle);
                 state_dir_remove(o->root, o->id, dirfd);
                 close(dirfd);
@@ -246,6 +248,7 @@ int container_delete(const char *root, const char *id, bool force, struct carrel
         }
         if (st.net_host_if[0])
                 net_veth_delete(st.net_host_if);
+        idrange_free(root, st.userns_slot);
         if (st.has_poststop)
                 bundle_hooks_warn(&st, HOOK_POSTSTOP, "stopped");
         r = state_dir_remove(root, id, dirfd);

@@ -32,7 +32,7 @@ static bool maps_container_root(const struct spec_idmap *m, size_t n)
 static int wait_for_go(struct init_ctx *ctx, struct carrel_error *err)
 {
         struct sync_msg m;
-        int r = sync_recv(ctx->sync_fd, &m);
+        int r = sync_recv_fd(ctx->sync_fd, &m, &ctx->rootfs_tree);
         if (r < 0 || m.type != SYNC_GO)
                 return carrel_error_set(err, r < 0 ? -r : EPROTO, "the parent went away during set-up");
         ctx->host_pid = m.code;

@@ -84,6 +84,46 @@ static int device_filter(struct launch *l, struct carrel_error *err)
         return 0;
 }
 
+/* A detached copy of the rootfs, idmapped into the init's user namespace:
+ * files owned by id N on disk appear as the container's id N, so one rootfs
+ * serves many tenants without a chown. Needs CAP_SYS_ADMIN in the initial
+ * user namespace, hence made here and handed to the init. */
+static int idmapped_rootfs(struct launch *l, pid_t pid, struct carrel_error *err)
+{
+        char ns[64];
+        snprintf(ns, sizeof ns, "/proc/%d/ns/user", (int) pid);
+        _cleanup_close_ int userns = open(ns, O_RDONLY | O_CLOEXEC);
+        if (userns < 0)
+                return carrel_error_errno(err, errno, "cannot open %s", ns);
+        _cleanup_close_ int tree = sys_open_tree(AT_FDCWD, l->rootfs, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+        if (tree < 0)
+                return carrel_error_errno(err, errno, "cannot clone the rootfs %s", l->rootfs);
+        struct mount_attr a = { .attr_set = MOUNT_ATTR_IDMAP, .userns_fd = (uint64_t) userns };
+        if (sys_mount_setattr(tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &a) < 0)
+                return carrel_error_errno(err, errno, "--userns auto: cannot mount the rootfs %s idmapped (does its "
+                                          "filesystem support idmapped mounts?); use --userns private with a copy "
+                                          "chowned to the container's id range (%u..%u)", l->rootfs,
+                                          l->ids.uid_start, l->ids.uid_start + IDRANGE_SIZE - 1);
+        return TAKE_FD(tree);
+}
+
+/* --userns auto|private: a 65536-id range of our own, for uid and gid alike. */
+static int allocate_ids(struct launch *l, const struct create_opts *o, struct carrel_error *err)
+{
+        int r = idrange_alloc(o->root, o->id, &l->ids, err);
+        if (r < 0)
+                return r;
+        struct spec *s = l->spec;
+        s->uid_mappings = spec_alloc(s, sizeof *s->uid_mappings);
+        s->gid_mappings = spec_alloc(s, sizeof *s->gid_mappings);
+        if (!s->uid_mappings || !s->gid_mappings)
+                return carrel_error_set(err, ENOMEM, "out of memory");
+        *s->uid_mappings = (struct spec_idmap) { 0, l->ids.uid_start, IDRANGE_SIZE };
+        *s->gid_mappings = (struct spec_idmap) { 0, l->ids.gid_start, IDRANGE_SIZE };
+        s->n_uid_mappings = s->n_gid_mappings = 1;
+        return 0;
+}
+
 /* prestart and createRuntime: in the runtime's namespaces, after the
  * container's mounts are made and before its pivot_root. */
 static int runtime_hooks(struct launch *l, const struct create_opts *o, struct carrel_error *err)
@@ -110,6 +150,7 @@ static int spawn(struct launch *l, const struct create_opts *o, bool use_fifo, s
                 .no_new_keyring = o->no_new_keyring, .preserve_fds = o->preserve_fds,
                 .userns = l->spec->ns[NS_USER].present && !l->spec->ns[NS_USER].path, .listener_fd = -1,
                 .console_fd = l->console.send_fd, .pty_peer = -1, .net = l->net,
+                .idmap_rootfs = l->ids.slot >= 0 && strcmp(spec_userns_mode(l->spec), "auto") == 0, .rootfs_tree = -1,
         };
         int r = ns_open_joined(ctx, err);
         if (r < 0)
@@ -187,9 +228,13 @@ static int spawn(struct launch *l, const struct create_opts *o, bool use_fifo, s
             ((r = write_idmap(pid, "uid_map", l->spec->uid_mappings, l->spec->n_uid_mappings, err)) < 0 ||
              (r = write_idmap(pid, "gid_map", l->spec->gid_mappings, l->spec->n_gid_mappings, err)) < 0))
                 return r;
-        /* GO carries the init's pid as we see it (for the seccomp listener). */
+        /* GO carries the init's pid as we see it (for the seccomp listener), and
+         * for --userns auto the idmapped rootfs, which only we may make. */
+        _cleanup_close_ int tree = -1;
+        if (ctx->idmap_rootfs && (tree = idmapped_rootfs(l, pid, err)) < 0)
+                return tree;
         struct carrel_error go = { .code = pid };
-        if ((r = sync_send(l->sync_fd, SYNC_GO, &go)) < 0)
+        if ((r = sync_send_fd(l->sync_fd, SYNC_GO, &go, tree)) < 0)
                 return carrel_error_set(err, -r, "the container init died during set-up");
         struct sync_msg m;
         r = sync_recv(l->sync_fd, &m);
@@ -225,6 +270,7 @@ static int record_state(struct launch *l, const struct create_opts *o, struct ca
                 st.cgroup_created = l->cg.created;
         }
         snprintf(st.net_host_if, sizeof st.net_host_if, "%s", l->host_if);
+        st.userns_slot = l->ids.slot;
         log_timestamp(st.created, sizeof st.created);
         int r = proc_stat(l->pid, &st.start_time, NULL);
         if (r < 0)
@@ -239,7 +285,8 @@ static int record_state(struct launch *l, const struct create_opts *o, struct ca
 int launch_container(struct launch *l, const struct create_opts *o, bool use_fifo, struct carrel_error *err)
 {
         *l = (struct launch) { .dirfd = -1, .sync_fd = -1, .pidfd = -1, .pid = -1, .master = -1,
-                               .console = { -1, -1 }, .cg = CGROUP_INIT };
+                               .console = { -1, -1 }, .cg = CGROUP_INIT,
+                               .ids = { .slot = -1 } };
         fd_fill_preserved(o->preserve_fds);
         int r = resolve_paths(l, o, err);
         if (r < 0)
@@ -253,6 +300,8 @@ int launch_container(struct launch *l, const struct create_opts *o, bool use_fif
                 goto fail;
         }
         l->own_dir = true;
+        if (spec_userns_mode(l->spec) && (r = allocate_ids(l, o, err)) < 0)
+                goto fail;
         /* pids.max 0 would stop the init itself from being born in the cgroup:
          * that one limit is written once the init is inside. */
         struct spec_resources *res = l->spec->resources;
@@ -284,6 +333,7 @@ void launch_abort(struct launch *l, const char *root, const char *id)
         cgroup_destroy(&l->cg, NULL);
         if (l->host_if[0])
                 net_veth_delete(l->host_if);
+        idrange_free(root, l->ids.slot);
         if (l->own_dir && l->dirfd >= 0)
                 state_dir_remove(root, id, l->dirfd);
         launch_release(l);
@@ -304,5 +354,6 @@ void launch_release(struct launch *l)
                 close(l->master);
         spec_free(l->spec);
         *l = (struct launch) { .dirfd = -1, .sync_fd = -1, .pidfd = -1, .pid = -1, .master = -1,
-                               .console = { -1, -1 }, .cg = CGROUP_INIT };
+                               .console = { -1, -1 }, .cg = CGROUP_INIT,
+                               .ids = { .slot = -1 } };
 }

@@ -6,6 +6,7 @@
 #include "cgroup/cgroup.h"
 #include "carrel/state.h"
 #include "core/console.h"
+#include "core/idrange.h"
 #include "core/container.h"
 #include "linux/context.h"
 #include "linux/seccomp_filter.h"
@@ -21,6 +22,7 @@ struct launch {
         struct seccomp_program seccomp;
         struct cgroup cg;
         struct net_config net;
+        struct id_range ids; /* --userns auto|private: our allocation (slot -1: none) */
         char host_if[16]; /* the host end of the veth pair we made, or "" */
         struct console console; /* process.terminal */
         int master;             /* the pty master, when we proxy the terminal */

@@ -136,6 +136,7 @@ int state_write(int dirfd, const struct container_state *st, struct carrel_error
         json_object_set_new(o, "cgroup_path", json_string(st->cgroup_path));
         json_object_set_new(o, "cgroup_created", json_boolean(st->cgroup_created));
         json_object_set_new(o, "net_host_if", json_string(st->net_host_if));
+        json_object_set_new(o, "userns_slot", json_integer(st->userns_slot));
         json_object_del(o, "status");
         char *text = json_dumps(o, JSON_COMPACT);
         json_decref(o);
@@ -176,6 +177,8 @@ int state_read(int dirfd, const char *id, struct container_state *ret, struct ca
         copy_str(ret->cgroup_path, sizeof ret->cgroup_path, json_object_get(o, "cgroup_path"));
         ret->cgroup_created = json_is_true(json_object_get(o, "cgroup_created"));
         copy_str(ret->net_host_if, sizeof ret->net_host_if, json_object_get(o, "net_host_if"));
+        json_t *slot = json_object_get(o, "userns_slot");
+        ret->userns_slot = json_is_integer(slot) ? (int) json_integer_value(slot) : -1;
         json_t *a = json_object_get(o, "annotations");
         ret->annotations = json_is_object(a) ? json_incref(a) : NULL;
         json_decref(o);

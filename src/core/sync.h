@@ -21,6 +21,12 @@ struct sync_msg {
 
 int sync_send(int fd, enum sync_type type, const struct carrel_error *detail);
 
+/* The same, with one fd passed along (SCM_RIGHTS). */
+int sync_send_fd(int fd, enum sync_type type, const struct carrel_error *detail, int pass_fd);
+
 /* Receive one message. Returns 0, or -EPIPE when the peer closed the socket
  * (for the parent after SYNC_START: the exec succeeded). */
 int sync_recv(int fd, struct sync_msg *ret);
+
+/* The same; *ret_fd is the fd that came with it, or -1. */
+int sync_recv_fd(int fd, struct sync_msg *ret, int *ret_fd);

@@ -23,6 +23,8 @@ struct init_ctx {
         int fifo_fd;             /* O_PATH to exec.fifo (create), or -1 (run) */
         int ns_fds[NS__COUNT];   /* namespaces to join, -1 = none */
         bool userns;             /* running in a new user namespace */
+        bool idmap_rootfs;       /* mount the rootfs idmapped into that user namespace */
+        int rootfs_tree;         /* the idmapped rootfs the parent made, or -1 */
         bool no_pivot, no_new_keyring;
         int preserve_fds;
         const struct seccomp_program *seccomp; /* compiled by the parent, loaded by the init */

@@ -143,6 +143,11 @@ int rootfs_prepare(struct init_ctx *ctx, struct carrel_error *err)
                                                                  AT_RECURSIVE);
         if (tree < 0)
                 return carrel_error_errno(err, errno, "cannot bind the rootfs %s", ctx->rootfs);
+        if (ctx->rootfs_tree >= 0) {
+                close(tree);
+                tree = ctx->rootfs_tree; /* idmapped by the parent (--userns auto) */
+                ctx->rootfs_tree = -1;
+        }
         if (move_onto(tree, src) < 0)
                 return carrel_error_errno(err, errno, "cannot bind the rootfs %s", ctx->rootfs);
         /* Reopen: the path now leads to the new mount's root. */

@@ -311,7 +311,22 @@ int shell_apply_flags(json_t *spec, const struct shell_opts *o, struct carrel_er
                                                 jerr.line);
                 json_object_set_new(path_obj(spec, "linux", NULL, NULL), "seccomp", sc);
         }
-        if (o->userns && strcmp(o->userns, "host") != 0)
-                return carrel_error_set(err, ENOTSUP, "--userns %s: only host is supported yet", o->userns);
+        if (o->userns && (strcmp(o->userns, "auto") == 0 || strcmp(o->userns, "private") == 0)) {
+                json_t *ann = json_object_get(spec, "annotations");
+                if (!json_is_object(ann)) {
+                        ann = json_object();
+                        json_object_set_new(spec, "annotations", ann);
+                }
+                json_object_set_new(ann, "org.carrel.userns", json_string(o->userns));
+                drop_namespace(spec, "user");
+                json_array_append_new(json_object_get(json_object_get(spec, "linux"), "namespaces"),
+                                      json_pack("{s:s}", "type", "user"));
+                /* sysfs needs a network namespace owned by the new user namespace */
+                if (o->net && (strcmp(o->net, "host") == 0 || strncmp(o->net, "netns:", 6) == 0))
+                        return carrel_error_set(err, EINVAL, "--userns %s needs a network namespace of its own "
+                                                "(--net none or veth)", o->userns);
+        } else if (o->userns && strcmp(o->userns, "host") != 0) {
+                return flag_err(err, "--userns", o->userns, "expected host, auto or private, got");
+        }
         return 0;
 }

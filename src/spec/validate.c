@@ -1,4 +1,5 @@
 /* Checks that need more than one field. Pure: no syscalls. */
+#include <jansson.h>
 #include <string.h>
 
 #include "carrel/spec.h"
@@ -50,9 +51,28 @@ static int check_process(const struct spec *s, const char *origin, struct carrel
         return 0;
 }
 
+const char *spec_userns_mode(const struct spec *s)
+{
+        json_t *v = s->annotations ? json_object_get(s->annotations, "org.carrel.userns") : NULL;
+        return v ? json_string_value(v) : NULL;
+}
+
 static int check_idmaps(const struct spec *s, const char *origin, struct carrel_error *err)
 {
         bool userns_new = ns_new(s, NS_USER);
+        const char *mode = spec_userns_mode(s);
+        if (mode) {
+                /* The runtime allocates the mappings from its pool. */
+                if (strcmp(mode, "auto") != 0 && strcmp(mode, "private") != 0)
+                        return FAIL("annotations.org.carrel.userns", "expected auto or private, got \"%s\"", origin,
+                                    mode);
+                if (!userns_new)
+                        return FAIL("annotations.org.carrel.userns", "needs a new user namespace", origin);
+                if (s->n_uid_mappings || s->n_gid_mappings)
+                        return FAIL("annotations.org.carrel.userns", "the id mappings are allocated by carrel; "
+                                    "remove linux.uidMappings and linux.gidMappings", origin);
+                return 0;
+        }
         if ((s->n_uid_mappings || s->n_gid_mappings) && !userns_new)
                 return FAIL("linux.uidMappings", "mappings need a new user namespace", origin);
         if (userns_new && (!s->n_uid_mappings || !s->n_gid_mappings))

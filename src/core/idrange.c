@@ -1,0 +1,79 @@
+#include "core/idrange.h"
+
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "util/cleanup.h"
+#include "util/fd.h"
+
+int idrange_parse_pool(const char *text, uint32_t *ret_start, uint32_t *ret_count)
+{
+        for (const char *line = text; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
+                unsigned long start, count;
+                char name[33];
+                if (sscanf(line, "%32[^:\n]:%lu:%lu", name, &start, &count) == 3 && strcmp(name, "carrel") == 0 &&
+                    start > 0 && count >= IDRANGE_SIZE && start + count <= UINT32_MAX) {
+                        *ret_start = (uint32_t) start;
+                        *ret_count = (uint32_t) count;
+                        return 0;
+                }
+        }
+        return -ENOENT;
+}
+
+static void pool(const char *file, uint32_t *start, uint32_t *count)
+{
+        char buf[65536];
+        if (read_file_at(AT_FDCWD, file, buf, sizeof buf) < 0 || idrange_parse_pool(buf, start, count) < 0) {
+                *start = IDRANGE_DEFAULT_START;
+                *count = IDRANGE_DEFAULT_COUNT;
+        }
+}
+
+int idrange_alloc(const char *root, const char *id, struct id_range *ret, struct carrel_error *err)
+{
+        uint32_t us, uc, gs, gc;
+        pool("/etc/subuid", &us, &uc);
+        pool("/etc/subgid", &gs, &gc);
+        uint32_t slots = (uc < gc ? uc : gc) / IDRANGE_SIZE;
+        char dir[PATH_MAX];
+        snprintf(dir, sizeof dir, "%s/.userns", root);
+        if ((mkdir(root, 0700) < 0 && errno != EEXIST) || (mkdir(dir, 0700) < 0 && errno != EEXIST))
+                return carrel_error_errno(err, errno, "cannot create %s", dir);
+        _cleanup_close_ int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dfd < 0 || flock(dfd, LOCK_EX) < 0)
+                return carrel_error_errno(err, errno, "cannot lock %s", dir);
+        for (uint32_t s = 0; s < slots; s++) {
+                char name[16];
+                snprintf(name, sizeof name, "%u", s);
+                int fd = openat(dfd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+                if (fd < 0 && errno == EEXIST)
+                        continue;
+                if (fd < 0)
+                        return carrel_error_errno(err, errno, "cannot reserve id range %u", s);
+                int r = write_all(fd, id, strlen(id));
+                close(fd);
+                if (r < 0) {
+                        unlinkat(dfd, name, 0);
+                        return carrel_error_set(err, -r, "cannot reserve id range %u: %s", s, strerror(-r));
+                }
+                *ret = (struct id_range) { (int) s, us + s * IDRANGE_SIZE, gs + s * IDRANGE_SIZE };
+                return 0;
+        }
+        return carrel_error_set(err, ENOSPC, "--userns: all %u id ranges of the pool are in use", slots);
+}
+
+void idrange_free(const char *root, int slot)
+{
+        if (slot < 0)
+                return;
+        char path[PATH_MAX];
+        snprintf(path, sizeof path, "%s/.userns/%d", root, slot);
+        unlink(path);
+}

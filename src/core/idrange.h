@@ -1,0 +1,26 @@
+/* Per-tenant user-namespace id ranges: 65536 host ids per container from a
+ * pool (the `carrel` entries of /etc/subuid and /etc/subgid, or a built-in
+ * default), allocated under a lock in --root so parallel creates never
+ * collide, freed on delete. Host id 0 is never handed out. */
+#pragma once
+
+#include <stdint.h>
+
+#include "carrel/error.h"
+
+#define IDRANGE_SIZE 65536U
+/* Used when /etc/subuid has no carrel entry: ids 2^28 .. 2^28 + 4096 * 65536. */
+#define IDRANGE_DEFAULT_START 268435456U
+#define IDRANGE_DEFAULT_COUNT (4096U * IDRANGE_SIZE)
+
+struct id_range {
+        int slot;
+        uint32_t uid_start, gid_start;
+};
+
+/* The pool from a subuid/subgid file (pure parsing of `text`): the first
+ * "carrel:START:COUNT" line. Returns 0, or -ENOENT when there is none. */
+int idrange_parse_pool(const char *text, uint32_t *ret_start, uint32_t *ret_count);
+
+int idrange_alloc(const char *root, const char *id, struct id_range *ret, struct carrel_error *err);
+void idrange_free(const char *root, int slot);
