@@ -136,6 +136,9 @@ int container_start(const char *root, const char *id, struct carrel_error *err)
         _cleanup_close_ int fifo = openat(dirfd, "exec.fifo", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
         if (pidfd < 0 || fifo < 0)
                 return carrel_error_errno(err, pidfd < 0 ? -pidfd : errno, "cannot start container \"%s\"", id);
+        /* "0" means the startContainer hooks passed; then the init's write end
+         * closes when it execs the workload (or dies). */
+        bool released = false;
         for (;;) {
                 struct pollfd p[2] = { { .fd = fifo, .events = POLLIN }, { .fd = pidfd, .events = POLLIN } };
                 if (poll(p, 2, -1) < 0) {
@@ -143,11 +146,24 @@ int container_start(const char *root, const char *id, struct carrel_error *err)
                                 continue;
                         return carrel_error_errno(err, errno, "poll");
                 }
-                char c;
-                if ((p[0].revents & POLLIN) && read(fifo, &c, 1) == 1)
-                        break;
-                if (p[1].revents & POLLIN)
-                        return carrel_error_set(err, ESRCH, "cannot start container \"%s\": its init exited", id);
+                char msg[CARREL_ERROR_MAX + 1];
+                ssize_t n = (p[0].revents & (POLLIN | POLLHUP)) ? read(fifo, msg, released ? 1 : sizeof msg - 1) : -1;
+                /* "1<message>": failed; it may follow the "0" in the same read */
+                int at = n > 1 && msg[0] == '0' ? 1 : 0;
+                if (n > at && msg[at] == '1') {
+                        msg[n] = '\0';
+                        unlinkat(dirfd, "exec.fifo", 0);
+                        return carrel_error_set(err, ECANCELED, "%s", msg + at + 1);
+                }
+                if (n > 0)
+                        released = true;
+                else if (n == 0 && released)
+                        break; /* exec'd */
+                if ((p[1].revents & POLLIN) || (n == 0 && !released)) {
+                        unlinkat(dirfd, "exec.fifo", 0);
+                        return carrel_error_set(err, ESRCH, "cannot start container \"%s\": its init exited "
+                                                "(a startContainer hook or the exec failed)", id);
+                }
         }
         unlinkat(dirfd, "exec.fifo", 0);
         if (st.has_poststart)

@@ -282,7 +282,7 @@ int container_exec(const struct exec_opts *o, int *ret_status, struct carrel_err
                 .spec = x.spec, .id = o->id, .bundle = st.bundle, .rootfs = st.rootfs, .rootfs_fd = -1,
                 .proc_fd = -1, .sync_fd = sp[1], .fifo_fd = -1, .no_new_keyring = true,
                 .preserve_fds = o->preserve_fds, .listener_fd = -1, .seccomp = x.spec->seccomp ? &x.seccomp : NULL,
-                .console_fd = x.console.send_fd, .pty_peer = -1, .rootfs_tree = -1,
+                .console_fd = x.console.send_fd, .pty_peer = -1, .rootfs_tree = -1, .start_fd = -1,
         };
         /* Born in the container's cgroup, so ps, kill --all and pause see it. */
         struct clone_args args = { .flags = CLONE_PIDFD | (x.cg.fd >= 0 ? CLONE_INTO_CGROUP : 0),

@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -28,9 +29,11 @@ char *hook_state_json(const char *id, const char *status, pid_t pid, const char 
 
 static int run_one(const struct spec_hook *h, const char *what, const char *state, struct carrel_error *err)
 {
+        /* A socket, not a pipe: a hook that exits without reading its stdin must
+         * not kill us with SIGPIPE (send with MSG_NOSIGNAL gets EPIPE instead). */
         int in[2];
-        if (pipe2(in, O_CLOEXEC) < 0)
-                return carrel_error_errno(err, errno, "%s: pipe", what);
+        if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, in) < 0)
+                return carrel_error_errno(err, errno, "%s: socketpair", what);
         const char *argv0[] = { h->path, NULL };
         const char *const *argv = h->n_args ? h->args : argv0;
         const char *envp0[] = { NULL };
@@ -53,9 +56,8 @@ static int run_one(const struct spec_hook *h, const char *what, const char *stat
                 return carrel_error_errno(err, errno, "%s: cannot start %s", what, h->path);
         }
         _cleanup_close_ int pfd = pidfd;
-        /* A hook that does not read its stdin must not block us: the pipe holds the state. */
-        fcntl(in[1], F_SETFL, O_NONBLOCK);
-        write_all(in[1], state, strlen(state));
+        /* A hook that does not read its stdin must not block us: the socket buffer holds the state. */
+        send(in[1], state, strlen(state), MSG_NOSIGNAL | MSG_DONTWAIT);
         close(in[1]);
 
         struct pollfd p = { .fd = pfd, .events = POLLIN };

@@ -139,12 +139,20 @@ static int wait_for_start(struct init_ctx *ctx, struct carrel_error *err)
         /* Opening the FIFO for writing blocks until `start` opens it for reading. */
         char path[32];
         snprintf(path, sizeof path, "self/fd/%d", ctx->fifo_fd);
-        int fd = openat(ctx->proc_fd, path, O_WRONLY | O_CLOEXEC);
-        if (fd < 0)
+        ctx->start_fd = openat(ctx->proc_fd, path, O_WRONLY | O_CLOEXEC);
+        if (ctx->start_fd < 0)
                 return carrel_error_errno(err, errno, "cannot open exec.fifo");
-        ssize_t n = write(fd, "0", 1);
-        close(fd);
-        if (n != 1)
+        return 0;
+}
+
+/* Tell `start` the startContainer hooks passed. The write end stays open
+ * (close-on-exec): `start` sees it close when the workload is exec'd, and
+ * only then runs poststart. */
+static int report_started(struct init_ctx *ctx, struct carrel_error *err)
+{
+        if (ctx->start_fd < 0)
+                return 0;
+        if (write(ctx->start_fd, "0", 1) != 1)
                 return carrel_error_errno(err, errno, "cannot write exec.fifo");
         return 0;
 }
@@ -165,12 +173,15 @@ _Noreturn void init_main(struct init_ctx *ctx)
         prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
         if (sync_send(ctx->sync_fd, SYNC_READY, NULL) < 0)
                 _exit(1);
-        if (wait_for_start(ctx, &err) < 0 || start_hooks(ctx, &err) < 0)
+        if (wait_for_start(ctx, &err) < 0 || start_hooks(ctx, &err) < 0 || report_started(ctx, &err) < 0)
                 goto fail;
         if (ctx->spec->process.no_new_privileges && seccomp_filter_load(ctx, &err) < 0)
                 goto fail;
         process_exec(ctx, &err);
 fail:
+        /* After start released us, `start` is the one listening: tell it through the FIFO. */
+        if (ctx->start_fd >= 0 && dprintf(ctx->start_fd, "1%s", err.msg) > 0)
+                _exit(1);
         if (sync_send(ctx->sync_fd, SYNC_ERROR, &err) < 0)
                 dprintf(STDERR_FILENO, "carrel: %s\n", err.msg);
         _exit(err.code == ENOENT ? 127 : err.code == EACCES ? 126 : 1);

@@ -151,6 +151,7 @@ static int spawn(struct launch *l, const struct create_opts *o, bool use_fifo, s
                 .userns = l->spec->ns[NS_USER].present && !l->spec->ns[NS_USER].path, .listener_fd = -1,
                 .console_fd = l->console.send_fd, .pty_peer = -1, .net = l->net,
                 .idmap_rootfs = l->ids.slot >= 0 && strcmp(spec_userns_mode(l->spec), "auto") == 0, .rootfs_tree = -1,
+                .start_fd = -1,
         };
         int r = ns_open_joined(ctx, err);
         if (r < 0)

@@ -25,6 +25,7 @@ struct init_ctx {
         bool userns;             /* running in a new user namespace */
         bool idmap_rootfs;       /* mount the rootfs idmapped into that user namespace */
         int rootfs_tree;         /* the idmapped rootfs the parent made, or -1 */
+        int start_fd;            /* exec.fifo's write end while start waits for the exec, or -1 */
         bool no_pivot, no_new_keyring;
         int preserve_fds;
         const struct seccomp_program *seccomp; /* compiled by the parent, loaded by the init */
