@@ -1,5 +1,7 @@
 #include "core/sync.h"
 
+#include "util/fd.h"
+
 #include <errno.h>
 #include <stddef.h>
 #include <string.h>
@@ -21,27 +23,7 @@ int sync_send_fd(int fd, enum sync_type type, const struct carrel_error *detail,
                 memcpy(m.msg, detail->msg, n);
                 len += n + 1;
         }
-        struct iovec iov = { .iov_base = &m, .iov_len = len };
-        union {
-                char buf[CMSG_SPACE(sizeof(int))];
-                struct cmsghdr align;
-        } u = { 0 };
-        struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
-        if (pass_fd >= 0) {
-                mh.msg_control = u.buf;
-                mh.msg_controllen = sizeof u.buf;
-                struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
-                cm->cmsg_level = SOL_SOCKET;
-                cm->cmsg_type = SCM_RIGHTS;
-                cm->cmsg_len = CMSG_LEN(sizeof(int));
-                memcpy(CMSG_DATA(cm), &pass_fd, sizeof(int));
-        }
-        for (;;) {
-                ssize_t r = sendmsg(fd, &mh, MSG_NOSIGNAL);
-                if (r < 0 && errno == EINTR)
-                        continue;
-                return r < 0 ? -errno : 0;
-        }
+        return send_with_fd(fd, &m, len, pass_fd);
 }
 
 int sync_recv(int fd, struct sync_msg *ret)

@@ -204,19 +204,10 @@ static int send_notify_fd(struct init_ctx *ctx, int notify_fd, struct carrel_err
         json_decref(msg);
         if (!text)
                 return carrel_error_set(err, ENOMEM, "out of memory");
-        struct iovec iov = { .iov_base = text, .iov_len = strlen(text) };
-        union {
-                char buf[CMSG_SPACE(sizeof(int))];
-                struct cmsghdr align;
-        } u = { 0 };
-        struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof u.buf };
-        struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
-        cm->cmsg_level = SOL_SOCKET;
-        cm->cmsg_type = SCM_RIGHTS;
-        cm->cmsg_len = CMSG_LEN(sizeof(int));
-        memcpy(CMSG_DATA(cm), &notify_fd, sizeof(int));
-        if (sendmsg(ctx->listener_fd, &mh, MSG_NOSIGNAL) < 0)
-                return carrel_error_errno(err, errno, "linux.seccomp.listenerPath: cannot send the notify fd");
+        int r = send_with_fd(ctx->listener_fd, text, strlen(text), notify_fd);
+        if (r < 0)
+                return carrel_error_set(err, -r, "linux.seccomp.listenerPath: cannot send the notify fd: %s",
+                                        strerror(-r));
         return 0;
 }
 

@@ -12,22 +12,13 @@
 #include "linux/mounts.h"
 #include "util/chase.h"
 #include "util/cleanup.h"
+#include "util/fd.h"
 
 static int send_master(int sock, int master, const char *name, struct carrel_error *err)
 {
-        struct iovec iov = { .iov_base = (void *) name, .iov_len = strlen(name) };
-        union {
-                char buf[CMSG_SPACE(sizeof(int))];
-                struct cmsghdr align;
-        } u = { 0 };
-        struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof u.buf };
-        struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
-        cm->cmsg_level = SOL_SOCKET;
-        cm->cmsg_type = SCM_RIGHTS;
-        cm->cmsg_len = CMSG_LEN(sizeof(int));
-        memcpy(CMSG_DATA(cm), &master, sizeof(int));
-        if (sendmsg(sock, &mh, MSG_NOSIGNAL) < 0)
-                return carrel_error_errno(err, errno, "cannot send the pty master to the console socket");
+        int r = send_with_fd(sock, name, strlen(name), master);
+        if (r < 0)
+                return carrel_error_set(err, -r, "cannot send the pty master to the console socket: %s", strerror(-r));
         return 0;
 }
 

@@ -29,8 +29,7 @@ static int oom(struct dctx *c)
         return carrel_error_set(c->err, ENOMEM, "out of memory");
 }
 
-/* Decode a JSON array of objects with `table` into a new array of `elem` bytes each. */
-static int decode_array(struct dctx *c, json_t *v, const struct field *table, size_t elem, void **ret,
+int decode_array(struct dctx *c, json_t *v, const struct field *table, size_t elem, void **ret,
                         size_t *ret_n)
 {
         if (!json_is_array(v))

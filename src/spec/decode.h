@@ -55,6 +55,9 @@ void dctx_pop(struct dctx *c, size_t old_len);
 int dctx_fail(struct dctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 
+/* Decode a JSON array of objects with `table` into a new array of `elem` bytes each. */
+int decode_array(struct dctx *c, json_t *v, const struct field *table, size_t elem, void **ret, size_t *ret_n);
+
 int decode_u32(struct dctx *c, json_t *v, uint32_t *ret);
 int decode_string(struct dctx *c, json_t *v, const char **ret);
 int decode_strv(struct dctx *c, json_t *v, const char ***ret, size_t *ret_n);

@@ -11,26 +11,6 @@ static int oom(struct dctx *c)
         return carrel_error_set(c->err, ENOMEM, "out of memory");
 }
 
-static int arr(struct dctx *c, json_t *v, const struct field *t, size_t elem, void **ret, size_t *ret_n)
-{
-        if (!json_is_array(v))
-                return dctx_fail(c, "expected an array");
-        size_t n = json_array_size(v);
-        char *out = spec_alloc(c->spec, (n ? n : 1) * elem);
-        if (!out)
-                return oom(c);
-        for (size_t i = 0; i < n; i++) {
-                size_t old = dctx_push_index(c, i);
-                int r = decode_object(c, json_array_get(v, i), t, out + i * elem);
-                if (r < 0)
-                        return r;
-                dctx_pop(c, old);
-        }
-        *ret = out;
-        *ret_n = n;
-        return 0;
-}
-
 struct rule_raw {
         bool allow;
         const char *type, *access;
@@ -52,7 +32,7 @@ static int dec_devices(struct dctx *c, json_t *v, void *base)
         struct spec_resources *r = base;
         struct rule_raw *raw;
         size_t n;
-        int rc = arr(c, v, rule_fields, sizeof *raw, (void **) &raw, &n);
+        int rc = decode_array(c, v, rule_fields, sizeof *raw, (void **) &raw, &n);
         if (rc < 0)
                 return rc;
         r->devices = spec_alloc(c->spec, (n ? n : 1) * sizeof *r->devices);
@@ -162,7 +142,7 @@ static int dec_blkio(struct dctx *c, json_t *v, void *base)
                 size_t old = dctx_push_key(c, "weightDevice");
                 struct weight_raw *raw;
                 size_t n;
-                int rc = arr(c, wd, weight_fields, sizeof *raw, (void **) &raw, &n);
+                int rc = decode_array(c, wd, weight_fields, sizeof *raw, (void **) &raw, &n);
                 if (rc < 0)
                         return rc;
                 r->weight_devices = spec_alloc(c->spec, (n ? n : 1) * sizeof *r->weight_devices);
@@ -184,7 +164,7 @@ static int dec_blkio(struct dctx *c, json_t *v, void *base)
                 if (!t || json_is_null(t))
                         continue;
                 size_t old = dctx_push_key(c, thr[k]);
-                int rc = arr(c, t, throttle_fields, sizeof **r->throttle, (void **) &r->throttle[k], &r->n_throttle[k]);
+                int rc = decode_array(c, t, throttle_fields, sizeof **r->throttle, (void **) &r->throttle[k], &r->n_throttle[k]);
                 if (rc < 0)
                         return rc;
                 dctx_pop(c, old);
@@ -201,7 +181,7 @@ static const struct field hugepage_fields[] = {
 static int dec_hugepages(struct dctx *c, json_t *v, void *base)
 {
         struct spec_resources *r = base;
-        int rc = arr(c, v, hugepage_fields, sizeof *r->hugepages, (void **) &r->hugepages, &r->n_hugepages);
+        int rc = decode_array(c, v, hugepage_fields, sizeof *r->hugepages, (void **) &r->hugepages, &r->n_hugepages);
         for (size_t i = 0; rc == 0 && i < r->n_hugepages; i++)
                 if (!r->hugepages[i].page_size || strpbrk(r->hugepages[i].page_size, "/. ") ||
                     !*r->hugepages[i].page_size) {

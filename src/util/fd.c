@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "util/cleanup.h"
@@ -122,4 +123,29 @@ int write_pid_file(const char *path, pid_t pid)
         if (r < 0)
                 unlink(tmp);
         return r;
+}
+
+int send_with_fd(int sock, const void *payload, size_t len, int pass_fd)
+{
+        struct iovec iov = { .iov_base = (void *) payload, .iov_len = len };
+        union {
+                char buf[CMSG_SPACE(sizeof(int))];
+                struct cmsghdr align;
+        } u = { 0 };
+        struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+        if (pass_fd >= 0) {
+                mh.msg_control = u.buf;
+                mh.msg_controllen = sizeof u.buf;
+                struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+                cm->cmsg_level = SOL_SOCKET;
+                cm->cmsg_type = SCM_RIGHTS;
+                cm->cmsg_len = CMSG_LEN(sizeof(int));
+                memcpy(CMSG_DATA(cm), &pass_fd, sizeof(int));
+        }
+        for (;;) {
+                ssize_t r = sendmsg(sock, &mh, MSG_NOSIGNAL);
+                if (r < 0 && errno == EINTR)
+                        continue;
+                return r < 0 ? -errno : 0;
+        }
 }

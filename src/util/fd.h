@@ -24,5 +24,8 @@ int write_file_atomic(int dirfd, const char *name, const char *data, size_t len,
  * missing one becomes /dev/null. */
 void fd_fill_preserved(int n);
 
+/* sendmsg `payload` with `pass_fd` as SCM_RIGHTS (when >= 0), MSG_NOSIGNAL. 0 or -errno. */
+int send_with_fd(int sock, const void *payload, size_t len, int pass_fd);
+
 /* Write `pid` in decimal to `path` atomically (a temporary file, then rename). */
 int write_pid_file(const char *path, pid_t pid);
