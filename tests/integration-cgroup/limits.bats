@@ -165,9 +165,9 @@ teardown() { common_teardown; }
 
 @test "tenants: a fork bomb in one tenant under pids.max leaves the other able to fork" {
 	need_controllers pids
-	carrel_bg run --rootfs "$ROOTFS" --name "$ID-a" -d --no-tty --userns auto --pids 10 -- sleep 100
+	carrel_bg run --rootfs "$ROOTFS" --name "$ID-a" -d --no-tty --userns private --pids 10 -- sleep 100
 	[ "$status" -eq 0 ] || fail "$output"
-	carrel_bg run --rootfs "$ROOTFS" --name "$ID-b" -d --no-tty --userns auto --pids 10 -- sleep 100
+	carrel_bg run --rootfs "$ROOTFS" --name "$ID-b" -d --no-tty --userns private --pids 10 -- sleep 100
 	[ "$status" -eq 0 ] || fail "$output"
 	run carrel exec "$ID-a" sh -c '(while true; do sleep 30 & done) 2>/dev/null; echo bombed'
 	[ "$(cat "$CG_ROOT/carrel/$ID-a/pids.current")" -le 10 ]
