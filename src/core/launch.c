@@ -174,15 +174,17 @@ static int spawn(struct launch *l, const struct create_opts *o, bool use_fifo, s
         if (ctx->ns_fds[NS_PID] >= 0 && setns(ctx->ns_fds[NS_PID], CLONE_NEWPID) < 0)
                 return carrel_error_errno(err, errno, "cannot join the pid namespace %s", l->spec->ns[NS_PID].path);
 
-        /* Born in its cgroup: no window in which the init runs outside it. */
+        /* Born in its cgroup: no window in which the init runs outside it.
+         * CARREL_NO_CLONE_INTO_CGROUP=1 forces the fallback (for benchmarks). */
+        bool into = l->cg.fd >= 0 && !getenv("CARREL_NO_CLONE_INTO_CGROUP");
         struct clone_args args = {
-                .flags = ns_clone_flags(l->spec) | CLONE_PIDFD | (l->cg.fd >= 0 ? CLONE_INTO_CGROUP : 0),
+                .flags = ns_clone_flags(l->spec) | CLONE_PIDFD | (into ? CLONE_INTO_CGROUP : 0),
                 .pidfd = (uint64_t) (uintptr_t) &l->pidfd,
                 .exit_signal = SIGCHLD,
                 .cgroup = (uint64_t) (l->cg.fd >= 0 ? l->cg.fd : 0),
         };
         pid_t pid = sys_clone3(&args);
-        bool move_later = false;
+        bool move_later = l->cg.fd >= 0 && !into;
         if (pid < 0 && (args.flags & CLONE_INTO_CGROUP) && errno != ENOMEM && errno != EAGAIN) {
                 /* Older kernels, or a cgroup type that refuses it: move the init in before GO. */
                 args.flags &= ~(uint64_t) CLONE_INTO_CGROUP;
