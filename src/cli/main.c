@@ -50,7 +50,15 @@ static const char *const option_help[] = {
                "      --preserve-fds N    pass N extra fds (from fd 3) to the container\n"
                "      --no-pivot          use MS_MOVE and chroot instead of pivot_root\n"
                "      --no-new-keyring    keep the caller's session keyring\n"
-               "  -d, --detach            return once the process runs; do not wait for it\n",
+               "  -d, --detach            return once the process runs; do not wait for it\n"
+               "\nOne-line mode, no bundle: carrel run --rootfs DIR [flags] [--] COMMAND [ARG...]\n"
+               "      --name N --hostname H --profile default|server|minimal|FILE --dry-run\n"
+               "      --memory SIZE --memory-swap SIZE --cpus N --pids N --io-weight N\n"
+               "      --net none|host|netns:PATH|veth[:ADDR/PREFIX][,gw=ADDR][,bridge=NAME]\n"
+               "      --bind SRC:DST[:ro] --tmpfs DST[:OPTS] --read-only --user UID[:GID]\n"
+               "      --env K=V --workdir DIR --cap-add CAP --cap-drop CAP\n"
+               "      --seccomp default|unconfined|FILE --userns host|auto|private\n"
+               "      -d/--detach -t/--tty --no-tty\n",
         "exec", "  -p, --process FILE      a runtime-spec process object (instead of COMMAND)\n"
                 "  -d, --detach            return once the process runs\n"
                 "      --pid-file FILE     write the new process's pid to FILE\n"
