@@ -6,6 +6,7 @@
 #include "carrel/version.h"
 #include "cli/cli.h"
 #include "util/log.h"
+#include "core/sealed_exe.h"
 
 #include <seccomp.h>
 
@@ -142,8 +143,9 @@ static void version(void)
 
 enum { OPT_ROOT = 256, OPT_LOG, OPT_LOG_FORMAT, OPT_DEBUG, OPT_SYSTEMD, OPT_ROOTLESS, OPT_CGMANAGER };
 
-int main(int argc, char **argv)
+int main(int argc, char **argv, char **envp)
 {
+        sealed_exe_init(argv, envp);
         static const struct option global[] = {
                 { "root", required_argument, NULL, OPT_ROOT },
                 { "log", required_argument, NULL, OPT_LOG },

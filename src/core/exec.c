@@ -19,6 +19,7 @@
 #include "carrel/state.h"
 #include "cgroup/cgroup.h"
 #include "core/console.h"
+#include "core/sealed_exe.h"
 #include "core/sync.h"
 #include "core/wait.h"
 #include "linux/creds.h"
@@ -259,7 +260,7 @@ int container_exec(const struct exec_opts *o, int *ret_status, struct carrel_err
                               .cg = CGROUP_INIT };
         struct container_state st;
         int r = prepare(&x, o, &st, err);
-        if (r < 0)
+        if (r < 0 || (r = sealed_exe_if_needed(x.spec, err)) < 0)
                 goto out;
         if (o->tty)
                 x.spec->process.terminal = true;

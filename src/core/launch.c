@@ -15,6 +15,7 @@
 #include "cgroup/devices_bpf.h"
 #include "core/hooks.h"
 #include "core/init.h"
+#include "core/sealed_exe.h"
 #include "core/sync.h"
 #include "linux/ns.h"
 #include "linux/seccomp_filter.h"
@@ -292,7 +293,7 @@ int launch_container(struct launch *l, const struct create_opts *o, bool use_fif
                                .ids = { .slot = -1 } };
         fd_fill_preserved(o->preserve_fds);
         int r = resolve_paths(l, o, err);
-        if (r < 0)
+        if (r < 0 || (r = sealed_exe_if_needed(l->spec, err)) < 0)
                 goto fail;
         if (l->spec->process.terminal &&
             (r = console_open(o->console_socket, !use_fifo && !o->detach, &l->console, err)) < 0)

@@ -409,3 +409,23 @@ kernel.core_pattern=|/tmp/pwn' \
 	[[ "$output" == *"invalid value"* ]] || fail "not refused as an invalid value: $output"
 	assert_no_leftovers
 }
+
+# With CAP_SYS_PTRACE (and no user namespace) non-dumpable is not enough:
+# ptrace-capable processes may open /proc/<pid>/exe of non-dumpable tasks.
+# carrel then runs from a sealed memfd copy. A runtime without that step
+# would show the host path of the carrel binary here, and the write would
+# reach it once the init had exec'd.
+@test "CVE-2019-5736: with CAP_SYS_PTRACE the init runs from a sealed copy, the host binary stays untouched" {
+	make_bundle
+	cfg '.process.capabilities.bounding += ["CAP_SYS_PTRACE"] | .process.capabilities.effective += ["CAP_SYS_PTRACE"]
+	     | .process.capabilities.permitted += ["CAP_SYS_PTRACE"]'
+	set_args sleep 100
+	local before
+	before=$(sha256sum "$CARREL" | cut -d' ' -f1)
+	create_ctr
+	run carrel exec "$ID" sh -c 'readlink /proc/1/exe; { echo pwned >> /proc/1/exe; } 2>/dev/null && echo wrote || echo refused'
+	[ "$status" -eq 0 ] || fail "$output"
+	[[ "${lines[0]}" == /memfd:carrel* ]] || fail "the init runs from: ${lines[0]}"
+	[ "${lines[1]}" = refused ] || fail "$output"
+	[ "$(sha256sum "$CARREL" | cut -d' ' -f1)" = "$before" ]
+}
