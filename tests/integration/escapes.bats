@@ -416,7 +416,6 @@ kernel.core_pattern=|/tmp/pwn' \
 # would show the host path of the carrel binary here, and the write would
 # reach it once the init had exec'd.
 @test "CVE-2019-5736: with CAP_SYS_PTRACE the init runs from a sealed copy, the host binary stays untouched" {
-	make_bundle
 	cfg '.process.capabilities.bounding += ["CAP_SYS_PTRACE"] | .process.capabilities.effective += ["CAP_SYS_PTRACE"]
 	     | .process.capabilities.permitted += ["CAP_SYS_PTRACE"]'
 	set_args sleep 100
