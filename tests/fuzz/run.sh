@@ -21,9 +21,9 @@ for name in spec seccomp; do
         work=$(mktemp -d)
         trap 'rm -rf "$work"' EXIT
         echo "== fuzz-$name for ${secs}s =="
-        if ! UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+        if ! UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 LSAN_OPTIONS=suppressions=$PWD/tests/fuzz/lsan.supp \
                 build-fuzz/tests/fuzz/fuzz-$name -max_total_time="$secs" -max_len=65536 -timeout=10 \
-                -print_final_stats=1 "$work" "tests/fuzz/corpus/$name" >"build-fuzz/fuzz-$name.log" 2>&1; then
+                -print_final_stats=1 -artifact_prefix="build-fuzz/" "$work" "tests/fuzz/corpus/$name" >"build-fuzz/fuzz-$name.log" 2>&1; then
                 status=1
                 tail -40 "build-fuzz/fuzz-$name.log"
         fi
