@@ -1,0 +1,33 @@
+# Shared by podman.bats and containerd.bats.
+ENGINES_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO=$(cd "$ENGINES_DIR/../.." && pwd)
+export CARREL=${CARREL:-$REPO/build/carrel}
+export ENGINES_ROOT=${ENGINES_ROOT:-$REPO/build/engines}
+export ENGINES_IMAGE_TAR=$ENGINES_ROOT/busybox.tar
+export IMAGE=localhost/carrel-busybox:latest
+
+# engines_require CMD...: skip the whole file unless setup.sh has run.
+engines_require() {
+	local c
+	[ "$(id -u)" = 0 ] || skip "needs root"
+	[ -x "$CARREL" ] || skip "$CARREL not built"
+	for c in "$@"; do
+		command -v "$c" >/dev/null || skip "$c not installed (run tests/engines/setup.sh)"
+	done
+	[ -s "$ENGINES_IMAGE_TAR" ] || skip "no $ENGINES_IMAGE_TAR (run tests/engines/setup.sh)"
+}
+
+# engines_cleanup_dir DIR: unmount whatever is still mounted below DIR
+# (deepest first), then remove it, but never across a mount point.
+engines_cleanup_dir() {
+	local d=$1 m
+	case "$d" in /tmp/carrel-*) ;; *) return 1 ;; esac
+	for m in $(awk -v p="$d/" 'index($2, p) == 1 { print $2 }' /proc/self/mounts | sort -r); do
+		umount -l "$m" 2>/dev/null || true
+	done
+	if awk -v p="$d/" 'index($2, p) == 1 { f = 1 } END { exit !f }' /proc/self/mounts; then
+		echo "# left $d in place: still mounted below it" >&3
+		return 0
+	fi
+	rm -rf --one-file-system "$d"
+}
