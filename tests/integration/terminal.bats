@@ -104,10 +104,12 @@ check_tty_report() {
 # bats `run`; the output without carriage returns is in $TEXT.  script's
 # stdin stays open for a while: at EOF script writes an EOF char into its
 # pty, which the line discipline echoes as "^@" before carrel makes it raw.
+# script runs CMD with $SHELL -c, or /bin/sh (dash) where SHELL is unset, as
+# in CI; printf %q quotes newlines as $'...', which only bash reads.
 in_script() {
 	local cmd
 	cmd=$(printf '%q ' "$@")
-	run timeout -k 5 "$CARREL_TIMEOUT" script -qec "$cmd" /dev/null < <(exec 3>&-; sleep 3)
+	SHELL=/bin/bash run timeout -k 5 "$CARREL_TIMEOUT" script -qec "$cmd" /dev/null < <(exec 3>&-; sleep 3)
 	TEXT=$(tr -d '\r' <<<"$output")
 }
 
@@ -128,7 +130,7 @@ exit 5'
 	set_sh 'read -r line; echo "got:$line"'
 	local cmd
 	cmd=$(printf '%q ' "$CARREL" --root "$STATE" run --bundle "$BUNDLE" "$ID")
-	run timeout -k 5 "$CARREL_TIMEOUT" script -qec "$cmd" /dev/null < <(exec 3>&-; sleep 0.5; echo hello-in; sleep 2)
+	SHELL=/bin/bash run timeout -k 5 "$CARREL_TIMEOUT" script -qec "$cmd" /dev/null < <(exec 3>&-; sleep 0.5; echo hello-in; sleep 2)
 	TEXT=$(tr -d '\r' <<<"$output")
 	[ "$status" -eq 0 ] || fail "status $status: $TEXT"
 	grep -qx 'got:hello-in' <<<"$TEXT" || fail "$TEXT"
