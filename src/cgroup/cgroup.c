@@ -13,31 +13,9 @@
 #include <unistd.h>
 
 #include "util/cleanup.h"
+#include "util/cgroup2fs.h"
 #include "util/fd.h"
 #include "util/sys.h"
-
-#ifndef CGROUP2_SUPER_MAGIC
-#define CGROUP2_SUPER_MAGIC 0x63677270
-#endif
-
-static bool is_cgroup2(const char *path)
-{
-        struct statfs sfs;
-        return statfs(path, &sfs) == 0 && sfs.f_type == CGROUP2_SUPER_MAGIC;
-}
-
-int cgroup2_mount(char *buf, size_t size, bool *ret_hybrid)
-{
-        static const char *const places[] = { "/sys/fs/cgroup", "/sys/fs/cgroup/unified" };
-        for (size_t i = 0; i < ARRAY_SIZE(places); i++)
-                if (is_cgroup2(places[i])) {
-                        snprintf(buf, size, "%s", places[i]);
-                        if (ret_hybrid)
-                                *ret_hybrid = i == 1;
-                        return 0;
-                }
-        return -ENOENT;
-}
 
 int cgroup_path_for(const char *cgroups_path, const char *id, char *buf, size_t size, struct carrel_error *err)
 {

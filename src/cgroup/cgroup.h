@@ -11,6 +11,7 @@
 
 #include "carrel/error.h"
 #include "carrel/spec.h"
+#include "util/cgroup2fs.h"
 
 struct cgroup {
         char mount[64];      /* where the cgroup2 hierarchy is mounted */
@@ -21,8 +22,6 @@ struct cgroup {
 
 #define CGROUP_INIT { .fd = -1 }
 
-/* Where the cgroup2 hierarchy is: 0, or -ENOENT when the host has none. */
-int cgroup2_mount(char *buf, size_t size, bool *ret_hybrid);
 
 /* The container's cgroup path from linux.cgroupsPath (pure): absolute paths
  * are taken as they are, relative ones go under /carrel, none is /carrel/<id>. */

@@ -159,7 +159,9 @@ int container_start(const char *root, const char *id, struct carrel_error *err)
                         released = true;
                 else if (n == 0 && released)
                         break; /* exec'd */
-                if ((p[1].revents & POLLIN) || (n == 0 && !released)) {
+                /* Once released, a workload that exits at once makes the pidfd
+                 * readable too: only the fifo's EOF (or a "1") decides then. */
+                if (!released && ((p[1].revents & POLLIN) || n == 0)) {
                         unlinkat(dirfd, "exec.fifo", 0);
                         return carrel_error_set(err, ESRCH, "cannot start container \"%s\": its init exited "
                                                 "(a startContainer hook or the exec failed)", id);
@@ -239,6 +241,17 @@ int container_delete(const char *root, const char *id, bool force, struct carrel
         struct container_state st;
         enum container_status status;
         int r = open_container(root, id, &dirfd, &st, &status, err);
+        if (r == -ENOENT && force) {
+                /* As runc: --force of a container that is gone (or whose create
+                 * never wrote its state) succeeds; podman calls it after a
+                 * failed create. */
+                char path[4096];
+                if (container_id_valid(id) && snprintf(path, sizeof path, "%s/%s", root, id) < (int) sizeof path)
+                        rmdir(path);
+                state_bundle_remove(root, id);
+                carrel_error_clear(err);
+                return 0;
+        }
         if (r < 0)
                 return r;
         state_release(&st);

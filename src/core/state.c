@@ -47,8 +47,9 @@ int state_dir_create(const char *root, const char *id, int *ret_dirfd, struct ca
 {
         if (!container_id_valid(id))
                 return carrel_error_set(err, EINVAL, "invalid container id \"%s\" (letters, digits, _ - . + only)", id);
-        if (mkdir(root, 0700) < 0 && errno != EEXIST)
-                return carrel_error_errno(err, errno, "cannot create the state root %s", root);
+        int r = mkdir_parents(root, 0700);
+        if (r < 0)
+                return carrel_error_errno(err, -r, "cannot create the state root %s", root);
         _cleanup_close_ int rootfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
         if (rootfd < 0)
                 return carrel_error_errno(err, errno, "cannot open the state root %s", root);

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 
 #include "linux/copyup.h"
+#include "util/cgroup2fs.h"
 #include "util/chase.h"
 #include "util/cleanup.h"
 #include "util/log.h"
@@ -157,6 +158,31 @@ int rootfs_prepare(struct init_ctx *ctx, struct carrel_error *err)
         return 0;
 }
 
+/* cgroup2 can only be mounted from a cgroup namespace that the container's
+ * user namespace owns. A user namespace that keeps the host's cgroup
+ * namespace (podman --uidmap does that) gets EPERM: then bind the
+ * container's own cgroup from the host's hierarchy instead, as runc and crun
+ * do, with the same flags. */
+static int mount_cgroup_at(int target, const struct spec_mount *m, struct carrel_error *err)
+{
+        struct carrel_error first = { 0 };
+        int r = mount_fs_at(target, "cgroup2", m->source, m->data, m->attr_set, &first);
+        if (r != -EPERM) {
+                if (r < 0)
+                        carrel_error_set(err, first.code, "%s", first.msg);
+                return r;
+        }
+        char hier[64], self[PATH_MAX], path[PATH_MAX + 64];
+        if (cgroup2_mount(hier, sizeof hier, NULL) < 0 || cgroup2_self_path(self, sizeof self) < 0)
+                return carrel_error_set(err, EPERM, "%s (and no cgroup2 hierarchy to bind instead)", first.msg);
+        snprintf(path, sizeof path, "%s%s", hier, self);
+        _cleanup_close_ int src = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (src < 0)
+                return carrel_error_errno(err, errno, "%s; cannot open %s to bind it instead", first.msg, path);
+        log_debug("cgroup2 cannot be mounted here (%s): binding %s", first.msg, path);
+        return mount_bind_at(src, target, true, m->attr_set, m->attr_clr, true, err);
+}
+
 static bool is_kernel_fs(const char *type)
 {
         return strcmp(type, "proc") == 0 || strcmp(type, "sysfs") == 0;
@@ -198,8 +224,11 @@ static int mount_one(struct init_ctx *ctx, const struct spec_mount *m, struct ca
         if (m->bind) {
                 r = mount_bind_at(src, target, m->rbind, m->attr_set, m->attr_clr, m->attr_recursive, err);
         } else {
-                const char *type = strcmp(m->type, "cgroup") == 0 ? "cgroup2" : m->type;
-                if (m->tmpcopyup) {
+                bool cgroup = strcmp(m->type, "cgroup") == 0 || strcmp(m->type, "cgroup2") == 0;
+                const char *type = cgroup ? "cgroup2" : m->type;
+                if (cgroup && !m->tmpcopyup) {
+                        r = mount_cgroup_at(target, m, err);
+                } else if (m->tmpcopyup) {
                         int mnt = fs_create(type, m->source, m->data, m->attr_set & ~MOUNT_ATTR_RDONLY);
                         if (mnt < 0)
                                 return carrel_error_set(err, -mnt, "cannot mount %s: %s", type, strerror(-mnt));

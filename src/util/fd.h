@@ -29,3 +29,6 @@ int send_with_fd(int sock, const void *payload, size_t len, int pass_fd);
 
 /* Write `pid` in decimal to `path` atomically (a temporary file, then rename). */
 int write_pid_file(const char *path, pid_t pid);
+
+/* mkdir -p: create `path` and any missing parents with `mode`. 0 or -errno. */
+int mkdir_parents(const char *path, mode_t mode);

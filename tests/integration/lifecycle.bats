@@ -430,6 +430,39 @@ wait_for_comm() {
 	done
 }
 
+@test "delete --force: an unknown id succeeds, as runc (podman calls it after a failed create)" {
+	run carrel delete --force "$ID-nope"
+	[ "$status" -eq 0 ] || fail "status $status: $output"
+	[ -z "$output" ] || fail "$output"
+	# a state directory that a crashed create left without state.json goes too
+	mkdir -p "$STATE/$ID-half"
+	run carrel delete --force "$ID-half"
+	[ "$status" -eq 0 ] || fail "status $status: $output"
+	[ ! -e "$STATE/$ID-half" ]
+}
+
+@test "create: a --root that does not exist yet is made with its parents" {
+	set_args true
+	local root=$BATS_TEST_TMPDIR/a/b/state
+	timeout 20 "$CARREL" --root "$root" create --bundle "$BUNDLE" "$ID" </dev/null >/dev/null 2>"$CTR_OUT" 3>&- ||
+		fail "create: $(cat "$CTR_OUT")"
+	[ "$(stat -c %a "$root")" = 700 ]
+	run -0 timeout 20 "$CARREL" --root "$root" delete --force "$ID"
+}
+
+@test "start: a workload that exits at once is still a successful start" {
+	# start watches exec.fifo and the init's pidfd together: both are ready
+	# when `true` exits right after the exec.
+	set_args true
+	local i
+	for i in $(seq 30); do
+		create_ctr "$ID-$i"
+		run carrel start "$ID-$i"
+		[ "$status" -eq 0 ] || fail "start $i: $output"
+		run -0 carrel delete --force "$ID-$i"
+	done
+}
+
 @test "create: a duplicate id -> 'already exists', original untouched" {
 	set_args sleep 1000
 	create_ctr

@@ -85,6 +85,27 @@ get_mountinfo() {
 	printf '%s\n' "$output" | grep -qx '0::/'
 }
 
+@test "cgroup mount in a user namespace without a cgroup namespace: the container's own cgroup, bound read-only" {
+	# cgroup2 cannot be mounted there (EPERM); podman --uidmap asks for it.
+	add_ns user
+	drop_ns cgroup
+	cfg '.linux.uidMappings = [{containerID: 0, hostID: 100000, size: 65536}]
+	   | .linux.gidMappings = [{containerID: 0, hostID: 100000, size: 65536}]'
+	ctr_sh 'cat /proc/self/cgroup; cat /proc/self/mountinfo; cat /sys/fs/cgroup/cgroup.procs; touch /sys/fs/cgroup/x 2>&1 || echo touch-refused'
+	[ "$status" -eq 0 ] || fail "$output"
+	local cg
+	cg=$(printf '%s\n' "$output" | sed -n 's/^0:://p')
+	[ "$cg" = "/carrel/$ID" ] || fail "cgroup '$cg'"
+	MOUNTINFO=$output
+	read -r fs opts _ <<<"$(mi /sys/fs/cgroup)" || fail "no /sys/fs/cgroup mount"
+	[ "$fs" = cgroup2 ] || fail "/sys/fs/cgroup is $fs"
+	has_opt "$opts" ro || fail "not read-only: $opts"
+	# the bound directory is the container's cgroup, not the hierarchy's root
+	[ "$(awk '$5 == "/sys/fs/cgroup" { r = $4 } END { print r }' <<<"$output")" = "/carrel/$ID" ]
+	printf '%s\n' "$output" | grep -qx 1 || fail "pid 1 is not in the bound cgroup.procs"
+	[[ "$output" == *"Read-only file system"* ]] || fail "$output"
+}
+
 @test "bind: a host directory is visible and writable (rw bind)" {
 	mkdir "$T/data"
 	echo from-host >"$T/data/hello"
