@@ -267,6 +267,7 @@ unified_has() {
 		 "syscalls":[{"names":["mkdir","mkdirat"],"action":"SCMP_ACT_ERRNO","errnoRet":1}]}
 	EOF
 	run pm run --rm --security-opt seccomp="$T/seccomp.json" "$IMAGE" sh -c 'mkdir /tmp/d'
+	echo "$output"
 	[ "$status" -ne 0 ]
 	[[ "$output" == *"Operation not permitted"* ]]
 	run pm run --rm --security-opt seccomp=unconfined "$IMAGE" sh -c 'grep ^Seccomp: /proc/self/status'

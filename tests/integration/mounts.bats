@@ -278,14 +278,16 @@ symlink_setup() {
 	mkdir "$HOSTDIR" "$T/src"
 	echo canary >"$HOSTDIR/canary"
 	echo from-src >"$T/src/from-src"
-	HOST_MOUNTS_BEFORE=$(wc -l </proc/self/mountinfo)
 }
 
 assert_host_untouched() {
 	[ "$(ls -A "$HOSTDIR")" = canary ] || fail "host dir changed: $(ls -A "$HOSTDIR")"
 	[ "$(cat "$HOSTDIR/canary")" = canary ]
-	! grep -qF "$HOSTDIR" /proc/self/mountinfo || fail "host mount on $HOSTDIR"
-	[ "$(wc -l </proc/self/mountinfo)" -eq "$HOST_MOUNTS_BEFORE" ] || fail "host mount table changed"
+	# Only mounts below this test's dir: the whole host table is not ours to
+	# compare (podman, or the machine's own services, may mount meanwhile).
+	local m
+	m=$(awk -v t="$T/" 'index($5, t) == 1 { print $5 }' /proc/self/mountinfo)
+	[ -z "$m" ] || fail "host mounts below $T: $m"
 }
 
 # In these tests the symlink target also exists INSIDE the rootfs (as an
