@@ -6,7 +6,9 @@
 #   4. a short smoke run of each libFuzzer target (tests/fuzz)
 #   5. the VM tier: cgroup v2 tests in a qemu guest (tests/vm), or natively
 #      on a host that already has pure cgroup v2
-# Set CARREL_SKIP="asan fuzz vm" to leave stages out while developing.
+#   6. the engine tier: podman (with conmon) and containerd (with its runc v2
+#      shim) driving carrel (tests/engines; installs both with apt)
+# Set CARREL_SKIP="asan fuzz vm engines" to leave stages out while developing.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 . contrib/deps.sh
@@ -99,6 +101,21 @@ if ! skip_stage vm; then
                         if [ $rc -ne 0 ] && ! grep -qE '^not ok' build/bats-vm.tap; then
                                 failed=$((failed + 1)); echo "VM tier failed (rc=$rc):"; tail -30 build/vm.log
                         fi
+                fi
+        fi
+fi
+
+if ! skip_stage engines; then
+        echo "== engine tier (podman, containerd) =="
+        tests/engines/run.sh >build/bats-engines.tap 2>build/engines.log
+        rc=$?
+        grep -E '^not ok|^# ' build/bats-engines.tap | head -60 || true
+        if [ $rc -eq 77 ]; then
+                echo "   skipped: $(tail -1 build/engines.log)"; skipped=$((skipped + 1))
+        else
+                count_tap build/bats-engines.tap
+                if [ $rc -ne 0 ] && ! grep -qE '^not ok' build/bats-engines.tap; then
+                        failed=$((failed + 1)); echo "engine tier failed (rc=$rc):"; tail -30 build/engines.log
                 fi
         fi
 fi

@@ -5,16 +5,18 @@
 #include "cli/cli.h"
 #include "core/container.h"
 
-enum { O_PID_FILE = 256, O_CONSOLE, O_PRESERVE, O_NO_PIVOT, O_NO_KEYRING };
+enum { O_PID_FILE = 256, O_CONSOLE, O_PIDFD, O_PRESERVE, O_NO_PIVOT, O_NO_KEYRING, O_KEEP };
 
 static const struct option create_options[] = {
         { "bundle", required_argument, NULL, 'b' },
         { "pid-file", required_argument, NULL, O_PID_FILE },
         { "console-socket", required_argument, NULL, O_CONSOLE },
+        { "pidfd-socket", required_argument, NULL, O_PIDFD },
         { "preserve-fds", required_argument, NULL, O_PRESERVE },
         { "no-pivot", no_argument, NULL, O_NO_PIVOT },
         { "no-new-keyring", no_argument, NULL, O_NO_KEYRING },
         { "detach", no_argument, NULL, 'd' },
+        { "keep", no_argument, NULL, O_KEEP },
         { "help", no_argument, NULL, 'h' },
         { 0 },
 };
@@ -27,6 +29,7 @@ static int on_opt(int c, const char *arg, void *data)
         case 'b': o->bundle = arg; break;
         case O_PID_FILE: o->pid_file = arg; break;
         case O_CONSOLE: o->console_socket = arg; break;
+        case O_PIDFD: o->pidfd_socket = arg; break;
         case O_PRESERVE:
                 o->preserve_fds = (int) strtol(arg, &end, 10);
                 if (*end || o->preserve_fds < 0 || o->preserve_fds > 4096)
@@ -35,6 +38,7 @@ static int on_opt(int c, const char *arg, void *data)
         case O_NO_PIVOT: o->no_pivot = true; break;
         case O_NO_KEYRING: o->no_new_keyring = true; break;
         case 'd': o->detach = true; break;
+        case O_KEEP: o->keep = true; break;
         default: return -EINVAL;
         }
         return 0;
@@ -60,6 +64,8 @@ int cmd_create(struct cli *cli, int argc, char **argv, struct carrel_error *err)
         int r = parse("create", cli, argc, argv, &o, err);
         if (r != 0)
                 return r < 0 ? r : 0;
+        if (o.detach || o.keep)
+                return carrel_error_set(err, EINVAL, "create: --%s is an option of run", o.keep ? "keep" : "detach");
         return container_create(&o, err);
 }
 
@@ -73,6 +79,8 @@ int cmd_run(struct cli *cli, int argc, char **argv, struct carrel_error *err)
         int r = parse("run", cli, argc, argv, &o, err);
         if (r != 0)
                 return r < 0 ? r : 0;
+        if (o.detach && o.keep)
+                return carrel_error_set(err, EINVAL, "run: --detach and --keep cannot be used together");
         int status = 0;
         r = container_run(&o, &status, err);
         return r < 0 ? r : status;

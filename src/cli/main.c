@@ -12,16 +12,16 @@
 
 static const struct command commands[] = {
         { "create", cmd_create, "create a container from a bundle; it waits for start",
-          "[--bundle DIR] [--pid-file FILE] [--console-socket SOCK] [--preserve-fds N] [--no-pivot] "
+          "[--bundle DIR] [--pid-file FILE] [--console-socket SOCK] [--pidfd-socket SOCK] [--preserve-fds N] [--no-pivot] "
           "[--no-new-keyring] ID" },
         { "start", cmd_start, "start the process of a created container", "ID" },
         { "run", cmd_run, "create and start a container",
-          "[--bundle DIR] [--pid-file FILE] [--console-socket SOCK] [--preserve-fds N] [--no-pivot] "
-          "[--no-new-keyring] [--detach] ID" },
+          "[--bundle DIR] [--pid-file FILE] [--console-socket SOCK] [--pidfd-socket SOCK] [--preserve-fds N] [--no-pivot] "
+          "[--no-new-keyring] [--detach | --keep] ID" },
         { "exec", cmd_exec, "run another process in a running container",
           "[--process FILE | ID COMMAND [ARG...]] [--detach] [--pid-file FILE] [--cwd DIR] [--env K=V]... "
           "[--user UID[:GID]] [--additional-gids G,...] [--cap CAP]... [--no-new-privs] [--preserve-fds N] "
-          "[--ignore-paused] ID [COMMAND [ARG...]]" },
+          "[--ignore-paused] [--console-socket SOCK] [--pidfd-socket SOCK] ID [COMMAND [ARG...]]" },
         { "state", cmd_state, "print the state of a container as JSON", "ID" },
         { "kill", cmd_kill, "send a signal to the container's init (default TERM)", "[--all] ID [SIGNAL]" },
         { "delete", cmd_delete, "delete a container and everything carrel made for it", "[--force] ID" },
@@ -42,16 +42,19 @@ static const char *const option_help[] = {
         "create", "  -b, --bundle DIR        bundle directory (default: the current directory)\n"
                   "      --pid-file FILE     write the init's pid to FILE\n"
                   "      --console-socket S  unix socket that receives the pty master (process.terminal)\n"
+                  "      --pidfd-socket S    unix socket that receives a pidfd of the init\n"
                   "      --preserve-fds N    pass N extra fds (from fd 3) to the container\n"
                   "      --no-pivot          use MS_MOVE and chroot instead of pivot_root\n"
                   "      --no-new-keyring    keep the caller's session keyring\n",
         "run", "  -b, --bundle DIR        bundle directory (default: the current directory)\n"
                "      --pid-file FILE     write the init's pid to FILE\n"
                "      --console-socket S  unix socket that receives the pty master (process.terminal)\n"
+               "      --pidfd-socket S    unix socket that receives a pidfd of the init\n"
                "      --preserve-fds N    pass N extra fds (from fd 3) to the container\n"
                "      --no-pivot          use MS_MOVE and chroot instead of pivot_root\n"
                "      --no-new-keyring    keep the caller's session keyring\n"
                "  -d, --detach            return once the process runs; do not wait for it\n"
+               "      --keep              keep the container (stopped) after it exits, until delete\n"
                "\nOne-line mode, no bundle: carrel run --rootfs DIR [flags] [--] COMMAND [ARG...]\n"
                "      --name N --hostname H --profile default|server|minimal|FILE --dry-run\n"
                "      --memory SIZE --memory-swap SIZE --cpus N --pids N --io-weight N\n"
@@ -72,7 +75,8 @@ static const char *const option_help[] = {
                 "      --preserve-fds N    pass N extra fds (from fd 3)\n"
                 "      --ignore-paused     exec even if the container is paused\n"
                 "  -t, --tty               allocate a pty (proxied, or sent to --console-socket)\n"
-                "      --console-socket S  unix socket that receives the pty master\n",
+                "      --console-socket S  unix socket that receives the pty master\n"
+                "      --pidfd-socket S    unix socket that receives a pidfd of the new process\n",
         "kill", "  -a, --all               signal every process of the container\n",
         "delete", "  -f, --force             kill the container first if it is running\n",
         "list", "  -f, --format F          table (default) or json\n"

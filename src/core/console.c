@@ -6,22 +6,15 @@
 #include <unistd.h>
 
 #include "util/cleanup.h"
+#include "util/fd.h"
 
 int console_open(const char *socket_path, bool foreground, struct console *ret, struct carrel_error *err)
 {
         *ret = (struct console) { .send_fd = -1, .recv_fd = -1 };
         if (socket_path) {
-                struct sockaddr_un sa = { .sun_family = AF_UNIX };
-                if (strlen(socket_path) >= sizeof sa.sun_path)
-                        return carrel_error_set(err, ENAMETOOLONG, "--console-socket: path too long");
-                strcpy(sa.sun_path, socket_path);
-                int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-                if (fd < 0 || connect(fd, (struct sockaddr *) &sa, sizeof sa) < 0) {
-                        int e = errno;
-                        if (fd >= 0)
-                                close(fd);
-                        return carrel_error_errno(err, e, "--console-socket: cannot connect to %s", socket_path);
-                }
+                int fd = unix_connect(socket_path);
+                if (fd < 0)
+                        return carrel_error_errno(err, -fd, "--console-socket: cannot connect to %s", socket_path);
                 ret->send_fd = fd;
                 return 0;
         }
@@ -60,5 +53,16 @@ int console_recv_master(struct console *c, int *ret_master, struct carrel_error 
         if (!cm || cm->cmsg_type != SCM_RIGHTS)
                 return carrel_error_set(err, EPROTO, "no pty master was sent");
         memcpy(ret_master, CMSG_DATA(cm), sizeof(int));
+        return 0;
+}
+
+int pidfd_socket_send(const char *socket_path, int pidfd, struct carrel_error *err)
+{
+        _cleanup_close_ int sock = unix_connect(socket_path);
+        if (sock < 0)
+                return carrel_error_errno(err, -sock, "--pidfd-socket: cannot connect to %s", socket_path);
+        int r = send_with_fd(sock, "pidfd", 5, pidfd);
+        if (r < 0)
+                return carrel_error_errno(err, -r, "--pidfd-socket: cannot send the pidfd to %s", socket_path);
         return 0;
 }

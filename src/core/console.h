@@ -17,3 +17,7 @@ void console_close(struct console *c);
 
 /* Receive the pty master sent by the container side. */
 int console_recv_master(struct console *c, int *ret_master, struct carrel_error *err);
+
+/* --pidfd-socket PATH: send `pidfd` (the init's, or the exec'd process's)
+ * over SCM_RIGHTS, with "pidfd" as the payload, as runc does. */
+int pidfd_socket_send(const char *socket_path, int pidfd, struct carrel_error *err);

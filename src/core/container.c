@@ -88,6 +88,11 @@ int container_run(const struct create_opts *o, int *ret_status, struct carrel_er
         r = wait_forwarding(l.pidfd, l.master, ret_status, err);
         if (r < 0)
                 goto fail;
+        if (o->keep) {
+                /* --keep: the container stays, stopped, until `delete`. */
+                launch_release(&l);
+                return 0;
+        }
         int dirfd = -1;
         if (state_dir_open(o->root, o->id, true, &dirfd, NULL) == 0) {
                 cgroup_destroy(&l.cg, NULL);

@@ -11,10 +11,12 @@ struct create_opts {
         const char *bundle;         /* default "." */
         const char *pid_file;       /* or NULL */
         const char *console_socket; /* or NULL */
+        const char *pidfd_socket;   /* or NULL: gets the init's pidfd */
         int preserve_fds;
         bool no_pivot, no_new_keyring;
         bool systemd_cgroup;
         bool detach; /* run only */
+        bool keep;   /* run only: keep the stopped container (no delete on exit) */
 };
 
 int container_create(const struct create_opts *o, struct carrel_error *err);

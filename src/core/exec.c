@@ -323,6 +323,10 @@ int container_exec(const struct exec_opts *o, int *ret_status, struct carrel_err
                 r = carrel_error_set(err, -r, "cannot write the pid file %s: %s", o->pid_file, strerror(-r));
                 goto out;
         }
+        if (o->pidfd_socket && (r = pidfd_socket_send(o->pidfd_socket, x.child_pidfd, err)) < 0) {
+                sys_pidfd_send_signal(x.child_pidfd, SIGKILL, NULL, 0);
+                goto out;
+        }
         if (x.console.recv_fd >= 0 && (r = console_recv_master(&x.console, &x.master, err)) < 0)
                 goto out;
         if (!o->detach)

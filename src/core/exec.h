@@ -15,6 +15,7 @@ struct exec_opts {
         int n_env, n_caps;
         bool no_new_privs, tty, detach, ignore_paused;
         const char *pid_file, *console_socket;
+        const char *pidfd_socket; /* or NULL: gets the exec'd process's pidfd */
         int preserve_fds;
 };
 

@@ -321,6 +321,8 @@ int launch_container(struct launch *l, const struct create_opts *o, bool use_fif
                 goto fail;
         if ((r = record_state(l, o, err)) < 0)
                 goto fail;
+        if (o->pidfd_socket && (r = pidfd_socket_send(o->pidfd_socket, l->pidfd, err)) < 0)
+                goto fail;
         return 0;
 fail:
         launch_abort(l, o->root, o->id);

@@ -178,15 +178,11 @@ int seccomp_listener_connect(struct init_ctx *ctx, struct carrel_error *err)
         const struct spec_seccomp *sc = ctx->spec->seccomp;
         if (!sc || !sc->listener_path)
                 return 0;
-        struct sockaddr_un sa = { .sun_family = AF_UNIX };
-        if (strlen(sc->listener_path) >= sizeof sa.sun_path)
-                return carrel_error_set(err, ENAMETOOLONG, "linux.seccomp.listenerPath: too long");
-        strcpy(sa.sun_path, sc->listener_path);
-        _cleanup_close_ int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        if (fd < 0 || connect(fd, (struct sockaddr *) &sa, sizeof sa) < 0)
-                return carrel_error_errno(err, errno, "linux.seccomp.listenerPath: cannot connect to %s",
+        int fd = unix_connect(sc->listener_path);
+        if (fd < 0)
+                return carrel_error_errno(err, -fd, "linux.seccomp.listenerPath: cannot connect to %s",
                                           sc->listener_path);
-        ctx->listener_fd = TAKE_FD(fd);
+        ctx->listener_fd = fd;
         return 0;
 }
 

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "util/cleanup.h"
@@ -170,4 +171,16 @@ int mkdir_parents(const char *path, mode_t mode)
                 *p = '/';
         }
         return mkdir(buf, mode) < 0 && errno != EEXIST ? -errno : 0;
+}
+
+int unix_connect(const char *path)
+{
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        if (strlen(path) >= sizeof sa.sun_path)
+                return -ENAMETOOLONG;
+        strcpy(sa.sun_path, path);
+        _cleanup_close_ int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd < 0 || connect(fd, (struct sockaddr *) &sa, sizeof sa) < 0)
+                return -errno;
+        return TAKE_FD(fd);
 }

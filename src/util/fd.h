@@ -32,3 +32,7 @@ int write_pid_file(const char *path, pid_t pid);
 
 /* mkdir -p: create `path` and any missing parents with `mode`. 0 or -errno. */
 int mkdir_parents(const char *path, mode_t mode);
+
+/* A SOCK_STREAM connection to the AF_UNIX socket at `path`: the fd (CLOEXEC)
+ * or -errno (-ENAMETOOLONG for a path that does not fit sun_path). */
+int unix_connect(const char *path);

@@ -1,0 +1,107 @@
+#!/usr/bin/env bats
+# runc parity that engines lean on: --pidfd-socket (create, run, exec) and
+# run --keep.
+
+load helpers
+
+setup_file() { common_setup_file; }
+teardown_file() { common_teardown_file; }
+setup() {
+	common_setup
+	make_bundle
+}
+teardown() { common_teardown; }
+
+# start_pidfd_recv [SIGNAL] — a --pidfd-socket receiver in the background
+# (lib/pidfd_recv.py). Sets PIDFD_SOCK, PIDFD_INFO and PIDFD_RECV_PID.
+start_pidfd_recv() {
+	PIDFD_SOCK=$BATS_TEST_TMPDIR/pidfd.sock
+	PIDFD_INFO=$BATS_TEST_TMPDIR/pidfd.info
+	python3 "$LIBDIR/pidfd_recv.py" "$PIDFD_SOCK" "$PIDFD_INFO" "$@" \
+		</dev/null >/dev/null 2>"$BATS_TEST_TMPDIR/pidfd.err" 3>&- &
+	PIDFD_RECV_PID=$!
+	BG_PIDS+=("$PIDFD_RECV_PID")
+	local i
+	for ((i = 0; i < 200; i++)); do
+		[ -S "$PIDFD_SOCK" ] && return 0
+		sleep 0.025
+	done
+	fail "pidfd receiver did not start: $(cat "$BATS_TEST_TMPDIR/pidfd.err")"
+}
+
+# pidfd_info KEY — a value the receiver wrote (waits for it the first time).
+pidfd_info() {
+	[ -e "$PIDFD_INFO" ] || wait "$PIDFD_RECV_PID" || fail "receiver failed: $(cat "$BATS_TEST_TMPDIR/pidfd.err")"
+	sed -n "s/^$1=//p" "$PIDFD_INFO"
+}
+
+@test "create --pidfd-socket: the receiver gets a pidfd of the init and can signal through it" {
+	set_args sleep 1000
+	start_pidfd_recv 9
+	create_ctr "$ID" --pidfd-socket "$PIDFD_SOCK"
+	[ "$(pidfd_info payload)" = pidfd ]
+	[ "$(pidfd_info fds)" = 1 ]
+	[ "$(pidfd_info pid)" = "$(state_of "$ID" pid)" ] || fail "pidfd of $(pidfd_info pid)"
+	[ "$(pidfd_info sent)" = 9 ]
+	wait_status "$ID" stopped
+}
+
+@test "run -d --pidfd-socket: the pidfd is the running init's" {
+	set_args sleep 1000
+	start_pidfd_recv
+	carrel_bg run -d --bundle "$BUNDLE" --pidfd-socket "$PIDFD_SOCK" "$ID"
+	[ "$status" -eq 0 ] || fail "$output"
+	[ "$(state_of "$ID" status)" = running ]
+	[ "$(pidfd_info pid)" = "$(state_of "$ID" pid)" ]
+}
+
+@test "exec --pidfd-socket: the pidfd is the exec'd process's, not the init's" {
+	set_args sleep 1000
+	start_ctr
+	start_pidfd_recv 15
+	run carrel exec -d --pid-file "$BATS_TEST_TMPDIR/exec.pid" --pidfd-socket "$PIDFD_SOCK" "$ID" sleep 999
+	[ "$status" -eq 0 ] || fail "$output"
+	local pid
+	pid=$(cat "$BATS_TEST_TMPDIR/exec.pid")
+	[ "$(pidfd_info pid)" = "$pid" ]
+	[ "$pid" != "$(state_of "$ID" pid)" ]
+	# SIGTERM through the pidfd ended the exec'd sleep; the init lives on
+	local i
+	for ((i = 0; i < 100; i++)); do
+		[ -e "/proc/$pid" ] && [ "$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null)" != Z ] || break
+		sleep 0.05
+	done
+	[ "$i" -lt 100 ] || fail "the exec'd process $pid survived SIGTERM through its pidfd"
+	[ "$(state_of "$ID" status)" = running ]
+}
+
+@test "--pidfd-socket that nobody listens on fails and leaves nothing" {
+	set_args sleep 1000
+	carrel_bg create --bundle "$BUNDLE" --pidfd-socket "$BATS_TEST_TMPDIR/nobody.sock" "$ID"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"--pidfd-socket: cannot connect to $BATS_TEST_TMPDIR/nobody.sock"* ]] || fail "$output"
+	assert_no_leftovers
+}
+
+@test "run --keep: the exited container stays (stopped) until delete" {
+	set_sh 'echo kept; exit 4'
+	run_ctr --keep
+	[ "$status" -eq 4 ] || fail "status $status: $output"
+	[ "$output" = kept ]
+	[ "$(state_of "$ID" status)" = stopped ]
+	run -0 carrel list -q
+	[ "$output" = "$ID" ]
+	run -0 carrel delete "$ID"
+	assert_no_leftovers
+}
+
+@test "run --keep with --detach, or --keep on create, is refused" {
+	set_args true
+	run_ctr --keep --detach
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"--detach and --keep cannot be used together"* ]] || fail "$output"
+	carrel_bg create --keep --bundle "$BUNDLE" "$ID"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"--keep is an option of run"* ]] || fail "$output"
+	assert_no_leftovers
+}
