@@ -1,16 +1,24 @@
 /* features: what this build of carrel supports, in the OCI features format. */
 #include <jansson.h>
 #include <stdio.h>
+#include <seccomp.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "carrel/spec.h"
 #include "carrel/version.h"
 #include "cli/cli.h"
+#include "spec/mount_options.h"
 
 const char *cap_name(int cap);
 int cap_last_known(void);
 
 static const struct option help_only[] = { { "help", no_argument, NULL, 'h' }, { 0 } };
+
+static int by_name(const void *a, const void *b)
+{
+        return strcmp(*(const char *const *) a, *(const char *const *) b);
+}
 
 static int no_opt(int c, const char *arg, void *data)
 {
@@ -24,19 +32,17 @@ int cmd_features(struct cli *cli, int argc, char **argv, struct carrel_error *er
                 return r < 0 ? r : 0;
         if ((r = expect_args("features", argc, 0, 0, err)) < 0)
                 return r;
-        static const char *const mount_opts[] = {
-                "async", "atime", "bind", "defaults", "dev", "diratime", "exec", "noatime", "nodev",
-                "nodiratime", "noexec", "nostrictatime", "nosuid", "nosymfollow", "private", "ratime", "rbind",
-                "rdev", "rdiratime", "relatime", "remount", "rexec", "rnoatime", "rnodev", "rnodiratime",
-                "rnoexec", "rnosuid", "rnosymfollow", "ro", "rprivate", "rrelatime", "rro", "rrw", "rshared",
-                "rslave", "rstrictatime", "rsuid", "rsymfollow", "runbindable", "rw", "shared", "slave",
-                "strictatime", "suid", "symfollow", "tmpcopyup", "unbindable",
-        };
+        /* The decoder's own table, sorted as runc prints it. */
+        const char *mount_opts[128];
+        size_t n_opts = 0;
+        for (const char *name; n_opts < 128 && (name = mount_option_name(n_opts));)
+                mount_opts[n_opts++] = name;
+        qsort(mount_opts, n_opts, sizeof *mount_opts, by_name);
         json_t *o = json_pack("{s:s,s:s,s:[s,s,s,s,s,s],s:[],s:{}}", "ociVersionMin", "1.0.0", "ociVersionMax",
                               CARREL_OCI_VERSION, "hooks", "prestart", "createRuntime", "createContainer",
                               "startContainer", "poststart", "poststop", "mountOptions", "linux");
         json_t *mo = json_object_get(o, "mountOptions");
-        for (size_t i = 0; i < sizeof mount_opts / sizeof *mount_opts; i++)
+        for (size_t i = 0; i < n_opts; i++)
                 json_array_append_new(mo, json_string(mount_opts[i]));
         json_t *lx = json_object_get(o, "linux");
         json_t *ns = json_array(), *caps = json_array();
@@ -64,8 +70,12 @@ int cmd_features(struct cli *cli, int argc, char **argv, struct carrel_error *er
         json_object_set_new(lx, "selinux", json_pack("{s:b}", "enabled", 0));
         json_object_set_new(lx, "intelRdt", json_pack("{s:b}", "enabled", 0));
         json_object_set_new(lx, "mountExtensions", json_pack("{s:{s:b}}", "idmap", "enabled", 0));
-        json_object_set_new(o, "annotations", json_pack("{s:s,s:s}", "org.opencontainers.runc.version", carrel_version,
-                                                        "io.github.carrel.commit", carrel_commit));
+        const struct scmp_version *lv = seccomp_version();
+        char libseccomp[32];
+        snprintf(libseccomp, sizeof libseccomp, "%u.%u.%u", lv->major, lv->minor, lv->micro);
+        json_object_set_new(o, "annotations", json_pack("{s:s,s:s,s:s}", "io.github.carrel.version", carrel_version,
+                                                        "io.github.carrel.commit", carrel_commit,
+                                                        "io.github.seccomp.libseccomp.version", libseccomp));
         char *text = json_dumps(o, JSON_INDENT(4) | JSON_PRESERVE_ORDER);
         json_decref(o);
         if (!text)

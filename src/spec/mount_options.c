@@ -137,6 +137,11 @@ int mount_options_parse(struct dctx *c, struct spec_mount *m)
         return 0;
 }
 
+const char *mount_option_name(size_t i)
+{
+        return i < ARRAY_SIZE(opts) ? opts[i].name : NULL;
+}
+
 unsigned long propagation_from_name(const char *name)
 {
         const struct mount_opt *o = find_opt(name);

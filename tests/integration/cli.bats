@@ -167,6 +167,30 @@ COMMANDS="create start run state kill delete list spec features"
 	jq -e '.linux.capabilities | index("CAP_SYS_ADMIN") and index("CAP_KILL") and index("CAP_CHOWN")' <<<"$f" >/dev/null
 }
 
+@test "features: every mount option it lists is one the decoder knows" {
+	# An option carrel did not know would go to tmpfs as data, which tmpfs refuses.
+	make_bundle
+	local opts
+	opts=$("$CARREL" features | jq -c '[.mountOptions[] | select(. != "bind" and . != "rbind" and . != "tmpcopyup")]')
+	[ "$(jq length <<<"$opts")" -gt 40 ] || fail "$opts"
+	cfg '.mounts += [{destination: "/mnt", type: "tmpfs", source: "tmpfs", options: $o}]' --argjson o "$opts"
+	ctr_sh 'grep " /mnt " /proc/self/mounts'
+	[ "$status" -eq 0 ] || fail "$output"
+	[[ "$output" == *tmpfs* ]]
+	# and one it does not list is data for the filesystem, which refuses it
+	cfg '.mounts[-1].options = ["carrel-no-such-option"]'
+	ctr_sh true
+	[ "$status" -ne 0 ]
+	[[ "$output" == *carrel-no-such-option* || "$output" == *"/mnt"* ]] || fail "$output"
+}
+
+@test "features: annotations name carrel and libseccomp, not runc" {
+	run -0 "$CARREL" features
+	jq -e '.annotations["io.github.carrel.version"] and .annotations["io.github.seccomp.libseccomp.version"]
+	       and (.annotations | keys | map(select(startswith("org.opencontainers.runc"))) | length == 0)' <<<"$output" >/dev/null ||
+		fail "$output"
+}
+
 # -- logging --------------------------------------------------------------------
 
 @test "--log --log-format json: an error is one JSON object with level, msg, time" {
