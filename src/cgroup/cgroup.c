@@ -55,6 +55,18 @@ static int read_controllers(int dirfd, unsigned *ret)
         return 0;
 }
 
+static long long keyed_value(int dirfd, const char *file, const char *key)
+{
+        char buf[4096];
+        if (read_file_at(dirfd, file, buf, sizeof buf) < 0)
+                return -1;
+        size_t klen = strlen(key);
+        for (char *line = buf; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL)
+                if (strncmp(line, key, klen) == 0 && line[klen] == ' ')
+                        return atoll(line + klen + 1);
+        return -1;
+}
+
 /* mkdir -p below the hierarchy root, enabling `ctrls` in every parent on the way. */
 static int make_path(int root_fd, const char *path, unsigned ctrls, bool *ret_created, struct carrel_error *err)
 {
@@ -117,6 +129,13 @@ int cgroup_create(const struct spec *s, const char *id, struct cgroup *ret, stru
         int fd = make_path(root, ret->path, need, &ret->created, err);
         if (fd < 0)
                 return fd;
+        /* Never adopt a cgroup that holds processes: another container's
+         * (the same id under another --root) would die with this one. */
+        if (!ret->created && keyed_value(fd, "cgroup.events", "populated") > 0) {
+                close(fd);
+                return carrel_error_set(err, EBUSY, "the cgroup %s is not empty: another container (or process) "
+                                        "uses it; set linux.cgroupsPath", ret->path);
+        }
         ret->fd = fd;
         if (s->resources && (r = cgroup_resources_apply(fd, s->resources, false, err)) < 0) {
                 cgroup_destroy(ret, NULL);
@@ -154,18 +173,6 @@ int cgroup_enter(const struct cgroup *cg, pid_t pid, struct carrel_error *err)
 }
 
 /* The value of `key` in a "key value" file such as cgroup.events, or -1. */
-static long long keyed_value(int dirfd, const char *file, const char *key)
-{
-        char buf[4096];
-        if (read_file_at(dirfd, file, buf, sizeof buf) < 0)
-                return -1;
-        size_t klen = strlen(key);
-        for (char *line = buf; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL)
-                if (strncmp(line, key, klen) == 0 && line[klen] == ' ')
-                        return atoll(line + klen + 1);
-        return -1;
-}
-
 bool cgroup_frozen(const struct cgroup *cg)
 {
         return cg->fd >= 0 && keyed_value(cg->fd, "cgroup.events", "frozen") == 1;

@@ -330,6 +330,34 @@ unified_has() {
 	[ "$output" = 67108864 ]
 }
 
+@test "podman: update changes a running container's cpu weight (needs the cpu controller in cgroup v2)" {
+	pm run -d --name upd "$IMAGE" sleep 1000
+	run pm update --cpu-shares 512 upd
+	local st=$status out=$output w=
+	[ "$st" -ne 0 ] || w=$(pm exec upd cat /sys/fs/cgroup/cpu.weight)
+	pm rm -f -t 0 upd >/dev/null
+	if ! unified_has cpu; then
+		# podman passes the LinuxResources to `carrel update --resources=FILE`
+		[ "$st" -ne 0 ] || fail "update succeeded without a cpu controller"
+		[[ "$out" == *'has no "cpu" controller'* ]] || fail "$out"
+		skip "no cpu controller in the cgroup v2 hierarchy (hybrid host): checked the clear error only"
+	fi
+	[ "$st" -eq 0 ] || fail "$out"
+	# shares 512 -> weight 1 + ((512 - 2) * 9999) / 262142 = 20
+	[ "$w" = 20 ] || fail "cpu.weight $w"
+}
+
+@test "podman: stats reads the container's cgroup (needs a pure cgroup v2 host)" {
+	# podman reads the counters itself; on a hybrid host it looks in the v1
+	# hierarchies, which carrel never touches.
+	[ "$(stat -fc %T /sys/fs/cgroup)" = cgroup2fs ] || skip "hybrid host: podman stats looks in cgroup v1, carrel uses only v2"
+	pm run -d --name st "$IMAGE" sleep 1000
+	run pm stats --no-stream --format '{{.Name}} {{.PIDs}}' st
+	pm rm -f -t 0 st >/dev/null
+	[ "$status" -eq 0 ] || fail "$output"
+	[[ "$output" == "st 1"* ]] || fail "$output"
+}
+
 @test "podman: a limit whose controller is missing fails with a clear error" {
 	! unified_has pids || skip "the pids controller is available here"
 	run pm run --rm --pids-limit 100 "$IMAGE" true

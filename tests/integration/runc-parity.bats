@@ -105,3 +105,41 @@ pidfd_info() {
 	[[ "$output" == *"--keep is an option of run"* ]] || fail "$output"
 	assert_no_leftovers
 }
+
+@test "an almost empty environment (no PATH), as podman calls kill, delete, state, pause" {
+	set_args sleep 1000
+	start_ctr
+	local e=(env -i XDG_RUNTIME_DIR= timeout 20 "$CARREL" --root "$STATE")
+	run -0 "${e[@]}" state "$ID"
+	[ "$(jq -r .status <<<"$output")" = running ]
+	run -0 "${e[@]}" pause "$ID"
+	run -0 "${e[@]}" resume "$ID"
+	run -0 "${e[@]}" kill "$ID" 9
+	wait_status "$ID" stopped
+	run -0 "${e[@]}" delete --force "$ID"
+	assert_no_leftovers
+}
+
+@test "two state roots never see each other's containers" {
+	set_args sleep 1000
+	start_ctr
+	local other=$BATS_TEST_TMPDIR/other-root
+	run -0 timeout 20 "$CARREL" --root "$other" list -q
+	[ -z "$output" ] || fail "$output"
+	run timeout 20 "$CARREL" --root "$other" state "$ID"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"does not exist"* ]]
+	run timeout 20 "$CARREL" --root "$other" kill "$ID" 9
+	[ "$status" -eq 1 ]
+	run -0 timeout 20 "$CARREL" --root "$other" delete --force "$ID"
+	# The same id in the other root would get the same default cgroup
+	# (/carrel/<id>): carrel refuses to share a populated one.
+	run timeout 20 "$CARREL" --root "$other" create --bundle "$BUNDLE" "$ID" </dev/null
+	[ "$status" -eq 1 ] || { timeout 20 "$CARREL" --root "$other" delete --force "$ID"; fail "created: $output"; }
+	[[ "$output" == *"is not empty"* ]] || fail "$output"
+	[ ! -e "$other/$ID" ]
+	# the container in the first root is untouched
+	[ "$(state_of "$ID" status)" = running ]
+	run -0 carrel list -q
+	[ "$output" = "$ID" ]
+}
