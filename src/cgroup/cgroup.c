@@ -263,6 +263,28 @@ int cgroup_signal_all(const struct cgroup *cg, int sig, struct carrel_error *err
         return 0;
 }
 
+/* Remove every cgroup below `dirfd`, deepest first (made by the workload,
+ * or for exec --cgroup); they are empty once the subtree is dead. */
+static void remove_children(int dirfd, int depth)
+{
+        int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+        if (!d) {
+                if (fd >= 0)
+                        close(fd);
+                return;
+        }
+        struct dirent *de;
+        while ((de = readdir(d)))
+                if (de->d_type == DT_DIR && strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0) {
+                        _cleanup_close_ int child = openat(dirfd, de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+                        if (child >= 0 && depth < 64)
+                                remove_children(child, depth + 1);
+                        unlinkat(dirfd, de->d_name, AT_REMOVEDIR);
+                }
+        closedir(d);
+}
+
 int cgroup_destroy(struct cgroup *cg, struct carrel_error *err)
 {
         if (cg->fd < 0)
@@ -278,6 +300,7 @@ int cgroup_destroy(struct cgroup *cg, struct carrel_error *err)
         if (r == 0 && cg->created) {
                 char full[PATH_MAX + 64];
                 snprintf(full, sizeof full, "%s%s", cg->mount, cg->path);
+                remove_children(cg->fd, 0);
                 if (rmdir(full) < 0 && errno != ENOENT)
                         r = carrel_error_errno(err, errno, "cannot remove the cgroup %s", full);
         }

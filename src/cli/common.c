@@ -16,8 +16,14 @@ int parse_verb_options(const char *verb, int argc, char **argv, const char *shor
         bool stop = shortopts[0] == '+';
         snprintf(shorts, sizeof shorts, "%s:h%s", stop ? "+" : "", shortopts + stop);
         opterr = 0;
-        int c;
-        while ((c = getopt_long(argc, argv, shorts, longopts, NULL)) != -1) {
+        int c, idx = -1;
+        while ((c = getopt_long(argc, argv, shorts, longopts, &idx)) != -1) {
+                char name[64];
+                if (idx >= 0)
+                        snprintf(name, sizeof name, "--%s", longopts[idx].name);
+                else
+                        snprintf(name, sizeof name, "-%c", c);
+                idx = -1;
                 if (c == 'h') {
                         command_help(verb);
                         return 1;
@@ -27,9 +33,12 @@ int parse_verb_options(const char *verb, int argc, char **argv, const char *shor
                                                 c == '?' ? "unknown" : "missing argument for", argv[optind - 1],
                                                 verb);
                 int r = on_opt(c, optarg, data);
+                if (r == -ENOTSUP)
+                        return carrel_error_set(err, ENOTSUP, "%s: %s is not supported by carrel (see carrel-%s(1))",
+                                                verb, name, verb);
                 if (r < 0)
                         return carrel_error_set(err, -r, "%s: invalid value \"%s\" for %s", verb, optarg ? optarg : "",
-                                                argv[optind - 1]);
+                                                name);
         }
         return 0;
 }

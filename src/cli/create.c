@@ -5,7 +5,7 @@
 #include "cli/cli.h"
 #include "core/container.h"
 
-enum { O_PID_FILE = 256, O_CONSOLE, O_PIDFD, O_PRESERVE, O_NO_PIVOT, O_NO_KEYRING, O_KEEP };
+enum { O_PID_FILE = 256, O_CONSOLE, O_PIDFD, O_PRESERVE, O_NO_PIVOT, O_NO_KEYRING, O_KEEP, O_NO_SUBREAPER };
 
 static const struct option create_options[] = {
         { "bundle", required_argument, NULL, 'b' },
@@ -17,6 +17,8 @@ static const struct option create_options[] = {
         { "no-new-keyring", no_argument, NULL, O_NO_KEYRING },
         { "detach", no_argument, NULL, 'd' },
         { "keep", no_argument, NULL, O_KEEP },
+        /* carrel never becomes a subreaper: accepted, nothing to turn off */
+        { "no-subreaper", no_argument, NULL, O_NO_SUBREAPER },
         { "help", no_argument, NULL, 'h' },
         { 0 },
 };
@@ -39,6 +41,7 @@ static int on_opt(int c, const char *arg, void *data)
         case O_NO_KEYRING: o->no_new_keyring = true; break;
         case 'd': o->detach = true; break;
         case O_KEEP: o->keep = true; break;
+        case O_NO_SUBREAPER: break;
         default: return -EINVAL;
         }
         return 0;

@@ -5,7 +5,7 @@
 #include "cli/cli.h"
 #include "core/exec.h"
 
-enum { O_PID_FILE = 256, O_CWD, O_NNP, O_PRESERVE, O_IGNORE_PAUSED, O_CONSOLE, O_PIDFD, O_LABEL };
+enum { O_PID_FILE = 256, O_CWD, O_NNP, O_PRESERVE, O_IGNORE_PAUSED, O_CONSOLE, O_PIDFD, O_CGROUP, O_LABEL };
 
 #define MAX_REPEAT 256
 
@@ -31,6 +31,7 @@ static int on_opt(int c, const char *arg, void *data)
         case O_IGNORE_PAUSED: o->ignore_paused = true; break;
         case O_CONSOLE: o->console_socket = arg; break;
         case O_PIDFD: o->pidfd_socket = arg; break;
+        case O_CGROUP: o->sub_cgroup = arg; break;
         case O_LABEL: if (*arg) return -ENOTSUP; break; /* LSM labels: not supported */
         case O_PRESERVE:
                 o->preserve_fds = (int) strtol(arg, &end, 10);
@@ -64,6 +65,7 @@ int cmd_exec(struct cli *cli, int argc, char **argv, struct carrel_error *err)
                 { "ignore-paused", no_argument, NULL, O_IGNORE_PAUSED },
                 { "console-socket", required_argument, NULL, O_CONSOLE },
                 { "pidfd-socket", required_argument, NULL, O_PIDFD },
+                { "cgroup", required_argument, NULL, O_CGROUP },
                 { "process-label", required_argument, NULL, O_LABEL },
                 { "apparmor", required_argument, NULL, O_LABEL },
                 { "help", no_argument, NULL, 'h' },            { 0 },

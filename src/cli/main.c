@@ -21,7 +21,7 @@ static const struct command commands[] = {
         { "exec", cmd_exec, "run another process in a running container",
           "[--process FILE | ID COMMAND [ARG...]] [--detach] [--pid-file FILE] [--cwd DIR] [--env K=V]... "
           "[--user UID[:GID]] [--additional-gids G,...] [--cap CAP]... [--no-new-privs] [--preserve-fds N] "
-          "[--ignore-paused] [--console-socket SOCK] [--pidfd-socket SOCK] ID [COMMAND [ARG...]]" },
+          "[--ignore-paused] [--console-socket SOCK] [--pidfd-socket SOCK] [--cgroup PATH] ID [COMMAND [ARG...]]" },
         { "state", cmd_state, "print the state of a container as JSON", "ID" },
         { "kill", cmd_kill, "send a signal to the container's init (default TERM)", "[--all] ID [SIGNAL]" },
         { "delete", cmd_delete, "delete a container and everything carrel made for it", "[--force] ID" },
@@ -55,6 +55,7 @@ static const char *const option_help[] = {
                "      --no-new-keyring    keep the caller's session keyring\n"
                "  -d, --detach            return once the process runs; do not wait for it\n"
                "      --keep              keep the container (stopped) after it exits, until delete\n"
+               "      --no-subreaper      accepted for runc compatibility (carrel is never a subreaper)\n"
                "\nOne-line mode, no bundle: carrel run --rootfs DIR [flags] [--] COMMAND [ARG...]\n"
                "      --name N --hostname H --profile default|server|minimal|FILE --dry-run\n"
                "      --memory SIZE --memory-swap SIZE --cpus N --pids N --io-weight N\n"
@@ -76,7 +77,8 @@ static const char *const option_help[] = {
                 "      --ignore-paused     exec even if the container is paused\n"
                 "  -t, --tty               allocate a pty (proxied, or sent to --console-socket)\n"
                 "      --console-socket S  unix socket that receives the pty master\n"
-                "      --pidfd-socket S    unix socket that receives a pidfd of the new process\n",
+                "      --pidfd-socket S    unix socket that receives a pidfd of the new process\n"
+                "      --cgroup PATH       run it in an existing cgroup below the container's\n",
         "kill", "  -a, --all               signal every process of the container\n",
         "delete", "  -f, --force             kill the container first if it is running\n",
         "list", "  -f, --format F          table (default) or json\n"
@@ -132,6 +134,7 @@ static void usage(FILE *f)
                    "  --debug               debug output\n"
                    "  --systemd-cgroup      accepted for runc compatibility\n"
                    "  --rootless VALUE      accepted for runc compatibility\n"
+                   "  --criu PATH           accepted for runc compatibility (no checkpoint/restore)\n"
                    "  -v, --version         print the version\n"
                    "  -h, --help            show this help\n\n"
                    "Run 'carrel COMMAND --help' for the options of a command. See carrel(1).\n");
@@ -145,7 +148,7 @@ static void version(void)
                 printf("libseccomp: %u.%u.%u\n", sv->major, sv->minor, sv->micro);
 }
 
-enum { OPT_ROOT = 256, OPT_LOG, OPT_LOG_FORMAT, OPT_DEBUG, OPT_SYSTEMD, OPT_ROOTLESS, OPT_CGMANAGER };
+enum { OPT_ROOT = 256, OPT_LOG, OPT_LOG_FORMAT, OPT_DEBUG, OPT_SYSTEMD, OPT_ROOTLESS, OPT_CGMANAGER, OPT_CRIU };
 
 int main(int argc, char **argv, char **envp)
 {
@@ -158,6 +161,8 @@ int main(int argc, char **argv, char **envp)
                 { "systemd-cgroup", no_argument, NULL, OPT_SYSTEMD },
                 { "rootless", optional_argument, NULL, OPT_ROOTLESS },
                 { "cgroup-manager", required_argument, NULL, OPT_CGMANAGER },
+                /* runc's path to criu: only checkpoint/restore use it, which carrel lacks */
+                { "criu", required_argument, NULL, OPT_CRIU },
                 { "version", no_argument, NULL, 'v' },
                 { "help", no_argument, NULL, 'h' },
                 { 0 },
@@ -181,7 +186,8 @@ int main(int argc, char **argv, char **envp)
                 case OPT_DEBUG: cli.debug = true; break;
                 case OPT_SYSTEMD: cli.systemd_cgroup = true; break;
                 case OPT_ROOTLESS:
-                case OPT_CGMANAGER: break;
+                case OPT_CGMANAGER:
+                case OPT_CRIU: break;
                 case 'v': version(); return 0;
                 case 'h': usage(stdout); return 0;
                 default: usage(stderr); return 1;

@@ -218,6 +218,8 @@ int cmd_update(struct cli *cli, int argc, char **argv, struct carrel_error *err)
                 { "cpuset-mems", required_argument, NULL, U_MEMS }, { "pids-limit", required_argument, NULL, U_PIDS },
                 { "blkio-weight", required_argument, NULL, U_BLKIO },
                 { "cpu-rt-period", required_argument, NULL, U_RT }, { "cpu-rt-runtime", required_argument, NULL, U_RT },
+                /* Intel RDT (resctrl): not supported, refused like the rest */
+                { "l3-cache-schema", required_argument, NULL, U_RT }, { "mem-bw-schema", required_argument, NULL, U_RT },
                 { "help", no_argument, NULL, 'h' }, { 0 },
         };
         struct update_opts o = { 0 };

@@ -16,6 +16,7 @@ struct exec_opts {
         bool no_new_privs, tty, detach, ignore_paused;
         const char *pid_file, *console_socket;
         const char *pidfd_socket; /* or NULL: gets the exec'd process's pidfd */
+        const char *sub_cgroup;   /* --cgroup: a cgroup below the container's, or NULL */
         int preserve_fds;
 };
 

@@ -143,3 +143,31 @@ pidfd_info() {
 	run -0 carrel list -q
 	[ "$output" = "$ID" ]
 }
+
+@test "exec --cgroup: the process runs in an existing cgroup below the container's" {
+	local root
+	root=$(cg_root) || skip "no cgroup2 hierarchy"
+	set_args sleep 1000
+	start_ctr
+	# delete removes it with the container's cgroup
+	mkdir "$root/carrel/$ID/sub"
+	run carrel exec --cgroup sub "$ID" grep ^0:: /proc/self/cgroup
+	[ "$status" -eq 0 ] || fail "$output"
+	[ "$output" = "0::/sub" ] || fail "$output"
+	run carrel exec --cgroup /sub "$ID" grep ^0:: /proc/self/cgroup
+	[ "$output" = "0::/sub" ] || fail "$output"
+	# nothing outside the container's cgroup, and no v1 form
+	run carrel exec --cgroup ../.. "$ID" true
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"not a cgroup below /carrel/$ID"* ]] || fail "$output"
+	run carrel exec --cgroup memory:/sub "$ID" true
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"is for cgroup v1"* ]] || fail "$output"
+	run carrel exec --cgroup nope "$ID" true
+	[ "$status" -eq 1 ]
+	# the failed ones left no process behind in the container
+	run -0 carrel ps --format json "$ID"
+	[ "$(jq length <<<"$output")" -eq 1 ] || fail "$output"
+	run -0 carrel delete --force "$ID"
+	[ ! -e "$root/carrel/$ID" ] || fail "cgroup left: $(find "$root/carrel/$ID" -type d)"
+}
