@@ -191,6 +191,13 @@ static int dec_console_size(struct dctx *c, json_t *v, void *base)
         return decode_object(c, v, console_size_fields, base);
 }
 
+/* A runtime-spec field carrel does not implement: refused by its path, never
+ * dropped in silence (null counts as absent). */
+static int dec_unsupported(struct dctx *c, json_t *v, void *base)
+{
+        return json_is_null(v) ? 0 : dctx_fail(c, "not supported by carrel yet");
+}
+
 static const struct field process_fields[] = {
         B("terminal", struct spec_process, terminal),
         FNH("consoleSize", dec_console_size, struct spec_process, has_console_size),
@@ -204,6 +211,9 @@ static const struct field process_fields[] = {
         I32H("oomScoreAdj", struct spec_process, oom_score_adj, has_oom_score_adj),
         S("apparmorProfile", struct spec_process, apparmor_profile),
         S("selinuxLabel", struct spec_process, selinux_label),
+        FN("ioPriority", dec_unsupported),
+        FN("scheduler", dec_unsupported),
+        FN("execCPUAffinity", dec_unsupported),
         FIELD_END,
 };
 
@@ -523,6 +533,7 @@ static const struct field linux_fields[] = {
         FN("seccomp", decode_seccomp),
         FN("intelRdt", dec_present_rdt),
         FN("personality", dec_present_personality),
+        FN("memoryPolicy", dec_unsupported),
         FIELD_END,
 };
 

@@ -100,6 +100,13 @@ int main(void)
            "malformed JSON names the line: %s", err.msg);
         ok(decode("[1]") == NULL && strstr(err.msg, "config.json: expected an object"), "top level must be an object");
 
+        /* runtime-spec fields carrel does not implement are refused by path */
+        expect_error("\"cwd\": \"/\"", "\"cwd\": \"/\", \"ioPriority\": {\"class\": \"IOPRIO_CLASS_IDLE\"}",
+                     "config.json: process.ioPriority: not supported by carrel yet");
+        expect_error("\"cwd\": \"/\"", "\"cwd\": \"/\", \"scheduler\": {\"policy\": \"SCHED_IDLE\"}",
+                     "config.json: process.scheduler: not supported by carrel yet");
+        expect_error("\"namespaces\"", "\"memoryPolicy\": {\"mode\": \"MPOL_BIND\"}, \"namespaces\"",
+                     "config.json: linux.memoryPolicy: not supported by carrel yet");
         expect_error("{\"type\": \"uts\"}", "{\"type\": \"pidd\"}",
                      "config.json: linux.namespaces[3].type: unknown namespace \"pidd\"");
         expect_error("{\"type\": \"uts\"}", "{\"type\": \"pid\"}",
