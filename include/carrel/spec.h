@@ -64,6 +64,13 @@ struct spec_device {
         uint32_t mode, uid, gid;
 };
 
+/* linux.netDevices: the host interface `host` moves into the container's
+ * network namespace as `name` (the same name when not given). */
+struct spec_net_device {
+        const char *host;
+        const char *name;
+};
+
 struct spec_sysctl {
         const char *key, *value;
 };
@@ -249,6 +256,8 @@ struct spec {
         size_t n_sysctl;
         struct spec_time_offset *time_offsets;
         size_t n_time_offsets;
+        struct spec_net_device *net_devices; /* linux.netDevices */
+        size_t n_net_devices;
         unsigned long rootfs_propagation; /* 0 = default */
         const char *mount_label;
         const char *cgroups_path;

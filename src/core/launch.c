@@ -228,6 +228,8 @@ static int spawn(struct launch *l, const struct create_opts *o, bool use_fifo, s
                         return r;
                 }
         }
+        if ((r = net_devices_move(l->spec, pid, err)) < 0)
+                return r;
         if (ctx->userns &&
             ((r = write_idmap(pid, "uid_map", l->spec->uid_mappings, l->spec->n_uid_mappings, err)) < 0 ||
              (r = write_idmap(pid, "gid_map", l->spec->gid_mappings, l->spec->n_gid_mappings, err)) < 0))

@@ -6,9 +6,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sched.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "linux/netlink_msg.h"
+#include "util/cleanup.h"
 
 int net_config_parse(const char *text, struct net_config *ret, struct carrel_error *err)
 {
@@ -143,4 +147,135 @@ void net_veth_delete(const char *host_if)
                 return;
         talk(nl, nlmsg_link_del(buf, 1, host_if));
         mnl_socket_close(nl);
+}
+
+/* ---- linux.netDevices ---- */
+
+struct addr_list {
+        struct nl_addr a[64];
+        size_t n;
+};
+
+static int collect_addr(const struct nlmsghdr *nlh, void *data)
+{
+        struct addr_list *l = data;
+        struct nl_addr a;
+        if (nlmsg_addr_parse(nlh, &a) == 0 && nl_addr_transferable(&a) && l->n < ARRAY_SIZE(l->a))
+                l->a[l->n++] = a;
+        return MNL_CB_OK;
+}
+
+/* The host's permanent, global addresses, before the move drops them. */
+static int dump_addrs(struct mnl_socket *nl, struct addr_list *ret)
+{
+        char buf[MNL_SOCKET_BUFFER_SIZE];
+        uint32_t seq = (uint32_t) time(NULL);
+        struct nlmsghdr *nlh = nlmsg_addr_dump(buf, seq);
+        if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
+                return -errno;
+        for (;;) {
+                ssize_t n = mnl_socket_recvfrom(nl, buf, sizeof buf);
+                if (n < 0)
+                        return -errno;
+                int r = mnl_cb_run(buf, (size_t) n, seq, mnl_socket_get_portid(nl), collect_addr, ret);
+                if (r <= MNL_CB_STOP)
+                        return r < 0 ? -errno : 0;
+        }
+}
+
+/* Inside the container's network namespace: its addresses back, and up. */
+static int configure_moved(const struct spec_net_device *d, unsigned old_index, const struct addr_list *addrs,
+                           struct carrel_error *err)
+{
+        struct mnl_socket *nl = open_rtnl();
+        if (!nl)
+                return carrel_error_errno(err, errno, "cannot open a netlink socket in the container");
+        char name[IF_NAMESIZE] = "";
+        /* A "%d" name is the kernel's pick: the ifindex survives the move into a fresh namespace. */
+        unsigned idx = strchr(d->name, '%') ? (if_indextoname(old_index, name) ? old_index : 0)
+                                            : if_nametoindex(d->name);
+        if (!name[0])
+                snprintf(name, sizeof name, "%s", d->name);
+        char buf[NL_BUF_SIZE];
+        uint32_t seq = (uint32_t) time(NULL);
+        int r = idx ? 0 : carrel_error_set(err, ENODEV, "linux.netDevices.%s: not found in the container after the "
+                                           "move", d->host);
+        for (size_t i = 0; r == 0 && i < addrs->n; i++) {
+                const struct nl_addr *a = &addrs->a[i];
+                if (a->ifindex != old_index)
+                        continue;
+                r = talk(nl, nlmsg_addr_add(buf, ++seq, idx, a->family, a->addr, a->prefix));
+                if (r < 0 && r != -EEXIST)
+                        r = carrel_error_set(err, -r, "linux.netDevices.%s: cannot restore an address on %s: %s",
+                                             d->host, name, strerror(-r));
+                else
+                        r = 0;
+        }
+        if (r == 0 && (r = talk(nl, nlmsg_link_up(buf, ++seq, name, 0))) < 0)
+                r = carrel_error_set(err, -r, "linux.netDevices.%s: cannot bring %s up: %s", d->host, name,
+                                     strerror(-r));
+        mnl_socket_close(nl);
+        return r;
+}
+
+int net_devices_move(const struct spec *s, pid_t pid, struct carrel_error *err)
+{
+        if (!s->n_net_devices)
+                return 0;
+        char path[64];
+        if (!s->ns[NS_NET].path)
+                snprintf(path, sizeof path, "/proc/%d/ns/net", (int) pid);
+        const char *ns_path = s->ns[NS_NET].path ? s->ns[NS_NET].path : path;
+        _cleanup_close_ int target = open(ns_path, O_RDONLY | O_CLOEXEC);
+        _cleanup_close_ int self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+        if (target < 0 || self < 0)
+                return carrel_error_errno(err, errno, "linux.netDevices: cannot open the network namespaces");
+        /* The kernel moves a device under its old name and renames it after:
+         * check the new names first, so a taken one leaves the device here. */
+        if (setns(target, CLONE_NEWNET) < 0)
+                return carrel_error_errno(err, errno, "linux.netDevices: cannot enter the container's network "
+                                          "namespace");
+        int taken = -1;
+        for (size_t i = 0; taken < 0 && i < s->n_net_devices; i++)
+                if (!strchr(s->net_devices[i].name, '%') && if_nametoindex(s->net_devices[i].name))
+                        taken = (int) i;
+        if (setns(self, CLONE_NEWNET) < 0)
+                return carrel_error_errno(err, errno, "linux.netDevices: cannot return to the host's network namespace");
+        if (taken >= 0)
+                return carrel_error_set(err, EEXIST, "linux.netDevices.%s: cannot move it into the container as %s: "
+                                        "the name is taken there", s->net_devices[taken].host,
+                                        s->net_devices[taken].name);
+        struct mnl_socket *nl = open_rtnl();
+        if (!nl)
+                return carrel_error_errno(err, errno, "cannot open a netlink socket");
+        static struct addr_list addrs; /* one container per process: no need for the stack */
+        addrs.n = 0;
+        unsigned idx[64] = { 0 };
+        int r = s->n_net_devices > ARRAY_SIZE(idx) ? carrel_error_set(err, E2BIG, "linux.netDevices: too many") : 0;
+        if (r == 0 && (r = dump_addrs(nl, &addrs)) < 0)
+                r = carrel_error_set(err, -r, "linux.netDevices: cannot read the host's addresses: %s", strerror(-r));
+        char buf[NL_BUF_SIZE];
+        uint32_t seq = (uint32_t) time(NULL) + 1000;
+        for (size_t i = 0; r == 0 && i < s->n_net_devices; i++) {
+                const struct spec_net_device *d = &s->net_devices[i];
+                if (!(idx[i] = if_nametoindex(d->host))) {
+                        r = carrel_error_set(err, ENODEV, "linux.netDevices.%s: no such network device on the host",
+                                             d->host);
+                        break;
+                }
+                if ((r = talk(nl, nlmsg_link_move(buf, ++seq, idx[i], d->name, target))) < 0)
+                        r = carrel_error_set(err, -r, "linux.netDevices.%s: cannot move it into the container as "
+                                             "%s: %s", d->host, d->name, strerror(-r));
+        }
+        mnl_socket_close(nl);
+        if (r < 0)
+                return r; /* moved ones go back with the namespace: the kernel's job */
+        if (setns(target, CLONE_NEWNET) < 0)
+                return carrel_error_errno(err, errno, "linux.netDevices: cannot enter the container's network "
+                                          "namespace");
+        for (size_t i = 0; r == 0 && i < s->n_net_devices; i++)
+                r = configure_moved(&s->net_devices[i], idx[i], &addrs, err);
+        if (setns(self, CLONE_NEWNET) < 0 && r == 0)
+                r = carrel_error_errno(err, errno, "linux.netDevices: cannot return to the host's network namespace");
+        return r;
 }

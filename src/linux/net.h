@@ -39,3 +39,10 @@ int net_container_setup(const struct net_config *c, struct carrel_error *err);
 
 /* Remove the host end (and so the pair); quiet if it is gone already. */
 void net_veth_delete(const char *host_if);
+
+/* Parent: move the linux.netDevices into the network namespace of `pid` (or
+ * the one the spec joins) under their new names, with their permanent global
+ * addresses, and bring them up. They are never moved back: when the
+ * namespace goes, the kernel returns physical devices and destroys virtual
+ * ones (runtime-spec). */
+int net_devices_move(const struct spec *s, pid_t pid, struct carrel_error *err);

@@ -4,6 +4,7 @@
 #include <linux/if_link.h>
 #include <linux/rtnetlink.h>
 #include <linux/veth.h>
+#include <errno.h>
 #include <string.h>
 
 static struct nlmsghdr *header(void *buf, uint32_t seq, uint16_t type, uint16_t flags)
@@ -86,4 +87,57 @@ struct nlmsghdr *nlmsg_route_default(void *buf, uint32_t seq, int family, const 
         rtm->rtm_type = RTN_UNICAST;
         mnl_attr_put(nlh, RTA_GATEWAY, family == AF_INET ? 4 : 16, gw);
         return nlh;
+}
+
+struct nlmsghdr *nlmsg_link_move(void *buf, uint32_t seq, unsigned ifindex, const char *name, int netns_fd)
+{
+        struct nlmsghdr *nlh = header(buf, seq, RTM_NEWLINK, 0);
+        struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(nlh, sizeof *ifi);
+        ifi->ifi_family = AF_UNSPEC;
+        ifi->ifi_index = (int) ifindex;
+        mnl_attr_put_u32(nlh, IFLA_NET_NS_FD, (uint32_t) netns_fd);
+        mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
+        return nlh;
+}
+
+struct nlmsghdr *nlmsg_addr_dump(void *buf, uint32_t seq)
+{
+        struct nlmsghdr *nlh = header(buf, seq, RTM_GETADDR, NLM_F_DUMP);
+        nlh->nlmsg_flags &= (uint16_t) ~NLM_F_ACK;
+        struct ifaddrmsg *ifa = mnl_nlmsg_put_extra_header(nlh, sizeof *ifa);
+        ifa->ifa_family = AF_UNSPEC;
+        return nlh;
+}
+
+int nlmsg_addr_parse(const struct nlmsghdr *nlh, struct nl_addr *ret)
+{
+        if (nlh->nlmsg_type != RTM_NEWADDR || nlh->nlmsg_len < NLMSG_LENGTH(sizeof(struct ifaddrmsg)))
+                return -EINVAL;
+        const struct ifaddrmsg *ifa = mnl_nlmsg_get_payload(nlh);
+        struct nl_addr a = { .ifindex = ifa->ifa_index, .family = ifa->ifa_family, .prefix = ifa->ifa_prefixlen,
+                             .scope = ifa->ifa_scope, .flags = ifa->ifa_flags };
+        size_t len = a.family == AF_INET ? 4 : a.family == AF_INET6 ? 16 : 0;
+        bool have = false;
+        const struct nlattr *attr;
+        mnl_attr_for_each(attr, nlh, sizeof *ifa) {
+                uint16_t type = mnl_attr_get_type(attr);
+                if (type == IFA_FLAGS && mnl_attr_get_payload_len(attr) == 4)
+                        a.flags = mnl_attr_get_u32(attr);
+                /* IFA_LOCAL is the interface's own address; IFA_ADDRESS is
+                 * the peer's on point-to-point links (IPv6 has only it). */
+                else if ((type == IFA_LOCAL || (type == IFA_ADDRESS && !have)) && len &&
+                         mnl_attr_get_payload_len(attr) == len) {
+                        memcpy(a.addr, mnl_attr_get_payload(attr), len);
+                        have = true;
+                }
+        }
+        if (!have)
+                return -EINVAL;
+        *ret = a;
+        return 0;
+}
+
+bool nl_addr_transferable(const struct nl_addr *a)
+{
+        return (a->flags & IFA_F_PERMANENT) && a->scope == RT_SCOPE_UNIVERSE;
 }

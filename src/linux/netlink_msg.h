@@ -4,6 +4,7 @@
 
 #include <libmnl/libmnl.h>
 #include <netinet/in.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -23,3 +24,26 @@ struct nlmsghdr *nlmsg_addr_add(void *buf, uint32_t seq, unsigned ifindex, int f
 
 /* Default route through `gw` (4 or 16 bytes). */
 struct nlmsghdr *nlmsg_route_default(void *buf, uint32_t seq, int family, const void *gw);
+
+/* Move the link `ifindex` into the network namespace `netns_fd` and rename
+ * it `name` there, in one request (a "%d" in the name lets the kernel pick). */
+struct nlmsghdr *nlmsg_link_move(void *buf, uint32_t seq, unsigned ifindex, const char *name, int netns_fd);
+
+/* Dump every address of every family. */
+struct nlmsghdr *nlmsg_addr_dump(void *buf, uint32_t seq);
+
+/* One address, read from an RTM_NEWADDR message. */
+struct nl_addr {
+        unsigned ifindex;
+        int family;
+        unsigned prefix, scope;
+        uint32_t flags; /* IFA_F_* (IFA_FLAGS when present) */
+        unsigned char addr[16];
+};
+
+/* Parse an RTM_NEWADDR message: 0, or -EINVAL when it holds no address. */
+int nlmsg_addr_parse(const struct nlmsghdr *nlh, struct nl_addr *ret);
+
+/* What linux.netDevices carries into the container: permanent addresses of
+ * global scope (the runtime-spec's rule). */
+bool nl_addr_transferable(const struct nl_addr *a);

@@ -481,6 +481,52 @@ static int dec_time_offsets(struct dctx *c, json_t *v, void *base)
         return 0;
 }
 
+static bool ifname_valid(const char *n)
+{
+        size_t len = strlen(n);
+        if (len == 0 || len >= 16 || strcmp(n, ".") == 0 || strcmp(n, "..") == 0)
+                return false;
+        for (const char *p = n; *p; p++)
+                if (*p == '/' || *p == ':' || *p == ' ' || *p == '\t' || *p == '\n')
+                        return false;
+        return true;
+}
+
+static const struct field net_device_fields[] = {
+        S("name", struct spec_net_device, name),
+        FIELD_END,
+};
+
+static int dec_net_devices(struct dctx *c, json_t *v, void *base)
+{
+        struct spec *s = base;
+        if (!json_is_object(v))
+                return dctx_fail(c, "expected an object (host interface name -> {\"name\": ...})");
+        size_t n = json_object_size(v), i = 0;
+        s->net_devices = spec_alloc(c->spec, (n ? n : 1) * sizeof *s->net_devices);
+        if (!s->net_devices)
+                return oom(c);
+        const char *key;
+        json_t *val;
+        json_object_foreach(v, key, val) {
+                size_t old = dctx_push_key(c, key);
+                if (!ifname_valid(key))
+                        return dctx_fail(c, "invalid network interface name");
+                struct spec_net_device d = { .host = key };
+                int r = decode_object(c, val, net_device_fields, &d);
+                if (r < 0)
+                        return r;
+                if (!d.name || !*d.name)
+                        d.name = key;
+                else if (!ifname_valid(d.name))
+                        return dctx_fail(c, "name: invalid network interface name \"%s\"", d.name);
+                s->net_devices[i++] = d;
+                dctx_pop(c, old);
+        }
+        s->n_net_devices = i;
+        return 0;
+}
+
 static int dec_propagation(struct dctx *c, json_t *v, void *base)
 {
         struct spec *s = base;
@@ -534,6 +580,7 @@ static const struct field linux_fields[] = {
         FN("intelRdt", dec_present_rdt),
         FN("personality", dec_present_personality),
         FN("memoryPolicy", dec_unsupported),
+        FN("netDevices", dec_net_devices),
         FIELD_END,
 };
 

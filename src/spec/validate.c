@@ -95,6 +95,14 @@ static int check_names(const struct spec *s, const char *origin, struct carrel_e
                 return FAIL("domainname", "longer than 64 bytes", origin);
         if (s->n_time_offsets && !ns_new(s, NS_TIME))
                 return FAIL("linux.timeOffsets", "time offsets need a new time namespace", origin);
+        if (s->n_net_devices && !s->ns[NS_NET].present)
+                return FAIL("linux.netDevices", "moving network devices needs a network namespace (it would move "
+                            "them within the host's)", origin);
+        for (size_t i = 0; i < s->n_net_devices; i++)
+                for (size_t j = 0; j < i; j++)
+                        if (strcmp(s->net_devices[i].name, s->net_devices[j].name) == 0)
+                                return FAIL("linux.netDevices", "two devices are both named \"%s\" in the container",
+                                            origin, s->net_devices[i].name);
         return 0;
 }
 

@@ -97,3 +97,66 @@ vs_bg() {
 	[ "$status" -eq 0 ] || fail "$output"
 	[ "$output" = "inet 192.0.2.20/24" ]
 }
+
+# -- linux.netDevices ---------------------------------------------------------------
+# One end of a veth pair in the test's namespace stands in for a host NIC (no
+# dummy module on every kernel); nothing is sent through it.
+
+netdev_bundle() {
+	make_bundle
+	ip -n "$NETNS" link add cdev0 type veth peer name cdev0p
+	ip -n "$NETNS" addr add 192.0.2.50/24 dev cdev0
+	ip -n "$NETNS" addr add 2001:db8::50/64 dev cdev0 nodad
+	# not permanent-global: a link-scope address stays behind
+	ip -n "$NETNS" addr add 198.51.100.99/24 dev cdev0 scope link
+}
+
+@test "netDevices: a host device moves in under its new name, with its global addresses, and up" {
+	netdev_bundle
+	cfg '.linux.netDevices = {cdev0: {name: "ext0"}}'
+	set_sh 'ip -o addr show dev ext0; ip -o link show dev ext0; ip -o link show | grep -c cdev0'
+	run ip netns exec "$NETNS" timeout 20 "$CARREL" --root "$STATE" run --bundle "$BUNDLE" "$ID" </dev/null
+	[[ "$output" == *"inet 192.0.2.50/24"* ]] || fail "$output"
+	[[ "$output" == *"inet6 2001:db8::50/64"* ]] || fail "$output"
+	[[ "$output" != *198.51.100.99* ]] || fail "a link-scope address moved too: $output"
+	grep -E '^[0-9]+: ext0(@[^:]*)?: <[^>]*\bUP\b' <<<"$output" || fail "ext0 is not up: $output"
+	[ "${lines[-1]}" = 0 ] || fail "the old name is still visible: $output"
+	# gone from the host's namespace while it was in the container; a virtual
+	# device dies with the container's namespace (physical ones come back)
+	! ip -n "$NETNS" link show cdev0 2>/dev/null || fail "cdev0 is back on the host"
+	! ip -n "$NETNS" link show ext0 2>/dev/null || fail "ext0 on the host"
+}
+
+@test "netDevices: the same name inside when none is given" {
+	netdev_bundle
+	cfg '.linux.netDevices = {cdev0: {}}'
+	set_sh 'ip -o -4 addr show dev cdev0'
+	run ip netns exec "$NETNS" timeout 20 "$CARREL" --root "$STATE" run --bundle "$BUNDLE" "$ID" </dev/null
+	[ "$status" -eq 0 ] || fail "$output"
+	[[ "$output" == *"cdev0"*"inet 192.0.2.50/24"* ]] || fail "$output"
+}
+
+@test "netDevices: a missing device, a taken name or no network namespace fail by name and leave nothing" {
+	netdev_bundle
+	set_args true
+	cfg '.linux.netDevices = {nope0: {}}'
+	run ip netns exec "$NETNS" timeout 20 "$CARREL" --root "$STATE" run --bundle "$BUNDLE" "$ID" </dev/null
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"linux.netDevices.nope0: no such network device on the host"* ]] || fail "$output"
+	assert_no_leftovers
+	cfg '.linux.netDevices = {cdev0: {name: "lo"}}'
+	run ip netns exec "$NETNS" timeout 20 "$CARREL" --root "$STATE" run --bundle "$BUNDLE" "$ID" </dev/null
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"linux.netDevices.cdev0: cannot move it into the container as lo: the name is taken there"* ]] ||
+		fail "$output"
+	assert_no_leftovers
+	# a device that could not move is still the host's, with its address
+	ip -n "$NETNS" -o -4 addr show dev cdev0 | grep -q 192.0.2.50 || fail "cdev0 changed on the host"
+	drop_ns network
+	cfg '.linux.netDevices = {cdev0: {}}'
+	run ip netns exec "$NETNS" timeout 20 "$CARREL" --root "$STATE" run --bundle "$BUNDLE" "$ID" </dev/null
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"config.json: linux.netDevices: moving network devices needs a network namespace"* ]] ||
+		fail "$output"
+	assert_no_leftovers
+}

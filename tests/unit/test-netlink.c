@@ -98,6 +98,41 @@ int main(void)
         carrel_error_clear(&err);
         ok(net_config_parse("macvlan", &c, &err) < 0, "config: not veth");
 
+        /* linux.netDevices: the move, and the addresses it carries over */
+        nlh = nlmsg_link_move(buf, 13, 7, "ext0", 42);
+        ifi = mnl_nlmsg_get_payload(nlh);
+        ok(nlh->nlmsg_type == RTM_NEWLINK && ifi->ifi_index == 7, "move: RTM_NEWLINK on ifindex 7");
+        const struct nlattr *nsfd = find(nlh, sizeof *ifi, IFLA_NET_NS_FD);
+        const struct nlattr *newname = find(nlh, sizeof *ifi, IFLA_IFNAME);
+        ok(nsfd && mnl_attr_get_u32(nsfd) == 42 && newname && strcmp(mnl_attr_get_str(newname), "ext0") == 0,
+           "move: into the namespace fd 42, renamed ext0");
+        nlh = nlmsg_addr_dump(buf, 14);
+        ok(nlh->nlmsg_type == RTM_GETADDR && (nlh->nlmsg_flags & NLM_F_DUMP) == NLM_F_DUMP, "addresses: a dump");
+
+        /* an RTM_NEWADDR as the kernel sends it: IFA_ADDRESS, then IFA_LOCAL */
+        memset(buf, 0, sizeof buf);
+        nlh = mnl_nlmsg_put_header(buf);
+        nlh->nlmsg_type = RTM_NEWADDR;
+        struct ifaddrmsg *am = mnl_nlmsg_put_extra_header(nlh, sizeof *am);
+        *am = (struct ifaddrmsg) { .ifa_family = AF_INET, .ifa_prefixlen = 24, .ifa_flags = IFA_F_PERMANENT,
+                                    .ifa_scope = RT_SCOPE_UNIVERSE, .ifa_index = 7 };
+        unsigned char peer_addr[4] = { 192, 0, 2, 1 }, own[4] = { 192, 0, 2, 50 };
+        mnl_attr_put(nlh, IFA_ADDRESS, 4, peer_addr);
+        mnl_attr_put(nlh, IFA_LOCAL, 4, own);
+        struct nl_addr a;
+        ok(nlmsg_addr_parse(nlh, &a) == 0 && a.ifindex == 7 && a.prefix == 24 && memcmp(a.addr, own, 4) == 0,
+           "address: parsed, IFA_LOCAL wins over the peer's IFA_ADDRESS");
+        ok(nl_addr_transferable(&a), "address: permanent and global moves");
+        a.scope = RT_SCOPE_LINK;
+        ok(!nl_addr_transferable(&a), "address: link scope stays");
+        a.scope = RT_SCOPE_UNIVERSE;
+        a.flags = 0;
+        ok(!nl_addr_transferable(&a), "address: a dynamic one stays");
+        mnl_attr_put_u32(nlh, IFA_FLAGS, IFA_F_PERMANENT | IFA_F_NOPREFIXROUTE);
+        ok(nlmsg_addr_parse(nlh, &a) == 0 && (a.flags & IFA_F_NOPREFIXROUTE), "address: IFA_FLAGS has all the flags");
+        nlh->nlmsg_type = RTM_NEWLINK;
+        ok(nlmsg_addr_parse(nlh, &a) < 0, "address: not an RTM_NEWADDR");
+
         char ifname[16];
         net_host_ifname("some-container-id", ifname);
         ok(strlen(ifname) == 14 && strncmp(ifname, "cv", 2) == 0, "host name fits IFNAMSIZ: %s", ifname);

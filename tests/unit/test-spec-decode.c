@@ -100,6 +100,10 @@ int main(void)
            "malformed JSON names the line: %s", err.msg);
         ok(decode("[1]") == NULL && strstr(err.msg, "config.json: expected an object"), "top level must be an object");
 
+        expect_error("\"namespaces\"", "\"netDevices\": {\"eth/0\": {}}, \"namespaces\"",
+                     "config.json: linux.netDevices.eth/0: invalid network interface name");
+        expect_error("\"namespaces\"", "\"netDevices\": {\"eth0\": {\"name\": \"a-name-far-too-long\"}}, \"namespaces\"",
+                     "config.json: linux.netDevices.eth0: name: invalid network interface name");
         /* runtime-spec fields carrel does not implement are refused by path */
         expect_error("\"cwd\": \"/\"", "\"cwd\": \"/\", \"ioPriority\": {\"class\": \"IOPRIO_CLASS_IDLE\"}",
                      "config.json: process.ioPriority: not supported by carrel yet");
