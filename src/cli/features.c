@@ -69,6 +69,7 @@ int cmd_features(struct cli *cli, int argc, char **argv, struct carrel_error *er
         json_object_set_new(lx, "apparmor", json_pack("{s:b}", "enabled", 0));
         json_object_set_new(lx, "selinux", json_pack("{s:b}", "enabled", 0));
         json_object_set_new(lx, "intelRdt", json_pack("{s:b}", "enabled", 0));
+        json_object_set_new(lx, "netDevices", json_pack("{s:b}", "enabled", 1));
         json_object_set_new(lx, "mountExtensions", json_pack("{s:{s:b}}", "idmap", "enabled", 0));
         const struct scmp_version *lv = seccomp_version();
         char libseccomp[32];

@@ -165,6 +165,7 @@ COMMANDS="create start run state kill delete list spec features"
 	jq -e '.mountOptions | index("rbind") and index("ro") and index("nosuid") and index("rslave") and index("tmpcopyup")' <<<"$f" >/dev/null
 	jq -e '.linux.namespaces | index("pid") and index("network") and index("mount") and index("user") and index("cgroup") and index("ipc") and index("uts") and index("time")' <<<"$f" >/dev/null
 	jq -e '.linux.capabilities | index("CAP_SYS_ADMIN") and index("CAP_KILL") and index("CAP_CHOWN")' <<<"$f" >/dev/null
+	jq -e '.linux.netDevices.enabled == true and .linux.mountExtensions.idmap.enabled == false' <<<"$f" >/dev/null
 }
 
 @test "features: every mount option it lists is one the decoder knows" {
