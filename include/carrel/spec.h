@@ -317,3 +317,12 @@ int ns_type_from_name(const char *name); /* -1 if unknown */
 int ns_clone_flag(enum ns_type t);
 int rlimit_from_name(const char *name);  /* -1 if unknown */
 int cap_from_name_str(const char *name); /* -1 if unknown; accepts "CAP_X" */
+int signal_from_name(const char *s);     /* "TERM", "SIGKILL", "RTMIN+3" or a number; -1 if unknown */
+
+/* Annotations carrel reads (a bundle can set them too):
+ *   org.carrel.init: "reaper" makes pid 1 a small init that reaps zombies and
+ *     forwards signals to the workload (the server profile sets it);
+ *   org.carrel.stop-signal: what `kill` sends when no signal is given. */
+#define CARREL_INIT_ANNOTATION "org.carrel.init"
+#define CARREL_STOP_SIGNAL_ANNOTATION "org.carrel.stop-signal"
+bool spec_init_reaper(const struct spec *s);

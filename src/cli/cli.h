@@ -53,4 +53,3 @@ int parse_verb_options(const char *verb, int argc, char **argv, const char *shor
 int expect_args(const char *verb, int argc, int min, int max, struct carrel_error *err);
 
 /* "TERM", "SIGTERM", "15" -> 15; -1 if unknown. */
-int signal_from_string(const char *s);

@@ -55,23 +55,3 @@ int expect_args(const char *verb, int argc, int min, int max, struct carrel_erro
         return 0;
 }
 
-int signal_from_string(const char *s)
-{
-        char *end;
-        long n = strtol(s, &end, 10);
-        if (*s && !*end)
-                return n > 0 && n < NSIG ? (int) n : -1;
-        if (strncasecmp(s, "SIG", 3) == 0)
-                s += 3;
-        for (int sig = 1; sig < NSIG; sig++) {
-                const char *name = sigabbrev_np(sig);
-                if (name && strcasecmp(name, s) == 0)
-                        return sig;
-        }
-        if (strncasecmp(s, "RTMIN+", 6) == 0) {
-                n = strtol(s + 6, &end, 10);
-                if (!*end && n >= 0 && SIGRTMIN + n <= SIGRTMAX)
-                        return SIGRTMIN + (int) n;
-        }
-        return -1;
-}

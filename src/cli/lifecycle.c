@@ -2,6 +2,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "carrel/spec.h"
 #include "cli/cli.h"
 #include "core/container.h"
 
@@ -38,8 +39,9 @@ int cmd_kill(struct cli *cli, int argc, char **argv, struct carrel_error *err)
                 return r < 0 ? r : 0;
         if ((r = expect_args("kill", argc, 1, 2, err)) < 0)
                 return r;
-        const char *name = optind + 1 < argc ? argv[optind + 1] : "TERM";
-        int sig = signal_from_string(name);
+        /* No signal: the container's stop signal (org.carrel.stop-signal), else TERM. */
+        const char *name = optind + 1 < argc ? argv[optind + 1] : NULL;
+        int sig = name ? signal_from_name(name) : 0;
         if (sig < 0)
                 return carrel_error_set(err, EINVAL, "kill: unknown signal \"%s\"", name);
         return container_kill(cli->root, argv[optind], sig, all, err);

@@ -63,6 +63,7 @@ static const char *const option_help[] = {
                "      --bind SRC:DST[:ro] --tmpfs DST[:OPTS] --read-only --user UID[:GID]\n"
                "      --env K=V --workdir DIR --cap-add CAP --cap-drop CAP\n"
                "      --seccomp default|unconfined|FILE --userns host|auto|private\n"
+               "      --init (boot the rootfs's /sbin/init, no COMMAND) --stop-signal SIG\n"
                "      -d/--detach -t/--tty --no-tty\n",
         "exec", "  -p, --process FILE      a runtime-spec process object (instead of COMMAND)\n"
                 "  -d, --detach            return once the process runs\n"

@@ -21,12 +21,14 @@
 #include "util/cleanup.h"
 #include "util/fd.h"
 #include "util/log.h"
+#include "util/sys.h"
 
 extern const char carrel_profile_server_json[];
 extern const char carrel_profile_minimal_json[];
 
 enum { S_ROOTFS = 256, S_NAME, S_HOSTNAME, S_PROFILE, S_MEMORY, S_SWAP, S_CPUS, S_PIDS, S_IO, S_NET, S_BIND, S_TMPFS,
-       S_RO, S_USER, S_ENV, S_WORKDIR, S_CAPADD, S_CAPDROP, S_SECCOMP, S_USERNS, S_DETACH, S_TTY, S_NOTTY, S_DRY };
+       S_RO, S_USER, S_ENV, S_WORKDIR, S_CAPADD, S_CAPDROP, S_SECCOMP, S_USERNS, S_DETACH, S_TTY, S_NOTTY, S_DRY,
+       S_INIT, S_STOPSIG };
 
 struct shell_cli {
         struct shell_opts o;
@@ -74,8 +76,28 @@ static int on_opt(int c, const char *arg, void *data)
         case S_TTY: o->tty = x->tty_set = true; break;
         case S_NOTTY: o->tty = false; x->tty_set = true; break;
         case S_DRY: x->dry_run = true; break;
+        case S_INIT: o->boot_init = true; break;
+        case S_STOPSIG: o->stop_signal = arg; break;
         default: return -EINVAL;
         }
+        return 0;
+}
+
+/* --init: the signal that shuts the guest's /sbin/init down (as LXC picks
+ * them): systemd halts on SIGRTMIN+3, busybox init powers off on SIGUSR2,
+ * sysvinit takes SIGPWR. /sbin/init is resolved inside the rootfs. */
+static int init_stop_signal(const char *rootfs, const char **ret, struct carrel_error *err)
+{
+        _cleanup_close_ int root = open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        _cleanup_close_ int fd = root < 0 ? -1 : sys_openat2(root, "sbin/init", O_PATH | O_CLOEXEC, 0, RESOLVE_IN_ROOT);
+        if (fd < 0)
+                return carrel_error_errno(err, errno, "--init: %s has no /sbin/init", rootfs);
+        char link[64], target[PATH_MAX];
+        snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+        ssize_t n = readlink(link, target, sizeof target - 1);
+        target[n > 0 ? n : 0] = '\0';
+        const char *base = strrchr(target, '/') ? strrchr(target, '/') + 1 : target;
+        *ret = strcmp(base, "systemd") == 0 ? "SIGRTMIN+3" : strcmp(base, "busybox") == 0 ? "SIGUSR2" : "SIGPWR";
         return 0;
 }
 
@@ -184,6 +206,7 @@ int cmd_run_shell(struct cli *cli, int argc, char **argv, struct carrel_error *e
                 { "seccomp", required_argument, NULL, S_SECCOMP }, { "userns", required_argument, NULL, S_USERNS },
                 { "detach", no_argument, NULL, S_DETACH }, { "tty", no_argument, NULL, S_TTY },
                 { "no-tty", no_argument, NULL, S_NOTTY }, { "dry-run", no_argument, NULL, S_DRY },
+                { "init", no_argument, NULL, S_INIT }, { "stop-signal", required_argument, NULL, S_STOPSIG },
                 { "help", no_argument, NULL, 'h' }, { 0 },
         };
         struct shell_cli x = { 0 };
@@ -191,7 +214,7 @@ int cmd_run_shell(struct cli *cli, int argc, char **argv, struct carrel_error *e
         int r = parse_verb_options("run", argc, argv, "+e:dt", opts, on_opt, &x, err);
         if (r != 0)
                 return r < 0 ? r : 0;
-        if (optind >= argc)
+        if (optind >= argc && !x.o.boot_init)
                 return carrel_error_set(err, EINVAL, "run --rootfs: no command (carrel run --rootfs DIR -- CMD [ARGS...])");
         x.o.args = argv + optind;
         x.o.n_args = (size_t) (argc - optind);
@@ -201,6 +224,8 @@ int cmd_run_shell(struct cli *cli, int argc, char **argv, struct carrel_error *e
         if (!realpath(x.o.rootfs, rootfs))
                 return carrel_error_errno(err, errno, "--rootfs %s", x.o.rootfs);
         x.o.rootfs = rootfs;
+        if (x.o.boot_init && !x.o.stop_signal && (r = init_stop_signal(rootfs, &x.o.stop_signal, err)) < 0)
+                return r;
         char id[200];
         if (x.o.name) {
                 if (strlen(x.o.name) >= sizeof id)

@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <jansson.h>
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
@@ -215,6 +216,12 @@ int container_kill(const char *root, const char *id, int sig, bool all, struct c
         int r = open_container(root, id, &dirfd, &st, &status, err);
         if (r < 0)
                 return r;
+        if (sig == 0) {
+                json_t *v = st.annotations ? json_object_get(st.annotations, CARREL_STOP_SIGNAL_ANNOTATION) : NULL;
+                sig = v ? signal_from_name(json_string_value(v)) : SIGTERM;
+                if (sig <= 0)
+                        sig = SIGTERM;
+        }
         state_release(&st);
         if (status == STATUS_STOPPED)
                 return carrel_error_set(err, ESRCH, "cannot kill \"%s\": container not running", id);

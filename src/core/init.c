@@ -10,6 +10,7 @@
 #include "core/hooks.h"
 #include "core/sync.h"
 #include "util/cleanup.h"
+#include "util/sys.h"
 #include "linux/creds.h"
 #include "linux/devices.h"
 #include "linux/tunables.h"
@@ -18,6 +19,7 @@
 #include "linux/ns.h"
 #include "linux/pivot.h"
 #include "linux/process.h"
+#include "linux/reaper.h"
 #include "linux/seccomp_filter.h"
 #include "linux/terminal.h"
 
@@ -157,6 +159,29 @@ static int report_started(struct init_ctx *ctx, struct carrel_error *err)
         return 0;
 }
 
+/* org.carrel.init = "reaper": this process stays as pid 1 and the child goes
+ * on to exec the workload. The child keeps exec.fifo and the sync socket,
+ * so `start` and `run` still see the workload's exec (or its error). */
+static int fork_reaper(struct init_ctx *ctx, struct carrel_error *err)
+{
+        bool tty = ctx->spec->process.terminal;
+        pid_t child = fork();
+        if (child < 0)
+                return carrel_error_errno(err, errno, "cannot fork the workload from its init");
+        if (child == 0) {
+                if (tty) {
+                        /* The workload gets the terminal's foreground. */
+                        signal(SIGTTOU, SIG_IGN);
+                        setpgid(0, 0);
+                        tcsetpgrp(STDIN_FILENO, getpid());
+                        signal(SIGTTOU, SIG_DFL);
+                }
+                return 0;
+        }
+        sys_close_range(3, ~0U, 0);
+        reaper_run(child);
+}
+
 _Noreturn void init_main(struct init_ctx *ctx)
 {
         struct carrel_error err = { 0 };
@@ -176,6 +201,8 @@ _Noreturn void init_main(struct init_ctx *ctx)
         if (wait_for_start(ctx, &err) < 0 || start_hooks(ctx, &err) < 0 || report_started(ctx, &err) < 0)
                 goto fail;
         if (ctx->spec->process.no_new_privileges && seccomp_filter_load(ctx, &err) < 0)
+                goto fail;
+        if (spec_init_reaper(ctx->spec) && fork_reaper(ctx, &err) < 0)
                 goto fail;
         process_exec(ctx, &err);
 fail:

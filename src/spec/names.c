@@ -1,6 +1,9 @@
 /* Name tables: namespace types, rlimits and capabilities. */
 #include <sched.h>
 #include <string.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
 #include <strings.h>
 #include <sys/resource.h>
 
@@ -95,4 +98,25 @@ int cap_last_known(void)
 const char *cap_name(int cap)
 {
         return cap >= 0 && (size_t) cap < ARRAY_SIZE(cap_names) ? cap_names[cap] : NULL;
+}
+
+int signal_from_name(const char *s)
+{
+        char *end;
+        long n = strtol(s, &end, 10);
+        if (*s && !*end)
+                return n > 0 && n < NSIG ? (int) n : -1;
+        if (strncasecmp(s, "SIG", 3) == 0)
+                s += 3;
+        for (int sig = 1; sig < NSIG; sig++) {
+                const char *name = sigabbrev_np(sig);
+                if (name && strcasecmp(name, s) == 0)
+                        return sig;
+        }
+        if (strncasecmp(s, "RTMIN+", 6) == 0) {
+                n = strtol(s + 6, &end, 10);
+                if (!*end && n >= 0 && SIGRTMIN + n <= SIGRTMAX)
+                        return SIGRTMIN + (int) n;
+        }
+        return -1;
 }

@@ -87,6 +87,16 @@ static int flag_err(struct carrel_error *err, const char *flag, const char *valu
         return carrel_error_set(err, EINVAL, "%s: %s \"%s\"", flag, why, value);
 }
 
+static void set_annotation(json_t *spec, const char *key, const char *value)
+{
+        json_t *ann = json_object_get(spec, "annotations");
+        if (!json_is_object(ann)) {
+                ann = json_object();
+                json_object_set_new(spec, "annotations", ann);
+        }
+        json_object_set_new(ann, key, json_string(value));
+}
+
 static int apply_limits(json_t *spec, const struct shell_opts *o, struct carrel_error *err)
 {
         long long v;
@@ -152,12 +162,7 @@ static int apply_net(json_t *spec, const char *net, struct carrel_error *err)
         }
         if (strncmp(net, "veth", 4) == 0) {
                 /* Checked by the runtime when it reads the annotation; here only carried. */
-                json_t *ann = json_object_get(spec, "annotations");
-                if (!json_is_object(ann)) {
-                        ann = json_object();
-                        json_object_set_new(spec, "annotations", ann);
-                }
-                json_object_set_new(ann, "org.carrel.net", json_string(net));
+                set_annotation(spec, "org.carrel.net", net);
                 return 0;
         }
         return flag_err(err, "--net", net, "expected none, host, netns:PATH or veth[:ADDR/PREFIX][,gw=ADDR][,bridge=NAME], got");
@@ -242,6 +247,41 @@ static int apply_caps(json_t *spec, const struct shell_opts *o, struct carrel_er
         return 0;
 }
 
+/* --init: the rootfs's own /sbin/init is pid 1 (it reaps, so no reaper),
+ * and stops on the signal its kind expects. CAP_SYS_BOOT lets it end the
+ * container with reboot(2), which in a pid namespace only kills that
+ * namespace's init: so a pid namespace is required. */
+static int apply_boot(json_t *spec, const struct shell_opts *o, struct carrel_error *err)
+{
+        if (o->stop_signal && signal_from_name(o->stop_signal) < 0)
+                return flag_err(err, "--stop-signal", o->stop_signal, "unknown signal");
+        if (o->stop_signal)
+                set_annotation(spec, CARREL_STOP_SIGNAL_ANNOTATION, o->stop_signal);
+        if (!o->boot_init)
+                return 0;
+        if (o->n_args)
+                return carrel_error_set(err, EINVAL, "--init boots the rootfs's /sbin/init: give no command");
+        bool pidns = false;
+        json_t *ns = json_object_get(json_object_get(spec, "linux"), "namespaces");
+        for (size_t i = 0; i < json_array_size(ns); i++) {
+                json_t *e = json_array_get(ns, i);
+                if (strcmp(json_string_value(json_object_get(e, "type")) ?: "", "pid") == 0 && !json_object_get(e, "path"))
+                        pidns = true;
+        }
+        if (!pidns)
+                return carrel_error_set(err, EINVAL, "--init needs a pid namespace of its own (the profile has none)");
+        json_t *proc = path_obj(spec, "process", NULL, NULL);
+        json_object_set_new(proc, "args", json_pack("[s]", "/sbin/init"));
+        json_t *ann = json_object_get(spec, "annotations");
+        if (json_is_object(ann))
+                json_object_del(ann, CARREL_INIT_ANNOTATION);
+        static const char *const sets[] = { "bounding", "effective", "permitted" };
+        json_t *caps = path_obj(spec, "process", "capabilities", NULL);
+        for (size_t s = 0; s < 3; s++)
+                json_array_append_new(cap_set(caps, sets[s]), json_string("CAP_SYS_BOOT"));
+        return 0;
+}
+
 static int apply_process(json_t *spec, const struct shell_opts *o, struct carrel_error *err)
 {
         json_t *proc = path_obj(spec, "process", NULL, NULL);
@@ -299,7 +339,7 @@ int shell_apply_flags(json_t *spec, const struct shell_opts *o, struct carrel_er
                 json_object_set_new(spec, "hostname", json_string(o->hostname ? o->hostname : o->name));
         if ((r = apply_process(spec, o, err)) < 0 || (r = apply_limits(spec, o, err)) < 0 ||
             (r = apply_net(spec, o->net, err)) < 0 || (r = apply_mounts(spec, o, err)) < 0 ||
-            (r = apply_caps(spec, o, err)) < 0)
+            (r = apply_caps(spec, o, err)) < 0 || (r = apply_boot(spec, o, err)) < 0)
                 return r;
         if (o->seccomp && strcmp(o->seccomp, "unconfined") == 0)
                 json_object_del(json_object_get(spec, "linux"), "seccomp");
@@ -312,12 +352,7 @@ int shell_apply_flags(json_t *spec, const struct shell_opts *o, struct carrel_er
                 json_object_set_new(path_obj(spec, "linux", NULL, NULL), "seccomp", sc);
         }
         if (o->userns && (strcmp(o->userns, "auto") == 0 || strcmp(o->userns, "private") == 0)) {
-                json_t *ann = json_object_get(spec, "annotations");
-                if (!json_is_object(ann)) {
-                        ann = json_object();
-                        json_object_set_new(spec, "annotations", ann);
-                }
-                json_object_set_new(ann, "org.carrel.userns", json_string(o->userns));
+                set_annotation(spec, "org.carrel.userns", o->userns);
                 drop_namespace(spec, "user");
                 json_array_append_new(json_object_get(json_object_get(spec, "linux"), "namespaces"),
                                       json_pack("{s:s}", "type", "user"));

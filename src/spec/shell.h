@@ -20,6 +20,8 @@ struct shell_opts {
         const char *cap_add[SHELL_MAX_REPEAT], *cap_drop[SHELL_MAX_REPEAT];
         size_t n_binds, n_tmpfs, n_env, n_cap_add, n_cap_drop;
         bool read_only, tty;
+        bool boot_init;          /* --init: boot the rootfs's /sbin/init */
+        const char *stop_signal; /* --stop-signal, or what --init found */
         char **args;
         size_t n_args;
 };

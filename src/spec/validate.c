@@ -51,6 +51,29 @@ static int check_process(const struct spec *s, const char *origin, struct carrel
         return 0;
 }
 
+static const char *annotation(const struct spec *s, const char *key)
+{
+        json_t *v = s->annotations ? json_object_get(s->annotations, key) : NULL;
+        return v ? json_string_value(v) : NULL;
+}
+
+bool spec_init_reaper(const struct spec *s)
+{
+        const char *v = annotation(s, CARREL_INIT_ANNOTATION);
+        return v && strcmp(v, "reaper") == 0;
+}
+
+static int check_carrel_annotations(const struct spec *s, const char *origin, struct carrel_error *err)
+{
+        const char *init = annotation(s, CARREL_INIT_ANNOTATION);
+        if (init && strcmp(init, "reaper") != 0)
+                return FAIL("annotations." CARREL_INIT_ANNOTATION, "expected \"reaper\", got \"%s\"", origin, init);
+        const char *stop = annotation(s, CARREL_STOP_SIGNAL_ANNOTATION);
+        if (stop && signal_from_name(stop) < 0)
+                return FAIL("annotations." CARREL_STOP_SIGNAL_ANNOTATION, "unknown signal \"%s\"", origin, stop);
+        return 0;
+}
+
 const char *spec_userns_mode(const struct spec *s)
 {
         json_t *v = s->annotations ? json_object_get(s->annotations, "org.carrel.userns") : NULL;
@@ -115,6 +138,8 @@ int spec_validate(const struct spec *s, const char *origin, struct carrel_error 
                 return FAIL("ociVersion", "unsupported version \"%s\" (1.x expected)", origin, s->oci_version);
         if (!s->root_path || !*s->root_path)
                 return FAIL("root.path", "is required", origin);
+        if ((r = check_carrel_annotations(s, origin, err)) < 0)
+                return r;
         if ((r = check_process(s, origin, err)) < 0)
                 return r;
         if ((r = check_idmaps(s, origin, err)) < 0)

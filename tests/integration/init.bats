@@ -1,0 +1,109 @@
+#!/usr/bin/env bats
+# The server profile's pid 1 (org.carrel.init = reaper), the stop signal
+# that `kill` sends by default, and run --init booting the rootfs's own
+# /sbin/init. Checked from inside the containers.
+
+load helpers
+
+setup_file() { common_setup_file; }
+teardown_file() { common_teardown_file; }
+setup() { common_setup; }
+teardown() { common_teardown; }
+
+# vs_bg NAME FLAGS... : a detached virtual server (stdio to files, as carrel_bg).
+vs_bg() { carrel_bg run --rootfs "$ROOTFS" --name "$@"; }
+
+@test "reaper: pid 1 is carrel-init, the workload is its child, the exit status passes through" {
+	run --separate-stderr carrel run --rootfs "$ROOTFS" --name "$ID" --profile server -- \
+		sh -c 'cat /proc/1/comm; echo $$; grep PPid /proc/$$/status; exit 7' </dev/null
+	[ "$status" -eq 7 ] || fail "status $status: $output"
+	[ "${lines[0]}" = carrel-init ] || fail "$output"
+	[ "${lines[1]}" = 2 ] || fail "$output"
+	[[ "${lines[2]}" == *$'\t'1 ]] || fail "$output"
+	# no bundle mode difference: it is only an annotation
+	run -0 --separate-stderr carrel run --rootfs "$ROOTFS" --name "$ID" --profile server --dry-run -- true
+	[ "$(jq -r '.annotations["org.carrel.init"]' <<<"$output")" = reaper ]
+}
+
+@test "reaper: orphans are reaped (no zombie is left), which a shell as pid 1 does not do" {
+	# The subshell's child is orphaned to pid 1 and exits; then we look for zombies.
+	local probe='(sleep 0.2 &); sleep 1; for s in /proc/[0-9]*/stat; do read -r p c st r <"$s"; [ "$st" = Z ] && echo "zombie $p $c"; done; echo checked'
+	run --separate-stderr carrel run --rootfs "$ROOTFS" --name "$ID" --profile server -- sh -c "$probe" </dev/null
+	[ "$status" -eq 0 ] || fail "$output"
+	[ "$output" = checked ] || fail "$output"
+	# the control: with a pid 1 that never waits (sleep), the orphan stays a zombie
+	run carrel run --rootfs "$ROOTFS" --name "$ID-b" -- sh -c 'sh -c "$1" & exec sleep 2' sh "$probe" </dev/null
+	[[ "$output" == *zombie* ]] || fail "control: no zombie without the reaper: $output"
+}
+
+@test "reaper: a signal to the container reaches the workload" {
+	vs_bg "$ID" --profile server -d -- sh -c 'trap "echo got-term; exit 3" TERM; echo ready; while :; do sleep 0.1; done'
+	[ "$status" -eq 0 ] || fail "$output"
+	wait_ctr_output ready
+	run -0 carrel kill "$ID" TERM
+	wait_status "$ID" stopped
+	wait_ctr_output got-term
+}
+
+@test "stop signal: kill without a signal sends org.carrel.stop-signal (default TERM)" {
+	vs_bg "$ID" -d --stop-signal SIGUSR1 -- sh -c 'trap "echo got-usr1; exit 0" USR1; trap "echo got-term; exit 0" TERM; echo ready; while :; do sleep 0.1; done'
+	[ "$status" -eq 0 ] || fail "$output"
+	wait_ctr_output ready
+	[ "$(state_of "$ID" 'annotations["org.carrel.stop-signal"]')" = SIGUSR1 ]
+	run -0 carrel kill "$ID"
+	wait_ctr_output got-usr1
+	vs_bg "$ID-t" -d -- sh -c 'trap "echo got-term; exit 0" TERM; echo ready2; while :; do sleep 0.1; done'
+	wait_ctr_output ready2
+	run -0 carrel kill "$ID-t"
+	wait_ctr_output got-term
+	run carrel run --rootfs "$ROOTFS" --name "$ID-x" --stop-signal SIGNOPE -- true </dev/null
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"--stop-signal"*"SIGNOPE"* ]] || fail "$output"
+	assert_no_leftovers "$ID-x"
+}
+
+@test "--init: the rootfs's /sbin/init (busybox) boots as pid 1 and powers off on the stop signal" {
+	local r=$BATS_TEST_TMPDIR/rootfs out=$BATS_TEST_TMPDIR/out
+	cp -a "$ROOTFS" "$r"
+	mkdir -p "$out"
+	_open_path "$r"
+	_open_path "$out"
+	cat >"$r/etc/inittab" <<-'IT'
+		::sysinit:/bin/sh -c 'echo "booted pid1=$(cat /proc/1/comm) caps=$(grep CapEff /proc/self/status)" >/mnt/out/boot'
+		::shutdown:/bin/sh -c 'echo down >/mnt/out/down'
+	IT
+	carrel_bg run --rootfs "$r" --name "$ID" --profile server -d --init --bind "$out:/mnt/out"
+	[ "$status" -eq 0 ] || fail "$output"
+	wait_file "$out/boot"
+	[[ "$(cat "$out/boot")" == "booted pid1=init"* ]] || fail "$(cat "$out/boot")"
+	[ "$(state_of "$ID" 'annotations["org.carrel.stop-signal"]')" = SIGUSR2 ]
+	# the guest's init reaps: no carrel-init in front of it
+	[ "$(state_of "$ID" 'annotations["org.carrel.init"]')" = null ]
+	run -0 carrel kill "$ID"
+	wait_status "$ID" stopped 15
+	[ "$(cat "$out/down")" = down ] || fail "no shutdown action ran"
+}
+
+@test "--init: refused with a command, without /sbin/init, or without a pid namespace" {
+	run carrel run --rootfs "$ROOTFS" --name "$ID" --init -- sh </dev/null
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"--init boots the rootfs's /sbin/init: give no command"* ]] || fail "$output"
+	mkdir -p "$BATS_TEST_TMPDIR/empty"
+	run carrel run --rootfs "$BATS_TEST_TMPDIR/empty" --name "$ID" --init </dev/null
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"has no /sbin/init"* ]] || fail "$output"
+	echo '{"linux": {"namespaces": [{"type": "mount"}]}}' >"$BATS_TEST_TMPDIR/nopid.json"
+	run carrel run --rootfs "$ROOTFS" --name "$ID" --profile "$BATS_TEST_TMPDIR/nopid.json" --init </dev/null
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"--init needs a pid namespace of its own"* ]] || fail "$output"
+	assert_no_leftovers
+}
+
+@test "reaper: CVE-2019-5736, the carrel image that stays as pid 1 cannot be reached through /proc/1/exe" {
+	run --separate-stderr carrel run --rootfs "$ROOTFS" --name "$ID" --profile server -- \
+		sh -c 'readlink /proc/1/exe || echo no-link; cat /proc/1/exe >/dev/null 2>&1 && echo opened || echo refused; echo x >>/proc/1/exe 2>/dev/null && echo wrote || echo no-write' </dev/null
+	[ "$status" -eq 0 ] || fail "$output"
+	[ "${lines[0]}" = no-link ] || fail "$output"
+	[ "${lines[1]}" = refused ] || fail "$output"
+	[ "${lines[2]}" = no-write ] || fail "$output"
+}
