@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # density.sh [N]: start N virtual servers (each with its own network, pid,
-# mount, ipc and uts namespaces and its own cgroup, running `sleep`), one
+# mount, ipc and uts namespaces, its own user namespace with a 65536-id
+# range of host ids (--userns auto, USERNS=host to leave it out) and its own
+# cgroup, running `sleep`), one
 # after another; report the start time of the first and the last tenth,
 # the memory each server costs (kernel and user, from /proc/meminfo and the
 # cgroup), and the time to tear all of them down. Root only; everything it
@@ -9,6 +11,7 @@ set -euo pipefail
 N=${1:-200}
 cd "$(dirname "$0")/../.."
 CARREL=${CARREL:-$PWD/build/carrel}
+USERNS=${USERNS:-auto}
 work=$(mktemp -d /tmp/carrel-density.XXXXXX)
 root=$work/state
 cleanup() {
@@ -29,7 +32,8 @@ base_mem=$(mem_used_kb); base_slab=$(slab_kb)
 declare -a t
 for i in $(seq 1 "$N"); do
         s=$(ms)
-        "$CARREL" --root "$root" run --rootfs "$work/rootfs" --name "d$i" -d --no-tty --net none -- sleep 3600 \
+        "$CARREL" --root "$root" run --rootfs "$work/rootfs" --name "d$i" -d --no-tty --net none \
+                --userns "$USERNS" -- sleep 3600 \
                 </dev/null >/dev/null 2>"$work/err" || { cat "$work/err"; exit 1; }
         t[i]=$(( $(ms) - s ))
 done
@@ -42,7 +46,7 @@ rss=$(awk '/^VmRSS/ {print $2}' "/proc/$("$CARREL" --root "$root" state d1 | sed
 s=$(ms)
 for i in $(seq 1 "$N"); do "$CARREL" --root "$root" delete --force "d$i" >/dev/null; done
 down=$(( $(ms) - s ))
-echo "servers:                  $N"
+echo "servers:                  $N (--userns $USERNS; kernel $(uname -r))"
 echo "start, first tenth (avg): ${first} ms"
 echo "start, last tenth (avg):  ${last} ms"
 echo "memory per server:        $(( mem / N )) KiB (of which kernel slab $(( slab / N )) KiB); sleep's RSS ${rss} KiB"

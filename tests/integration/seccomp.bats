@@ -116,3 +116,72 @@ seccomp_profile() {
 	jq -e '.linux.seccomp.actions | index("SCMP_ACT_ERRNO") and index("SCMP_ACT_ALLOW")' <<<"$output" >/dev/null
 	jq -e '.linux.seccomp.operators | index("SCMP_CMP_EQ")' <<<"$output" >/dev/null
 }
+
+# The probe: a static binary bound into the container at /probe.
+use_probe() {
+	local probe=$BATS_FILE_TMPDIR/sysprobe
+	[ -x "$probe" ] || gcc -static -O1 -o "$probe" "$LIBDIR/sysprobe.c" || skip "cannot build the static probe"
+	add_mount /probe bind "$probe" bind ro
+}
+
+DENIED="kexec_load init_module finit_module bpf perf_event_open keyctl add_key open_by_handle_at mount umount2 pivot_root unshare setns swapon acct settimeofday iopl userfaultfd io_uring_setup syslog"
+
+@test "seccomp: the default profile denies each call on its list, through its own rule" {
+	jq -e '.linux.seccomp' "$BUNDLE/config.json" >/dev/null || skip "default spec has no seccomp profile"
+	# Mark the explicit deny rules with an errno of their own (ENOTNAM, 118):
+	# an EPERM from a missing capability cannot pass for the filter then.
+	cfg '.linux.seccomp.syscalls |= map(if .action == "SCMP_ACT_ERRNO" and .errnoRet == 1 then .errnoRet = 118 else . end)'
+	use_probe
+	# shellcheck disable=SC2086
+	set_args /probe $DENIED getpid uname
+	run_ctr
+	[ "$status" -eq 0 ] || fail "$output"
+	local n bad=""
+	for n in $DENIED; do
+		grep -qx "$n=118" <<<"$output" || bad+=" $(grep "^$n=" <<<"$output" || echo "$n=missing")"
+	done
+	[ -z "$bad" ] || fail "not denied by the profile:$bad"
+	grep -qx "getpid=0" <<<"$output" || fail "$output"
+	grep -qx "uname=14" <<<"$output" || grep -qx "uname=0" <<<"$output" || fail "uname was filtered: $output"
+	# without the filter the same calls reach the kernel (some other errno)
+	cfg 'del(.linux.seccomp)'
+	run_ctr
+	! grep -q "=118$" <<<"$output" || fail "ENOTNAM without a filter: $output"
+}
+
+@test "seccomp: SCMP_ACT_TRAP (SIGSYS), SCMP_ACT_KILL_THREAD, SCMP_ACT_LOG and SCMP_ACT_TRACE" {
+	use_probe
+	seccomp_profile SCMP_ACT_ALLOW '[{"names": ["acct"], "action": "SCMP_ACT_TRAP"}]'
+	set_args /probe acct
+	run_ctr
+	[ "$status" -eq $((128 + 31)) ] || fail "TRAP: status $status: $output"
+	seccomp_profile SCMP_ACT_ALLOW '[{"names": ["acct"], "action": "SCMP_ACT_KILL_THREAD"}]'
+	run_ctr
+	[ "$status" -eq $((128 + 31)) ] || fail "KILL_THREAD: status $status: $output"
+	# LOG allows (the kernel logs): the call reaches the kernel
+	seccomp_profile SCMP_ACT_ALLOW '[{"names": ["acct"], "action": "SCMP_ACT_LOG"}]'
+	run_ctr
+	[ "$status" -eq 0 ] || fail "LOG: $output"
+	[[ "$output" == acct=* && "$output" != "acct=38" ]] || fail "LOG: $output"
+	# TRACE without a tracer: the call fails with ENOSYS
+	seccomp_profile SCMP_ACT_ALLOW '[{"names": ["acct"], "action": "SCMP_ACT_TRACE"}]'
+	run_ctr
+	[ "$output" = "acct=38" ] || fail "TRACE: $output"
+}
+
+@test "seccomp: argument filter with SCMP_CMP_MASKED_EQ (value under a mask)" {
+	use_probe
+	# unshare(flags): the probe passes 0; deny when (flags & 0x10000000) == 0,
+	# i.e. no CLONE_NEWUSER bit: so unshare(0) is denied, getpid is not
+	seccomp_profile SCMP_ACT_ALLOW '[{"names": ["unshare"], "action": "SCMP_ACT_ERRNO", "errnoRet": 118,
+		"args": [{"index": 0, "value": 268435456, "valueTwo": 0, "op": "SCMP_CMP_MASKED_EQ"}]}]'
+	set_args /probe unshare getpid
+	run_ctr
+	[ "$status" -eq 0 ] || fail "$output"
+	grep -qx "unshare=118" <<<"$output" || fail "$output"
+	# a mask that does not match lets it through to the kernel
+	seccomp_profile SCMP_ACT_ALLOW '[{"names": ["unshare"], "action": "SCMP_ACT_ERRNO", "errnoRet": 118,
+		"args": [{"index": 0, "value": 268435456, "valueTwo": 268435456, "op": "SCMP_CMP_MASKED_EQ"}]}]'
+	run_ctr
+	grep -qx "unshare=0" <<<"$output" || fail "$output"
+}
