@@ -190,6 +190,12 @@ static _Noreturn void exec_child(struct init_ctx *ctx, int pidfd, int ns_flags)
                 r = terminal_attach(ctx, &err);
         if (r == 0 && ctx->spec->process.no_new_privileges)
                 r = seccomp_filter_load(ctx, &err);
+        if (r == 0 && ctx->hold_before_exec) {
+                /* The parent moves us into the frozen cgroup now: we exec on resume. */
+                struct sync_msg m;
+                if (sync_send(ctx->sync_fd, SYNC_READY, NULL) < 0 || sync_recv(ctx->sync_fd, &m) < 0 || m.type != SYNC_GO)
+                        _exit(127);
+        }
         if (r == 0)
                 process_exec(ctx, &err);
         if (sync_send(ctx->sync_fd, SYNC_ERROR, &err) < 0)
@@ -204,6 +210,7 @@ struct exec_run {
         struct spec *spec;
         struct seccomp_program seccomp;
         int pidfd, child_pidfd, sync_fd;
+        bool paused; /* exec --ignore-paused into a frozen container */
 };
 
 static void exec_run_release(struct exec_run *x)
@@ -259,6 +266,7 @@ static int prepare(struct exec_run *x, const struct exec_opts *o, struct contain
         if (status == STATUS_PAUSED && !o->ignore_paused)
                 return carrel_error_set(err, EBUSY, "cannot exec in \"%s\": the container is paused "
                                         "(resume it, or use --ignore-paused)", o->id);
+        x->paused = status == STATUS_PAUSED;
         if (st->cgroup_path[0])
                 cgroup_open(st->cgroup_mount, st->cgroup_path, &x->cg);
         if (o->sub_cgroup && (r = enter_sub_cgroup(&x->cg, o->sub_cgroup, err)) < 0)
@@ -306,17 +314,20 @@ int container_exec(const struct exec_opts *o, int *ret_status, struct carrel_err
         }
         x.sync_fd = sp[0];
         struct init_ctx ctx = {
+                .hold_before_exec = x.paused,
                 .spec = x.spec, .id = o->id, .bundle = st.bundle, .rootfs = st.rootfs, .rootfs_fd = -1,
                 .proc_fd = -1, .sync_fd = sp[1], .fifo_fd = -1, .no_new_keyring = true,
                 .preserve_fds = o->preserve_fds, .listener_fd = -1, .seccomp = x.spec->seccomp ? &x.seccomp : NULL,
                 .console_fd = x.console.send_fd, .pty_peer = -1, .rootfs_tree = -1, .start_fd = -1,
         };
-        /* Born in the container's cgroup, so ps, kill --all and pause see it. */
-        struct clone_args args = { .flags = CLONE_PIDFD | (x.cg.fd >= 0 ? CLONE_INTO_CGROUP : 0),
+        /* Born in the container's cgroup, so ps, kill --all and pause see it;
+         * into a paused one only once its set-up is done (it would freeze). */
+        bool into = x.cg.fd >= 0 && !x.paused;
+        struct clone_args args = { .flags = CLONE_PIDFD | (into ? CLONE_INTO_CGROUP : 0),
                                    .pidfd = (uint64_t) (uintptr_t) &x.child_pidfd, .exit_signal = SIGCHLD,
-                                   .cgroup = (uint64_t) (x.cg.fd >= 0 ? x.cg.fd : 0) };
+                                   .cgroup = (uint64_t) (into ? x.cg.fd : 0) };
         pid_t pid = sys_clone3(&args);
-        if (pid < 0 && x.cg.fd >= 0 && errno != ENOMEM && errno != EAGAIN) {
+        if (pid < 0 && into && errno != ENOMEM && errno != EAGAIN) {
                 args.flags &= ~(uint64_t) CLONE_INTO_CGROUP; /* old kernel: moved in below */
                 args.cgroup = 0;
                 pid = sys_clone3(&args);
@@ -339,7 +350,14 @@ int container_exec(const struct exec_opts *o, int *ret_status, struct carrel_err
                 goto out;
         }
         struct sync_msg m;
-        if (sync_recv(x.sync_fd, &m) == 0 && m.type == SYNC_ERROR) {
+        r = sync_recv(x.sync_fd, &m);
+        if (r == 0 && m.type == SYNC_READY) {
+                if ((r = cgroup_enter(&x.cg, pid, err)) < 0 || (r = sync_send(x.sync_fd, SYNC_GO, NULL)) < 0) {
+                        sys_pidfd_send_signal(x.child_pidfd, SIGKILL, NULL, 0);
+                        r = err->code ? r : carrel_error_set(err, -r, "the exec'd process died before its exec");
+                        goto out;
+                }
+        } else if (r == 0 && m.type == SYNC_ERROR) {
                 siginfo_t si;
                 waitid(P_PIDFD, (id_t) x.child_pidfd, &si, WEXITED);
                 r = carrel_error_set(err, m.code > 0 ? m.code : EIO, "%s", m.msg);

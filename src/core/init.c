@@ -2,6 +2,7 @@
 #include "core/init.h"
 
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <sys/prctl.h>
@@ -87,6 +88,8 @@ static int init_setup(struct init_ctx *ctx, struct carrel_error *err)
                 return r;
         if ((r = ns_join(ctx, err)) < 0)
                 return r;
+        if (ctx->late_cgroupns && unshare(CLONE_NEWCGROUP) < 0)
+                return carrel_error_errno(err, errno, "cannot create a cgroup namespace");
         r = procfs_open_private(ctx, err);
         if (r < 0 && err->code)
                 return r;

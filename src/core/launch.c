@@ -184,12 +184,19 @@ static int spawn(struct launch *l, const struct create_opts *o, bool use_fifo, s
                 .exit_signal = SIGCHLD,
                 .cgroup = (uint64_t) (l->cg.fd >= 0 ? l->cg.fd : 0),
         };
+        /* A cgroup namespace is rooted where its creator stands: an init
+         * that is moved in later makes its own after the move. */
+        if (l->cg.fd >= 0 && !into && (args.flags & CLONE_NEWCGROUP)) {
+                args.flags &= ~(uint64_t) CLONE_NEWCGROUP;
+                ctx->late_cgroupns = true;
+        }
         pid_t pid = sys_clone3(&args);
         bool move_later = l->cg.fd >= 0 && !into;
         if (pid < 0 && (args.flags & CLONE_INTO_CGROUP) && errno != ENOMEM && errno != EAGAIN) {
                 /* Older kernels, or a cgroup type that refuses it: move the init in before GO. */
-                args.flags &= ~(uint64_t) CLONE_INTO_CGROUP;
+                args.flags &= ~(uint64_t) (CLONE_INTO_CGROUP | CLONE_NEWCGROUP);
                 args.cgroup = 0;
+                ctx->late_cgroupns = (ns_clone_flags(l->spec) & CLONE_NEWCGROUP) != 0;
                 pid = sys_clone3(&args);
                 move_later = true;
         }

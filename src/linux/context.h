@@ -24,6 +24,8 @@ struct init_ctx {
         int ns_fds[NS__COUNT];   /* namespaces to join, -1 = none */
         bool userns;             /* running in a new user namespace */
         bool idmap_rootfs;       /* mount the rootfs idmapped into that user namespace */
+        bool late_cgroupns;      /* born outside its cgroup: unshare the cgroup ns once moved in */
+        bool hold_before_exec;   /* exec into a paused container: READY, wait for GO, then exec */
         int rootfs_tree;         /* the idmapped rootfs the parent made, or -1 */
         int start_fd;            /* exec.fifo's write end while start waits for the exec, or -1 */
         bool no_pivot, no_new_keyring;

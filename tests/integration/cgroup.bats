@@ -181,3 +181,48 @@ teardown() { common_teardown; }
 	run -0 carrel exec "$ID" sh -c 'echo x > /dev/null && echo null-ok'
 	[ "$output" = null-ok ]
 }
+
+@test "cgroup: without CLONE_INTO_CGROUP the init is moved in before the workload runs" {
+	set_sh 'grep ^0:: /proc/self/cgroup; cat /sys/fs/cgroup/cgroup.procs | grep -c .'
+	CARREL_NO_CLONE_INTO_CGROUP=1 run_ctr
+	[ "$status" -eq 0 ] || fail "$output"
+	[ "${lines[0]}" = "0::/" ] || fail "$output"
+	# the host sees it in /carrel/<id>, which goes with the container
+	[ ! -e "$CG_ROOT/carrel/$ID" ]
+}
+
+@test "cgroup: a cgroup carrel did not create is never removed" {
+	mkdir -p "$CG_ROOT/carrel-test-$ID"
+	defer rmdir "$CG_ROOT/carrel-test-$ID"
+	cfg '.linux.cgroupsPath = $p' --arg p "/carrel-test-$ID"
+	set_args sleep 100
+	start_ctr
+	local pid
+	pid=$(state_of "$ID" pid)
+	grep -qx "0::/carrel-test-$ID" "/proc/$pid/cgroup" || fail "$(cat "/proc/$pid/cgroup")"
+	run -0 carrel delete --force "$ID"
+	[ -d "$CG_ROOT/carrel-test-$ID" ] || fail "the cgroup it did not make was removed"
+	[ -z "$(cat "$CG_ROOT/carrel-test-$ID/cgroup.procs")" ] || fail "processes left in it"
+}
+
+@test "exec --ignore-paused: the process joins a paused container, frozen with the rest" {
+	set_args sleep 100
+	start_ctr
+	run -0 carrel pause "$ID"
+	carrel exec -d --ignore-paused --pid-file "$BATS_TEST_TMPDIR/x.pid" "$ID" sleep 50 </dev/null >/dev/null 2>&1 3>&- ||
+		fail "exec --ignore-paused failed"
+	local pid
+	pid=$(cat "$BATS_TEST_TMPDIR/x.pid")
+	grep -qx "0::/carrel/$ID" "/proc/$pid/cgroup" || fail "$(cat "/proc/$pid/cgroup")"
+	# frozen before its exec: still the carrel image, and the cgroup stays frozen
+	sleep 0.3
+	[ "$(cat "/proc/$pid/comm")" != sleep ] || fail "it ran in a paused container"
+	grep -q "^frozen 1" "$CG_ROOT/carrel/$ID/cgroup.events" || fail "the cgroup thawed"
+	run -0 carrel resume "$ID"
+	local i
+	for ((i = 0; i < 100; i++)); do
+		[ "$(cat "/proc/$pid/comm" 2>/dev/null)" = sleep ] && break
+		sleep 0.05
+	done
+	[ "$(cat "/proc/$pid/comm")" = sleep ] || fail "not exec'd after resume: $(cat "/proc/$pid/comm")"
+}

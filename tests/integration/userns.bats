@@ -37,13 +37,15 @@ host_start() { carrel exec "$1" cat /proc/self/uid_map | awk '{print $2}'; }
 	local dir=$BATS_TEST_TMPDIR/data
 	mkdir -m 0777 "$dir"
 	carrel_bg run --rootfs "$ROOTFS" --name "$ID" --no-tty --userns auto --bind "$dir:/data" -- \
-		sh -c 'id -u; stat -c %u /bin/busybox; touch /data/made-by-root'
+		sh -c 'id -u; stat -c %u /bin/busybox; touch /data/made-by-root; read -r in out n </proc/self/uid_map; echo $out'
 	[ "$status" -eq 0 ] || fail "$output"
 	[ "$(sed -n 1p "$CTR_OUT")" = 0 ]
 	[ "$(sed -n 2p "$CTR_OUT")" = 0 ] || fail "rootfs not idmapped: $(cat "$CTR_OUT")"
 	local owner
 	owner=$(stat -c %u "$dir/made-by-root")
 	[ "$owner" -ge 65536 ] || fail "the file is owned by host uid $owner"
+	# exactly the tenant's first host id, as its uid_map says
+	[ "$owner" = "$(sed -n 3p "$CTR_OUT")" ] || fail "owner $owner, uid_map $(sed -n 3p "$CTR_OUT")"
 	# and the rootfs on disk was never chowned
 	[ "$(stat -c %u "$ROOTFS/bin/busybox")" = 0 ]
 }
