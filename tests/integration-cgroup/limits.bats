@@ -174,3 +174,37 @@ teardown() { common_teardown; }
 	run carrel exec "$ID-b" sh -c 'for i in 1 2 3; do true & done; wait; echo forked'
 	[ "$status" -eq 0 ] && [ "$output" = forked ] || fail "tenant b could not fork: $output"
 }
+
+@test "update: the other runc flags (--memory-swap, --memory-reservation, --cpu-share, --cpu-quota/--cpu-period, --cpuset-cpus/-mems, --blkio-weight)" {
+	need_controllers memory cpu cpuset io
+	cfg '.linux.resources = {memory: {limit: 67108864}}'
+	set_args sleep 100
+	start_ctr
+	run -0 carrel update --memory 64M --memory-swap 96M --memory-reservation 8M --cpu-share 512 \
+		--cpu-quota 30000 --cpu-period 60000 --cpuset-cpus 0 --cpuset-mems 0 --blkio-weight 100 "$ID"
+	[ "$(cat "$CG/memory.swap.max")" = 33554432 ] || fail "swap $(cat "$CG/memory.swap.max")" # 96M - 64M
+	[ "$(cat "$CG/memory.low")" = 8388608 ]
+	[ "$(cat "$CG/cpu.weight")" = 20 ] # 1 + (512-2)*9999/262142
+	[ "$(cat "$CG/cpu.max")" = "30000 60000" ]
+	[ "$(cat "$CG/cpuset.cpus")" = 0 ]
+	[ "$(cat "$CG/cpuset.mems")" = 0 ]
+	grep -q '^default 910$' "$CG/io.weight" || fail "$(cat "$CG/io.weight")" # 1 + (100-10)*9999/990
+	# and the container sees the same from inside
+	run -0 carrel exec "$ID" cat /sys/fs/cgroup/cpu.max
+	[ "$output" = "30000 60000" ]
+}
+
+@test "cpu: burst and idle" {
+	need_controllers cpu
+	[ -e "$CG_ROOT/cpu.stat" ] || skip "no cpu.stat"
+	cfg '.linux.resources = {cpu: {quota: 50000, period: 100000, burst: 20000}}'
+	set_args sleep 100
+	start_ctr
+	[ -e "$CG/cpu.max.burst" ] || skip "kernel without cpu.max.burst"
+	[ "$(cat "$CG/cpu.max.burst")" = 20000 ]
+	run -0 carrel delete --force "$ID"
+	cfg '.linux.resources = {cpu: {idle: 1}}'
+	start_ctr
+	[ -e "$CG/cpu.idle" ] || skip "kernel without cpu.idle"
+	[ "$(cat "$CG/cpu.idle")" = 1 ]
+}

@@ -268,6 +268,17 @@ FOO=" ] || fail "$output"
 	[ "$(state_of "$ID" status)" = running ]
 }
 
+@test "exec: a bad --user is a clear error and leaves no process" {
+	running
+	ex_sep --user nobody "$ID" true
+	[ "$status" -ne 0 ]
+	[[ "$stderr" == *"--user"*nobody* ]] || fail "$stderr"
+	ex_sep --user 1000:x "$ID" true
+	[ "$status" -ne 0 ]
+	[[ "$stderr" == *"--user"* ]] || fail "$stderr"
+	[ "$(leftover_procs | xargs)" = "$INIT_PID" ] || fail "processes: $(leftover_procs)"
+}
+
 # CVE-2024-21626: runc leaked a host fd (of /sys/fs/cgroup) into the process
 # and chdir'd to a cwd like /proc/self/fd/7 before closing it, leaving the
 # process with a host cwd (`cat ../../../etc/shadow` escaped).  Here the caller

@@ -252,6 +252,38 @@ propagation_case() {
 	run cat "$CTR_OUT"
 }
 
+@test "rro: a read-only bind applies to every submount too (mount_setattr AT_RECURSIVE)" {
+	mkdir -p "$T/tree/sub"
+	mount -t tmpfs -o size=1m tmpfs "$T/tree/sub"
+	defer umount -l "$T/tree/sub"
+	add_mount /mnt bind "$T/tree" rbind rro
+	ctr_sh 'touch /mnt/a 2>&1 || echo top-ro; touch /mnt/sub/b 2>&1 || echo sub-ro; grep " /mnt/sub " /proc/self/mountinfo'
+	[ "$status" -eq 0 ] || fail "$output"
+	grep -qx top-ro <<<"$output" || fail "$output"
+	grep -qx sub-ro <<<"$output" || fail "the submount stayed writable: $output"
+	# with plain ro only the top is read-only
+	cfg '.mounts[-1].options = ["rbind", "ro"]'
+	ctr_sh 'touch /mnt/sub/b && echo sub-rw'
+	grep -qx sub-rw <<<"$output" || fail "$output"
+}
+
+@test "rootfsPropagation: the container's root mount gets the asked propagation" {
+	# the rootfs on a shared mount of its own (this host's / is private)
+	mkdir -p "$T/shroot"
+	mount -t tmpfs -o size=16m tmpfs "$T/shroot"
+	defer umount -l "$T/shroot"
+	mount --make-shared "$T/shroot"
+	cp -a "$ROOTFS" "$T/shroot/rootfs"
+	cfg '.root.path = $r' --arg r "$T/shroot/rootfs"
+	cfg '.linux.rootfsPropagation = "slave"'
+	ctr_sh 'awk "\$5 == \"/\"" /proc/self/mountinfo'
+	[ "$status" -eq 0 ] || fail "$output"
+	[[ "$output" == *" master:"* ]] || fail "root is not a slave: $output"
+	cfg '.linux.rootfsPropagation = "private"'
+	ctr_sh 'awk "\$5 == \"/\"" /proc/self/mountinfo'
+	[[ "$output" != *" master:"* && "$output" != *" shared:"* ]] || fail "root is not private: $output"
+}
+
 @test "propagation rslave: host submounts propagate into the container" {
 	propagation_case rbind rslave
 	[ "${lines[0]}" = ready ]
