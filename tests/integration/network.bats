@@ -71,6 +71,42 @@ vs_bg() {
 	[ "$(ip -n "$NETNS" -o link show | grep -c ' cv')" = 0 ] || fail "veth left: $(ip -n "$NETNS" -o link show)"
 }
 
+# host_ifname ID: carrel's host end name, "cv" + 48 bits of the id's FNV-1a hash.
+host_ifname() {
+	local id=$1 h=1469598103934665603 i c
+	for ((i = 0; i < ${#id}; i++)); do
+		printf -v c '%d' "'${id:i:1}"
+		h=$(( (h ^ c) * 1099511628211 ))
+	done
+	printf 'cv%012x\n' $(( h & 0xffffffffffff ))
+}
+
+@test "network: the host end's name is derived from the container id, and stable" {
+	vs_bg "$ID-a" --net veth:192.0.2.2/24,bridge=cbr0 -- sleep 100
+	[ "$status" -eq 0 ] || fail "$output"
+	local want
+	want=$(host_ifname "$ID-a")
+	ip -n "$NETNS" link show "$want" >/dev/null || fail "no $want: $(ip -n "$NETNS" -o link)"
+	run ncarrel delete --force "$ID-a"
+	! ip -n "$NETNS" link show "$want" 2>/dev/null || fail "$want left after delete"
+}
+
+@test "network: --net netns:PATH joins a network namespace the caller made" {
+	ip -n "$NETNS" link add cjoin0 type veth peer name cjoin1
+	run vs "$ID" --net "netns:/run/netns/$NETNS" -- sh -c 'ip -o link | grep -c " cjoin0@"; readlink /proc/self/ns/net'
+	[ "$status" -eq 0 ] || fail "$output"
+	[ "${lines[0]}" = 1 ] || fail "not in $NETNS: $output"
+	[ "${lines[1]}" = "$(ip netns exec "$NETNS" readlink /proc/self/ns/net)" ]
+}
+
+@test "network: --profile minimal has loopback only" {
+	run vs "$ID" --profile minimal -- sh -c 'ip -o link | cut -d: -f2; hostname'
+	[ "$status" -eq 0 ] || fail "$output"
+	[ "${lines[0]}" = " lo" ] && [ "${#lines[@]}" -eq 2 ] || fail "$output"
+	# the name (a flag) wins over the profile's hostname
+	[ "${lines[1]}" = "$ID" ] || fail "$output"
+}
+
 @test "network: a container without --net reaches nothing" {
 	vs_bg "$ID-a" --net veth:192.0.2.2/24,bridge=cbr0 -- sleep 100
 	[ "$status" -eq 0 ] || fail "$output"
