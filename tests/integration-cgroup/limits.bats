@@ -208,3 +208,24 @@ teardown() { common_teardown; }
 	[ -e "$CG/cpu.idle" ] || skip "kernel without cpu.idle"
 	[ "$(cat "$CG/cpu.idle")" = 1 ]
 }
+
+@test "events --stats: the memory high-water mark, pids, io and hugetlb sections, as runc names them" {
+	need_controllers memory pids
+	cfg '.linux.resources = {memory: {limit: 67108864}, pids: {limit: 40}}'
+	set_args sleep 100
+	start_ctr
+	# touch some memory so the peak is above the idle usage
+	run -0 carrel exec "$ID" sh -c 'dd if=/dev/zero bs=4M count=2 2>/dev/null | cat >/dev/null'
+	run -0 carrel events --stats "$ID"
+	jq -e '.type == "stats"
+	       and (.data.memory.usage.limit == 67108864)
+	       and (.data.pids.current >= 1) and (.data.pids.limit == 40)
+	       and (.data.blkio.ioServiceBytesRecursive | type == "array")
+	       and (.data.hugetlb | type == "object")' <<<"$output" >/dev/null || fail "$output"
+	# the high-water mark (memory.peak, kernel 5.19+) is at least the usage
+	if [ -e "$CG/memory.peak" ]; then
+		[ "$(jq .data.memory.usage.max <<<"$output")" -ge "$(jq .data.memory.usage.usage <<<"$output")" ] ||
+			fail "$output"
+		[ "$(jq .data.memory.usage.max <<<"$output")" -ge 8388608 ] || fail "peak below the 8 MiB dd: $output"
+	fi
+}
