@@ -78,7 +78,7 @@ fi
 
 if ! skip_stage fuzz; then
         echo "== fuzz smoke =="
-        if FUZZ_SECONDS=${FUZZ_SECONDS:-30} tests/fuzz/run.sh; then
+        if FUZZ_SECONDS=${FUZZ_SECONDS:-60} tests/fuzz/run.sh; then
                 passed=$((passed + 2))
         else
                 failed=$((failed + 1))
