@@ -13,6 +13,7 @@ cd "$(dirname "$0")/../.."
 CARREL=${CARREL:-$PWD/build/carrel}
 USERNS=${USERNS:-auto}
 work=$(mktemp -d /tmp/carrel-density.XXXXXX)
+chmod 755 "$work" # tenants (--userns auto) reach the rootfs as unprivileged host ids
 root=$work/state
 cleanup() {
         for id in $("$CARREL" --root "$root" list -q 2>/dev/null); do
