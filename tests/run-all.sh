@@ -58,6 +58,24 @@ bats_tier() {
         fi
 }
 
+# script_tier NAME TITLE SCRIPT: a tier whose script prints TAP and exits
+# 77 when this machine cannot run it (the reason is its last stderr line).
+script_tier() {
+        local name=$1 tap=build/bats-$1.tap log=build/$1.log rc
+        echo "== $2 =="
+        "$3" >"$tap" 2>"$log"
+        rc=$?
+        grep -E '^not ok|^# ' "$tap" | head -60 || true
+        if [ $rc -eq 77 ]; then
+                echo "   skipped: $(tail -1 "$log")"; skipped=$((skipped + 1))
+                return
+        fi
+        count_tap "$tap"
+        if [ $rc -ne 0 ] && ! grep -qE '^not ok' "$tap"; then
+                failed=$((failed + 1)); echo "$name tier failed (rc=$rc):"; tail -30 "$log"
+        fi
+}
+
 unit build
 bats_tier host "$PWD/build/carrel" tests/integration
 
@@ -90,34 +108,12 @@ if ! skip_stage vm; then
         if [ "$root" = cgroup2fs ] && grep -qw memory /sys/fs/cgroup/cgroup.controllers; then
                 bats_tier cgroup-native "$PWD/build/carrel" tests/integration-cgroup
         else
-                echo "== VM tier (pure cgroup v2 in qemu) =="
-                tests/vm/run.sh >build/bats-vm.tap 2>build/vm.log
-                rc=$?
-                cat build/bats-vm.tap | grep -E '^not ok|^# ' | head -60 || true
-                if [ $rc -eq 77 ]; then
-                        echo "   skipped: $(tail -1 build/vm.log)"; skipped=$((skipped + 1))
-                else
-                        count_tap build/bats-vm.tap
-                        if [ $rc -ne 0 ] && ! grep -qE '^not ok' build/bats-vm.tap; then
-                                failed=$((failed + 1)); echo "VM tier failed (rc=$rc):"; tail -30 build/vm.log
-                        fi
-                fi
+                script_tier vm "VM tier (pure cgroup v2 in qemu)" tests/vm/run.sh
         fi
 fi
 
 if ! skip_stage engines; then
-        echo "== engine tier (podman, containerd) =="
-        tests/engines/run.sh >build/bats-engines.tap 2>build/engines.log
-        rc=$?
-        grep -E '^not ok|^# ' build/bats-engines.tap | head -60 || true
-        if [ $rc -eq 77 ]; then
-                echo "   skipped: $(tail -1 build/engines.log)"; skipped=$((skipped + 1))
-        else
-                count_tap build/bats-engines.tap
-                if [ $rc -ne 0 ] && ! grep -qE '^not ok' build/bats-engines.tap; then
-                        failed=$((failed + 1)); echo "engine tier failed (rc=$rc):"; tail -30 build/engines.log
-                fi
-        fi
+        script_tier engines "engine tier (podman, containerd)" tests/engines/run.sh
 fi
 
 echo

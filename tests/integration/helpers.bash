@@ -427,12 +427,17 @@ start_console() {
 		</dev/null >/dev/null 2>"$BATS_TEST_TMPDIR/$name.err" 3>&- &
 	CONSOLE_PID=$!
 	BG_PIDS+=("$CONSOLE_PID")
+	wait_socket "$CONSOLE_SOCK" "$BATS_TEST_TMPDIR/$name.err"
+}
+
+# wait_socket SOCK ERRFILE: until a receiver started in the background listens on SOCK.
+wait_socket() {
 	local i
 	for ((i = 0; i < 200; i++)); do
-		[ -S "$CONSOLE_SOCK" ] && return 0
+		[ -S "$1" ] && return 0
 		sleep 0.025
 	done
-	fail "console receiver did not start: $(cat "$BATS_TEST_TMPDIR/$name.err")"
+	fail "the receiver on $1 did not start: $(cat "$2")"
 }
 
 # wait_console — wait for the receiver to see the pty close; CONSOLE_TEXT is

@@ -151,7 +151,7 @@ netdev_bundle() {
 	netdev_bundle
 	cfg '.linux.netDevices = {cdev0: {name: "ext0"}}'
 	set_sh 'ip -o addr show dev ext0; ip -o link show dev ext0; ip -o link show | grep -c cdev0'
-	run ip netns exec "$NETNS" timeout 20 "$CARREL" --root "$STATE" run --bundle "$BUNDLE" "$ID" </dev/null
+	run ncarrel run --bundle "$BUNDLE" "$ID" </dev/null
 	[[ "$output" == *"inet 192.0.2.50/24"* ]] || fail "$output"
 	[[ "$output" == *"inet6 2001:db8::50/64"* ]] || fail "$output"
 	[[ "$output" != *198.51.100.99* ]] || fail "a link-scope address moved too: $output"
@@ -167,7 +167,7 @@ netdev_bundle() {
 	netdev_bundle
 	cfg '.linux.netDevices = {cdev0: {}}'
 	set_sh 'ip -o -4 addr show dev cdev0'
-	run ip netns exec "$NETNS" timeout 20 "$CARREL" --root "$STATE" run --bundle "$BUNDLE" "$ID" </dev/null
+	run ncarrel run --bundle "$BUNDLE" "$ID" </dev/null
 	[ "$status" -eq 0 ] || fail "$output"
 	[[ "$output" == *"cdev0"*"inet 192.0.2.50/24"* ]] || fail "$output"
 }
@@ -176,12 +176,12 @@ netdev_bundle() {
 	netdev_bundle
 	set_args true
 	cfg '.linux.netDevices = {nope0: {}}'
-	run ip netns exec "$NETNS" timeout 20 "$CARREL" --root "$STATE" run --bundle "$BUNDLE" "$ID" </dev/null
+	run ncarrel run --bundle "$BUNDLE" "$ID" </dev/null
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"linux.netDevices.nope0: no such network device on the host"* ]] || fail "$output"
 	assert_no_leftovers
 	cfg '.linux.netDevices = {cdev0: {name: "lo"}}'
-	run ip netns exec "$NETNS" timeout 20 "$CARREL" --root "$STATE" run --bundle "$BUNDLE" "$ID" </dev/null
+	run ncarrel run --bundle "$BUNDLE" "$ID" </dev/null
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"linux.netDevices.cdev0: cannot move it into the container as lo: the name is taken there"* ]] ||
 		fail "$output"
@@ -190,7 +190,7 @@ netdev_bundle() {
 	ip -n "$NETNS" -o -4 addr show dev cdev0 | grep -q 192.0.2.50 || fail "cdev0 changed on the host"
 	drop_ns network
 	cfg '.linux.netDevices = {cdev0: {}}'
-	run ip netns exec "$NETNS" timeout 20 "$CARREL" --root "$STATE" run --bundle "$BUNDLE" "$ID" </dev/null
+	run ncarrel run --bundle "$BUNDLE" "$ID" </dev/null
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"config.json: linux.netDevices: moving network devices needs a network namespace"* ]] ||
 		fail "$output"

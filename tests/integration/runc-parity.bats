@@ -21,12 +21,7 @@ start_pidfd_recv() {
 		</dev/null >/dev/null 2>"$BATS_TEST_TMPDIR/pidfd.err" 3>&- &
 	PIDFD_RECV_PID=$!
 	BG_PIDS+=("$PIDFD_RECV_PID")
-	local i
-	for ((i = 0; i < 200; i++)); do
-		[ -S "$PIDFD_SOCK" ] && return 0
-		sleep 0.025
-	done
-	fail "pidfd receiver did not start: $(cat "$BATS_TEST_TMPDIR/pidfd.err")"
+	wait_socket "$PIDFD_SOCK" "$BATS_TEST_TMPDIR/pidfd.err"
 }
 
 # pidfd_info KEY — a value the receiver wrote (waits for it the first time).
