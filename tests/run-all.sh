@@ -4,10 +4,11 @@
 #   2. the bats integration suite on this host (tests/integration)
 #   3. the same unit and bats tests against an ASan+UBSan build
 #   4. a short smoke run of each libFuzzer target (tests/fuzz)
-#   5. the VM tier: cgroup v2 tests in a qemu guest (tests/vm), or natively
-#      on a host that already has pure cgroup v2
-#   6. the engine tier: podman (with conmon) and containerd (with its runc v2
+#   5. the engine tier: podman (with conmon) and containerd (with its runc v2
 #      shim) driving carrel (tests/engines; installs both with apt)
+#   6. the VM tier: cgroup v2 tests in a qemu guest (tests/vm), or natively
+#      on a host that already has pure cgroup v2; the guest also runs podman's
+#      resource scenarios with the image the engine tier made
 # Set CARREL_SKIP="asan fuzz vm engines" to leave stages out while developing.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -103,6 +104,10 @@ if ! skip_stage fuzz; then
         fi
 fi
 
+if ! skip_stage engines; then
+        script_tier engines "engine tier (podman, containerd)" tests/engines/run.sh
+fi
+
 if ! skip_stage vm; then
         root=$(stat -fc %T /sys/fs/cgroup 2>/dev/null)
         if [ "$root" = cgroup2fs ] && grep -qw memory /sys/fs/cgroup/cgroup.controllers; then
@@ -110,10 +115,6 @@ if ! skip_stage vm; then
         else
                 script_tier vm "VM tier (pure cgroup v2 in qemu)" tests/vm/run.sh
         fi
-fi
-
-if ! skip_stage engines; then
-        script_tier engines "engine tier (podman, containerd)" tests/engines/run.sh
 fi
 
 echo

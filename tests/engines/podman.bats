@@ -317,14 +317,14 @@ unified_has() {
 }
 
 @test "podman: --pids-limit (needs the pids controller in cgroup v2)" {
-	unified_has pids || skip "no pids controller in the cgroup v2 hierarchy (hybrid host)"
+	unified_has pids || skip "no pids controller in the cgroup v2 hierarchy (hybrid host: the VM tier runs this)"
 	run pm run --rm --pids-limit 100 "$IMAGE" cat /sys/fs/cgroup/pids.max
 	[ "$status" -eq 0 ]
 	[ "$output" = 100 ]
 }
 
 @test "podman: --memory (needs the memory controller in cgroup v2)" {
-	unified_has memory || skip "no memory controller in the cgroup v2 hierarchy (hybrid host)"
+	unified_has memory || skip "no memory controller in the cgroup v2 hierarchy (hybrid host: the VM tier runs this)"
 	run pm run --rm --memory 64m "$IMAGE" cat /sys/fs/cgroup/memory.max
 	[ "$status" -eq 0 ]
 	[ "$output" = 67108864 ]
@@ -350,7 +350,7 @@ unified_has() {
 @test "podman: stats reads the container's cgroup (needs a pure cgroup v2 host)" {
 	# podman reads the counters itself; on a hybrid host it looks in the v1
 	# hierarchies, which carrel never touches.
-	[ "$(stat -fc %T /sys/fs/cgroup)" = cgroup2fs ] || skip "hybrid host: podman stats looks in cgroup v1, carrel uses only v2"
+	[ "$(stat -fc %T /sys/fs/cgroup)" = cgroup2fs ] || skip "hybrid host: podman stats looks in cgroup v1, carrel uses only v2 (the VM tier runs this)"
 	pm run -d --name st "$IMAGE" sleep 1000
 	run pm stats --no-stream --format '{{.Name}} {{.PIDs}}' st
 	pm rm -f -t 0 st >/dev/null

@@ -16,7 +16,17 @@ export CARREL="$PWD/build/carrel"
 shopt -s nullglob
 bats_files=(tests/integration-cgroup/*.bats)
 if [ ${#bats_files[@]} -gt 0 ]; then
-	exec bats --tap tests/integration-cgroup
+	bats --tap tests/integration-cgroup
+	rc=$?
+	# podman's resource scenarios need the controllers only this guest has:
+	# when the host set the engines up (tests/engines/setup.sh), run them here.
+	if command -v podman >/dev/null && [ -s build/engines/busybox.tar ]; then
+		echo "# podman on carrel, resource scenarios"
+		bats --tap -f 'pids-limit|--memory|update changes|stats reads|missing fails' tests/engines/podman.bats |
+			sed -E 's/^(not )?ok ([0-9]+)/\1ok \2 [podman]/; s/^1\.\.([0-9]+)$/# podman plan 1..\1/'
+		[ "${PIPESTATUS[0]}" -eq 0 ] || rc=1
+	fi
+	exit $rc
 fi
 
 echo "# tests/integration-cgroup has no .bats files: built-in smoke test"
