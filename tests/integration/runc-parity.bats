@@ -167,3 +167,18 @@ pidfd_info() {
 	run -0 carrel delete --force "$ID"
 	[ ! -e "$root/carrel/$ID" ] || fail "cgroup left: $(find "$root/carrel/$ID" -type d)"
 }
+
+@test "runc flags carrel does not implement are accepted or refused by name" {
+	run -0 "$CARREL" --root "$STATE" --criu /usr/sbin/criu list -q
+	set_sh 'exit 3'
+	run_ctr --no-subreaper
+	[ "$status" -eq 3 ] || fail "run --no-subreaper: $status $output"
+	local f
+	for f in --cpu-rt-period --cpu-rt-runtime --l3-cache-schema --mem-bw-schema --kernel-memory; do
+		run carrel update "$f" 5 "$ID"
+		[ "$status" -eq 1 ] || fail "$f: $status"
+		[[ "$output" == *"update: $f is not supported by carrel"* ]] || fail "$f: $output"
+	done
+	run carrel exec --process-label foo "$ID" true
+	[[ "$output" == *"exec: --process-label is not supported by carrel"* ]] || fail "$output"
+}
