@@ -50,6 +50,30 @@ int decode_array(struct dctx *c, json_t *v, const struct field *table, size_t el
         return 0;
 }
 
+int decode_map(struct dctx *c, json_t *v, const struct field *table, size_t elem,
+               int (*each)(struct dctx *c, const char *key, void *entry), void **ret, size_t *ret_n)
+{
+        if (!json_is_object(v))
+                return dctx_fail(c, "expected an object");
+        size_t n = json_object_size(v), i = 0;
+        char *out = spec_alloc(c->spec, (n ? n : 1) * elem);
+        if (!out)
+                return oom(c);
+        const char *key;
+        json_t *val;
+        json_object_foreach(v, key, val) {
+                size_t old = dctx_push_key(c, key);
+                int r = decode_object(c, val, table, out + i * elem);
+                if (r < 0 || (r = each(c, key, out + i * elem)) < 0)
+                        return r;
+                dctx_pop(c, old);
+                i++;
+        }
+        *ret = out;
+        *ret_n = i;
+        return 0;
+}
+
 /* ---- process ---- */
 
 static int dec_additional_gids(struct dctx *c, json_t *v, void *base)
@@ -442,43 +466,28 @@ static int dec_sysctl(struct dctx *c, json_t *v, void *base)
         return 0;
 }
 
-struct offset_raw {
-        int64_t secs;
-        uint32_t nanosecs;
-};
-
 static const struct field offset_fields[] = {
-        I64("secs", struct offset_raw, secs),
-        U32("nanosecs", struct offset_raw, nanosecs),
+        I64("secs", struct spec_time_offset, secs),
+        U32("nanosecs", struct spec_time_offset, nanosecs),
         FIELD_END,
 };
+
+static int offset_clock(struct dctx *c, const char *key, void *entry)
+{
+        struct spec_time_offset *o = entry;
+        if (strcmp(key, "monotonic") != 0 && strcmp(key, "boottime") != 0)
+                return dctx_fail(c, "unknown clock (expected monotonic or boottime)");
+        if (o->nanosecs >= 1000000000U)
+                return dctx_fail(c, "nanosecs must be below 1000000000");
+        o->clock = key;
+        return 0;
+}
 
 static int dec_time_offsets(struct dctx *c, json_t *v, void *base)
 {
         struct spec *s = base;
-        if (!json_is_object(v))
-                return dctx_fail(c, "expected an object");
-        size_t n = json_object_size(v), i = 0;
-        s->time_offsets = spec_alloc(c->spec, (n ? n : 1) * sizeof *s->time_offsets);
-        if (!s->time_offsets)
-                return oom(c);
-        const char *key;
-        json_t *val;
-        json_object_foreach(v, key, val) {
-                size_t old = dctx_push_key(c, key);
-                if (strcmp(key, "monotonic") != 0 && strcmp(key, "boottime") != 0)
-                        return dctx_fail(c, "unknown clock (expected monotonic or boottime)");
-                struct offset_raw raw = { 0 };
-                int r = decode_object(c, val, offset_fields, &raw);
-                if (r < 0)
-                        return r;
-                if (raw.nanosecs >= 1000000000U)
-                        return dctx_fail(c, "nanosecs must be below 1000000000");
-                s->time_offsets[i++] = (struct spec_time_offset) { key, raw.secs, raw.nanosecs };
-                dctx_pop(c, old);
-        }
-        s->n_time_offsets = i;
-        return 0;
+        return decode_map(c, v, offset_fields, sizeof *s->time_offsets, offset_clock, (void **) &s->time_offsets,
+                          &s->n_time_offsets);
 }
 
 static bool ifname_valid(const char *n)
@@ -497,34 +506,24 @@ static const struct field net_device_fields[] = {
         FIELD_END,
 };
 
+static int net_device_names(struct dctx *c, const char *key, void *entry)
+{
+        struct spec_net_device *d = entry;
+        if (!ifname_valid(key))
+                return dctx_fail(c, "invalid network interface name");
+        d->host = key;
+        if (!d->name || !*d->name)
+                d->name = key;
+        else if (!ifname_valid(d->name))
+                return dctx_fail(c, "name: invalid network interface name \"%s\"", d->name);
+        return 0;
+}
+
 static int dec_net_devices(struct dctx *c, json_t *v, void *base)
 {
         struct spec *s = base;
-        if (!json_is_object(v))
-                return dctx_fail(c, "expected an object (host interface name -> {\"name\": ...})");
-        size_t n = json_object_size(v), i = 0;
-        s->net_devices = spec_alloc(c->spec, (n ? n : 1) * sizeof *s->net_devices);
-        if (!s->net_devices)
-                return oom(c);
-        const char *key;
-        json_t *val;
-        json_object_foreach(v, key, val) {
-                size_t old = dctx_push_key(c, key);
-                if (!ifname_valid(key))
-                        return dctx_fail(c, "invalid network interface name");
-                struct spec_net_device d = { .host = key };
-                int r = decode_object(c, val, net_device_fields, &d);
-                if (r < 0)
-                        return r;
-                if (!d.name || !*d.name)
-                        d.name = key;
-                else if (!ifname_valid(d.name))
-                        return dctx_fail(c, "name: invalid network interface name \"%s\"", d.name);
-                s->net_devices[i++] = d;
-                dctx_pop(c, old);
-        }
-        s->n_net_devices = i;
-        return 0;
+        return decode_map(c, v, net_device_fields, sizeof *s->net_devices, net_device_names,
+                          (void **) &s->net_devices, &s->n_net_devices);
 }
 
 static int dec_propagation(struct dctx *c, json_t *v, void *base)

@@ -58,6 +58,11 @@ int dctx_fail(struct dctx *c, const char *fmt, ...) __attribute__((format(printf
 /* Decode a JSON array of objects with `table` into a new array of `elem` bytes each. */
 int decode_array(struct dctx *c, json_t *v, const struct field *table, size_t elem, void **ret, size_t *ret_n);
 
+/* The same for an object whose keys name its entries ({"eth0": {...}}): then
+ * `each` records the key in the entry and checks it, with the key on the path. */
+int decode_map(struct dctx *c, json_t *v, const struct field *table, size_t elem,
+               int (*each)(struct dctx *c, const char *key, void *entry), void **ret, size_t *ret_n);
+
 int decode_u32(struct dctx *c, json_t *v, uint32_t *ret);
 int decode_string(struct dctx *c, json_t *v, const char **ret);
 int decode_strv(struct dctx *c, json_t *v, const char ***ret, size_t *ret_n);

@@ -200,29 +200,18 @@ static const struct field rdma_fields[] = {
         FIELD_END,
 };
 
+static int rdma_device(struct dctx *c, const char *key, void *entry)
+{
+        if (strpbrk(key, " \n/"))
+                return dctx_fail(c, "invalid device name");
+        ((struct spec_rdma *) entry)->device = key;
+        return 0;
+}
+
 static int dec_rdma(struct dctx *c, json_t *v, void *base)
 {
         struct spec_resources *r = base;
-        if (!json_is_object(v))
-                return dctx_fail(c, "expected an object");
-        r->rdma = spec_alloc(c->spec, (json_object_size(v) + 1) * sizeof *r->rdma);
-        if (!r->rdma)
-                return oom(c);
-        const char *key;
-        json_t *val;
-        json_object_foreach(v, key, val) {
-                size_t old = dctx_push_key(c, key);
-                struct spec_rdma *d = &r->rdma[r->n_rdma];
-                int rc = decode_object(c, val, rdma_fields, d);
-                if (rc < 0)
-                        return rc;
-                if (strpbrk(key, " \n/"))
-                        return dctx_fail(c, "invalid device name");
-                d->device = key;
-                r->n_rdma++;
-                dctx_pop(c, old);
-        }
-        return 0;
+        return decode_map(c, v, rdma_fields, sizeof *r->rdma, rdma_device, (void **) &r->rdma, &r->n_rdma);
 }
 
 static int dec_unified(struct dctx *c, json_t *v, void *base)

@@ -104,6 +104,22 @@ int main(void)
                      "config.json: linux.netDevices.eth/0: invalid network interface name");
         expect_error("\"namespaces\"", "\"netDevices\": {\"eth0\": {\"name\": \"a-name-far-too-long\"}}, \"namespaces\"",
                      "config.json: linux.netDevices.eth0: name: invalid network interface name");
+        /* objects keyed by name: timeOffsets, netDevices, rdma */
+        expect_error("\"namespaces\"", "\"timeOffsets\": {\"realtime\": {\"secs\": 1}}, \"namespaces\"",
+                     "config.json: linux.timeOffsets.realtime: unknown clock");
+        expect_error("\"namespaces\"", "\"timeOffsets\": {\"boottime\": {\"nanosecs\": 1000000000}}, \"namespaces\"",
+                     "config.json: linux.timeOffsets.boottime: nanosecs must be below");
+        {
+                carrel_error_clear(&err);
+                struct spec *rs = calloc(1, sizeof *rs);
+                const char *res = "{\"rdma\": {\"mlx5_0\": {\"hcaHandles\": 3}, \"mlx5_1\": {\"hcaObjects\": 9}}}";
+                int rc = spec_decode_resources(rs, res, strlen(res), "stdin", &err);
+                ok(rc == 0 && rs->resources && rs->resources->n_rdma == 2 &&
+                           strcmp(rs->resources->rdma[0].device, "mlx5_0") == 0 && rs->resources->rdma[0].handles == 3 &&
+                           rs->resources->rdma[1].has_objects && !rs->resources->rdma[1].has_handles,
+                   "rdma: two devices by name (%s)", err.msg);
+                spec_free(rs);
+        }
         /* runtime-spec fields carrel does not implement are refused by path */
         expect_error("\"cwd\": \"/\"", "\"cwd\": \"/\", \"ioPriority\": {\"class\": \"IOPRIO_CLASS_IDLE\"}",
                      "config.json: process.ioPriority: not supported by carrel yet");
