@@ -268,6 +268,14 @@ FOO=" ] || fail "$output"
 	[ "$(state_of "$ID" status)" = running ]
 }
 
+@test "exec: the container's rlimits apply to the exec'd process" {
+	cfg '.process.rlimits = [{type: "RLIMIT_NOFILE", soft: 321, hard: 654}, {type: "RLIMIT_NPROC", soft: 777, hard: 888}]'
+	running
+	ex "$ID" sh -c 'ulimit -n; ulimit -Hn; ulimit -u; ulimit -Hu'
+	[ "$status" -eq 0 ] || fail "$output"
+	[ "$(echo $output)" = "321 654 777 888" ] || fail "$output"
+}
+
 @test "exec: a bad --user is a clear error and leaves no process" {
 	running
 	ex_sep --user nobody "$ID" true

@@ -284,6 +284,23 @@ wait_for_comm() {
 	[ ! -e "$STATE/$ID" ]
 }
 
+@test "a recycled pid is not taken for the init: pid plus start time" {
+	set_args sleep 1000
+	start_ctr
+	kill -9 "$(state_of "$ID" pid)"
+	wait_status "$ID" stopped
+	# Another process now has "the" pid: point the saved state at one of ours.
+	bg sleep 100
+	local other=$BG_PID
+	jq --argjson p "$other" '.pid = $p' "$STATE/$ID/state.json" >"$STATE/$ID/s.tmp"
+	mv "$STATE/$ID/s.tmp" "$STATE/$ID/state.json"
+	[ "$(state_of "$ID" status)" = stopped ] || fail "a live pid with another start time counts as running"
+	run carrel kill "$ID" KILL
+	[ "$status" -eq 1 ] && [[ "$output" == *"container not running"* ]] || fail "$output"
+	run -0 carrel delete --force "$ID"
+	kill -0 "$other" || fail "carrel signalled the process that took the pid"
+}
+
 @test "a dead init is detected even before start" {
 	set_args sleep 1000
 	create_ctr

@@ -85,6 +85,14 @@ get_mountinfo() {
 	printf '%s\n' "$output" | grep -qx '0::/'
 }
 
+@test "cgroup mount: read-write when the spec asks (no ro), so the container can make sub-cgroups" {
+	cfg '(.mounts[] | select(.destination == "/sys/fs/cgroup") | .options) |= map(select(. != "ro")) + ["rw"]'
+	ctr_sh 'mkdir /sys/fs/cgroup/child && echo made; grep " /sys/fs/cgroup " /proc/self/mountinfo'
+	[ "$status" -eq 0 ] || fail "$output"
+	[ "${lines[0]}" = made ] || fail "$output"
+	[[ "${lines[1]}" == *" rw,"* ]] || fail "$output"
+}
+
 @test "cgroup mount in a user namespace without a cgroup namespace: the container's own cgroup, bound read-only" {
 	# cgroup2 cannot be mounted there (EPERM); podman --uidmap asks for it.
 	add_ns user
