@@ -170,7 +170,7 @@ crun_() { c run --runc-binary "$CARREL" --runc-root "$D/runc" $(cpu_shares_opt) 
 }
 
 @test "containerd: run -t under a terminal (script)" {
-	run script -qec "ctr -a $D/containerd.sock run --runc-binary $CARREL --runc-root $D/runc $(cpu_shares_opt) --rm -t $IMAGE t1 sh -c 'tty; exit 6'" /dev/null </dev/null
+	run script -qec "ctr -a $D/containerd.sock run --runc-binary $CARREL --runc-root $D/runc $(cpu_shares_opt) --rm -t $IMAGE t1 sh -c 'tty; exit 6'" /dev/null < <(exec 3>&-; sleep 2)
 	echo "$output"
 	[ "$status" -eq 6 ]
 	[[ "$output" == */dev/pts/0* ]]
@@ -178,7 +178,7 @@ crun_() { c run --runc-binary "$CARREL" --runc-root "$D/runc" $(cpu_shares_opt) 
 
 @test "containerd: task exec -t under a terminal (script)" {
 	crun_ -d "$IMAGE" d4 sleep 1000
-	run script -qec "ctr -a $D/containerd.sock task exec -t --exec-id e3 d4 sh -c 'tty; exit 2'" /dev/null </dev/null
+	run script -qec "ctr -a $D/containerd.sock task exec -t --exec-id e3 d4 sh -c 'tty; exit 2'" /dev/null < <(exec 3>&-; sleep 2)
 	echo "$output"
 	[ "$status" -eq 2 ]
 	[[ "$output" == */dev/pts/* ]]
@@ -203,8 +203,10 @@ crun_() { c run --runc-binary "$CARREL" --runc-root "$D/runc" $(cpu_shares_opt) 
 }
 
 @test "containerd: ctr run with its default --cpu-shares 1024 (needs the cpu controller in cgroup v2)" {
-	[ -z "$(cpu_shares_opt)" ] || skip "no cpu controller in the cgroup v2 hierarchy (hybrid host)"
-	run c run --runc-binary "$CARREL" --runc-root "$D/runc" --rm "$IMAGE" s1 true
+	[ -z "$(cpu_shares_opt)" ] || skip "no cpu controller in the cgroup v2 hierarchy (hybrid host: the VM tier runs this)"
+	run c run --runc-binary "$CARREL" --runc-root "$D/runc" --rm "$IMAGE" s1 cat /sys/fs/cgroup/cpu.weight
 	echo "$output"
 	[ "$status" -eq 0 ]
+	# shares 1024 -> weight 1 + (1024 - 2) * 9999 / 262142
+	[ "$(tr -d '\r' <<<"$output")" = 39 ]
 }

@@ -18,12 +18,16 @@ bats_files=(tests/integration-cgroup/*.bats)
 if [ ${#bats_files[@]} -gt 0 ]; then
 	bats --tap tests/integration-cgroup
 	rc=$?
-	# podman's resource scenarios need the controllers only this guest has:
+	# the engines' resource scenarios need the controllers only this guest has:
 	# when the host set the engines up (tests/engines/setup.sh), run them here.
 	if command -v podman >/dev/null && [ -s build/engines/busybox.tar ]; then
 		echo "# podman on carrel, resource scenarios"
 		bats --tap -f 'pids-limit|--memory|update changes|stats reads|missing fails' tests/engines/podman.bats |
 			sed -E 's/^(not )?ok ([0-9]+)/\1ok \2 [podman]/; s/^1\.\.([0-9]+)$/# podman plan 1..\1/'
+		[ "${PIPESTATUS[0]}" -eq 0 ] || rc=1
+		echo "# containerd on carrel, resource scenarios"
+		bats --tap -f 'cpu-shares' tests/engines/containerd.bats |
+			sed -E 's/^(not )?ok ([0-9]+)/\1ok \2 [containerd]/; s/^1\.\.([0-9]+)$/# containerd plan 1..\1/'
 		[ "${PIPESTATUS[0]}" -eq 0 ] || rc=1
 	fi
 	exit $rc
