@@ -168,10 +168,18 @@ static int report_started(struct init_ctx *ctx, struct carrel_error *err)
 static int fork_reaper(struct init_ctx *ctx, struct carrel_error *err)
 {
         bool tty = ctx->spec->process.terminal;
+        /* Blocked before the fork: a workload that exits at once must not
+         * lose its SIGCHLD to the default disposition. */
+        sigset_t all, old;
+        sigfillset(&all);
+        sigprocmask(SIG_BLOCK, &all, &old);
         pid_t child = fork();
-        if (child < 0)
+        if (child < 0) {
+                sigprocmask(SIG_SETMASK, &old, NULL);
                 return carrel_error_errno(err, errno, "cannot fork the workload from its init");
+        }
         if (child == 0) {
+                sigprocmask(SIG_SETMASK, &old, NULL);
                 if (tty) {
                         /* The workload gets the terminal's foreground. */
                         signal(SIGTTOU, SIG_IGN);

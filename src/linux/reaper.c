@@ -11,7 +11,8 @@ _Noreturn void reaper_run(pid_t workload)
         /* Without a pid namespace orphans would go to the host's reaper. */
         prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
         prctl(PR_SET_NAME, "carrel-init", 0, 0, 0);
-        /* Blocked signals reach even a pid 1 that has no handlers. */
+        /* Blocked (the caller did it before the fork) signals reach even a
+         * pid 1 that has no handlers. */
         sigset_t all;
         sigfillset(&all);
         sigprocmask(SIG_BLOCK, &all, NULL);

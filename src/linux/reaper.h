@@ -8,5 +8,6 @@
 
 /* Reap every child (orphans included), pass every catchable signal on to
  * `workload`, and exit with its status (128+N for signal N) when it ends.
- * Call in the parent after fork(), with every fd from 3 up already closed. */
+ * Call in the parent after fork(), with every signal blocked since before
+ * the fork and every fd from 3 up already closed. */
 _Noreturn void reaper_run(pid_t workload);

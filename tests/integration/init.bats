@@ -107,3 +107,12 @@ vs_bg() { carrel_bg run --rootfs "$ROOTFS" --name "$@"; }
 	[ "${lines[1]}" = refused ] || fail "$output"
 	[ "${lines[2]}" = no-write ] || fail "$output"
 }
+
+@test "reaper: a workload that exits at once never leaves its pid 1 waiting" {
+	# SIGCHLD is blocked before the fork, so an instant exit is not lost
+	local i
+	for i in $(seq 25); do
+		run carrel run --rootfs "$ROOTFS" --name "$ID-$i" --profile server -- true </dev/null
+		[ "$status" -eq 0 ] || fail "run $i: status $status: $output"
+	done
+}
