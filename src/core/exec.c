@@ -363,7 +363,7 @@ int container_exec(const struct exec_opts *o, int *ret_status, struct carrel_err
                 r = carrel_error_set(err, m.code > 0 ? m.code : EIO, "%s", m.msg);
                 goto out;
         }
-        r = 0; /* EOF: the socket closed on a successful exec */
+        r = 0; /* EOF (the socket closed on a successful exec), or released into a frozen cgroup */
         if (o->pid_file && (r = write_pid_file(o->pid_file, pid)) < 0) {
                 r = carrel_error_set(err, -r, "cannot write the pid file %s: %s", o->pid_file, strerror(-r));
                 goto out;
