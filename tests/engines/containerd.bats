@@ -204,7 +204,10 @@ crun_() { c run --runc-binary "$CARREL" --runc-root "$D/runc" $(cpu_shares_opt) 
 
 @test "containerd: ctr run with its default --cpu-shares 1024 (needs the cpu controller in cgroup v2)" {
 	[ -z "$(cpu_shares_opt)" ] || skip "no cpu controller in the cgroup v2 hierarchy (hybrid host: the VM tier runs this)"
-	run c run --runc-binary "$CARREL" --runc-root "$D/runc" --rm "$IMAGE" s1 cat /sys/fs/cgroup/cpu.weight
+	# ctr's spec has no cgroup namespace: /sys/fs/cgroup is the whole hierarchy
+	# there (as with runc), and /proc/self/cgroup the full path to ours
+	run c run --runc-binary "$CARREL" --runc-root "$D/runc" --rm "$IMAGE" s1 \
+		sh -c 'cat "/sys/fs/cgroup$(sed -n "s/^0:://p" /proc/self/cgroup)/cpu.weight"'
 	echo "$output"
 	[ "$status" -eq 0 ]
 	# shares 1024 -> weight 1 + (1024 - 2) * 9999 / 262142
