@@ -176,8 +176,9 @@ static int write_bundle(const char *root, const char *id, const char *json, char
 {
         char dir[PATH_MAX];
         snprintf(dir, sizeof dir, "%s/.bundles", root);
-        if ((mkdir(root, 0700) < 0 && errno != EEXIST) || (mkdir(dir, 0700) < 0 && errno != EEXIST))
-                return carrel_error_errno(err, errno, "cannot create %s", dir);
+        int made = mkdir_parents(dir, 0700);
+        if (made < 0)
+                return carrel_error_errno(err, -made, "cannot create %s", dir);
         snprintf(bundle, size, "%.3800s/%.199s", dir, id);
         if (mkdir(bundle, 0700) < 0)
                 return errno == EEXIST ? carrel_error_set(err, EEXIST, "container \"%s\" already exists", id)

@@ -44,8 +44,9 @@ int idrange_alloc(const char *root, const char *id, struct id_range *ret, struct
         uint32_t slots = (uc < gc ? uc : gc) / IDRANGE_SIZE;
         char dir[PATH_MAX];
         snprintf(dir, sizeof dir, "%s/.userns", root);
-        if ((mkdir(root, 0700) < 0 && errno != EEXIST) || (mkdir(dir, 0700) < 0 && errno != EEXIST))
-                return carrel_error_errno(err, errno, "cannot create %s", dir);
+        int made = mkdir_parents(dir, 0700);
+        if (made < 0)
+                return carrel_error_errno(err, -made, "cannot create %s", dir);
         _cleanup_close_ int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (dfd < 0 || flock(dfd, LOCK_EX) < 0)
                 return carrel_error_errno(err, errno, "cannot lock %s", dir);

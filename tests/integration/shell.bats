@@ -148,3 +148,11 @@ copy_rootfs_dir() {
 	run carrel run --rootfs "$ROOTFS"
 	[ "$status" -ne 0 ] && [[ "$output" == *"no command"* ]] || fail "$output"
 }
+
+@test "run --rootfs: a --root that does not exist yet is made with its parents (with --userns auto too)" {
+	local root=$BATS_TEST_TMPDIR/x/y/state
+	run timeout 20 "$CARREL" --root "$root" run --rootfs "$ROOTFS" --name "$ID" --userns auto -- sh -c 'exit 3' </dev/null
+	[ "$status" -eq 3 ] || fail "status $status: $output"
+	[ "$(stat -c %a "$root")" = 700 ]
+	[ ! -e "$root/$ID" ] && [ ! -e "$root/.bundles/$ID" ] || fail "left: $(ls -aR "$root")"
+}
