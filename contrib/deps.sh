@@ -14,8 +14,22 @@ carrel_install_deps() {
                 echo "carrel: run as root to install ${missing[*]}" >&2
                 return 1
         fi
-        apt-get update -qq
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+        carrel_apt update -qq
+        carrel_apt install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+# carrel_apt ARGS...: apt-get that waits up to 10 minutes for the dpkg lock and
+# never starts a daemon from a package's maintainer scripts (docker.io and
+# containerd would start system-wide ones; the tests run private ones).
+carrel_apt() {
+        local policy=/usr/sbin/policy-rc.d made=0 rc
+        if [ ! -e "$policy" ]; then
+                printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod 755 "$policy" && made=1
+        fi
+        DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 "$@"
+        rc=$?
+        [ $made -eq 0 ] || rm -f "$policy"
+        return $rc
 }
 
 carrel_build() {

@@ -38,8 +38,8 @@ command -v unshare >/dev/null 2>&1 || need_pkgs+=(util-linux)
 [ -x /bin/busybox ] || need_pkgs+=(busybox-static)
 if [ ${#need_pkgs[@]} -gt 0 ]; then
 	note "installing ${need_pkgs[*]}"
-	if ! { apt-get update -qq >/dev/null &&
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_pkgs[@]}" >/dev/null; }; then
+	if ! { apt-get -o DPkg::Lock::Timeout=600 update -qq >/dev/null &&
+		DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq "${need_pkgs[@]}" >/dev/null; }; then
 		die "could not install ${need_pkgs[*]}"
 	fi
 fi

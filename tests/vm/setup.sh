@@ -39,7 +39,7 @@ apt_updated=0
 apt_update_once() {
 	[ $apt_updated = 1 ] && return 0
 	apt_updated=1
-	apt-get update -qq >/dev/null 2>&1 || say "apt-get update failed (continuing with the lists there are)"
+	apt-get -o DPkg::Lock::Timeout=600 update -qq >/dev/null 2>&1 || say "apt-get update failed (continuing with the lists there are)"
 }
 
 # --- host packages -----------------------------------------------------------
@@ -50,7 +50,7 @@ if [ ${#missing[@]} -gt 0 ]; then
 	is_root || skip "missing ${missing[*]} (run tests/vm/setup.sh as root to install)"
 	say "installing ${missing[*]}"
 	apt_update_once
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null ||
+	DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${missing[@]}" >/dev/null ||
 		skip "apt-get install ${missing[*]} failed"
 fi
 command -v qemu-system-x86_64 >/dev/null 2>&1 || skip "qemu-system-x86_64 not available"
@@ -117,7 +117,7 @@ say "kernel package: $PKG"
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/carrel-vm-setup.XXXXXX")
 trap 'rm -rf "$TMP"' EXIT
-(cd "$TMP" && apt-get download -q -o APT::Sandbox::User=root "$PKG" >/dev/null 2>"$TMP/download.err") || {
+(cd "$TMP" && apt-get download -q -o DPkg::Lock::Timeout=600 -o APT::Sandbox::User=root "$PKG" >/dev/null 2>"$TMP/download.err") || {
 	cat "$TMP/download.err" >&2
 	skip "apt-get download $PKG failed"
 }
