@@ -267,6 +267,11 @@ struct spec {
 
         /* Parts owned by later milestones: recorded so they are refused, not ignored. */
         bool has_intel_rdt, has_personality;
+
+        /* What the decoder dropped instead of refusing (a capability that cannot be
+         * granted, ...): one message each, for the caller to log as warnings. */
+        const char **warnings;
+        size_t n_warnings;
 };
 
 /* Decode config.json text. `origin` names the file in error messages. */
@@ -276,6 +281,13 @@ void spec_free(struct spec *s);
 
 /* Memory owned by the spec, freed with it. */
 void *spec_alloc(struct spec *s, size_t size);
+
+/* Append a warning (copied into the spec's memory). */
+void spec_warn(struct spec *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Drop capabilities above `last_cap` (this kernel's /proc/sys/kernel/cap_last_cap)
+ * from every set of s->process, with a warning naming them. */
+void spec_caps_fit_kernel(struct spec *s, int last_cap);
 
 /* Replace s->process with the process object in `text` (exec --process FILE). */
 int spec_decode_process(struct spec *s, const char *text, size_t len, const char *origin, struct carrel_error *err);
@@ -317,7 +329,9 @@ int ns_type_from_name(const char *name); /* -1 if unknown */
 int ns_clone_flag(enum ns_type t);
 int rlimit_from_name(const char *name);  /* -1 if unknown */
 int cap_from_name_str(const char *name); /* -1 if unknown; accepts "CAP_X" */
-int signal_from_name(const char *s);     /* "TERM", "SIGKILL", "RTMIN+3" or a number; -1 if unknown */
+int signal_from_name(const char *s);
+/* "CAP_CHOWN, CAP_KILL" for the bits of mask, into buf. */
+void cap_mask_names(uint64_t mask, char *buf, size_t size);     /* "TERM", "SIGKILL", "RTMIN+3" or a number; -1 if unknown */
 
 /* Annotations carrel reads (a bundle can set them too):
  *   org.carrel.init: "reaper" makes pid 1 a small init that reaps zombies and

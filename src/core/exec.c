@@ -19,6 +19,7 @@
 #include "carrel/state.h"
 #include "cgroup/cgroup.h"
 #include "core/console.h"
+#include "core/launch.h"
 #include "core/sealed_exe.h"
 #include "core/sync.h"
 #include "core/wait.h"
@@ -273,8 +274,12 @@ static int prepare(struct exec_run *x, const struct exec_opts *o, struct contain
                 return r;
         char cfg[PATH_MAX + 16];
         snprintf(cfg, sizeof cfg, "%s/config.json", st->bundle);
-        if ((r = spec_load_file(cfg, &x->spec, err)) < 0 || (r = apply_flags(x->spec, o, err)) < 0)
+        if ((r = spec_load_file(cfg, &x->spec, err)) < 0)
                 return r;
+        x->spec->n_warnings = 0; /* the container's own were logged by create */
+        if ((r = apply_flags(x->spec, o, err)) < 0)
+                return r;
+        launch_spec_warnings(x->spec);
         if (x->spec->seccomp) {
                 char cache[PATH_MAX];
                 snprintf(cache, sizeof cache, "%s/.seccomp-cache", o->root);

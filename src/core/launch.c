@@ -39,6 +39,16 @@ static int write_idmap(pid_t pid, const char *file, const struct spec_idmap *m, 
         return 0;
 }
 
+void launch_spec_warnings(struct spec *s)
+{
+        char buf[16];
+        if (read_file_at(AT_FDCWD, "/proc/sys/kernel/cap_last_cap", buf, sizeof buf) > 0)
+                spec_caps_fit_kernel(s, atoi(buf));
+        for (size_t i = 0; i < s->n_warnings; i++)
+                log_warning("%s", s->warnings[i]);
+        s->n_warnings = 0;
+}
+
 static int resolve_paths(struct launch *l, const struct create_opts *o, struct carrel_error *err)
 {
         if (!realpath(o->bundle ? o->bundle : ".", l->bundle))
@@ -50,6 +60,7 @@ static int resolve_paths(struct launch *l, const struct create_opts *o, struct c
                 return r;
         if ((r = spec_validate(l->spec, "config.json", err)) < 0)
                 return r;
+        launch_spec_warnings(l->spec);
         const char *rp = l->spec->root_path;
         char joined[PATH_MAX * 2];
         snprintf(joined, sizeof joined, "%s%s%s", rp[0] == '/' ? "" : l->bundle, rp[0] == '/' ? "" : "/", rp);

@@ -34,6 +34,10 @@ struct launch {
  * On failure nothing is left: no process, no state dir. */
 int launch_container(struct launch *l, const struct create_opts *o, bool use_fifo, struct carrel_error *err);
 
+/* Fit the process's capabilities to this kernel and log what the decoder
+ * and this step dropped (runtime-spec: SHOULD warn, not fail). */
+void launch_spec_warnings(struct spec *s);
+
 /* Kill the init (if any), remove the state dir, release everything. */
 void launch_abort(struct launch *l, const char *root, const char *id);
 void launch_release(struct launch *l);

@@ -114,8 +114,11 @@ static int dec_capset(struct dctx *c, json_t *v, uint64_t *mask)
         for (size_t i = 0; i < n; i++) {
                 int cap = cap_from_name_str(names[i]);
                 if (cap < 0) {
-                        dctx_push_index(c, i);
-                        return dctx_fail(c, "unknown capability \"%s\"", names[i]);
+                        /* runtime-spec: a capability that cannot be granted SHOULD be a warning. */
+                        size_t old = dctx_push_index(c, i);
+                        dctx_warn(c, "unknown capability \"%s\" dropped", names[i]);
+                        dctx_pop(c, old);
+                        continue;
                 }
                 *mask |= 1ULL << cap;
         }
@@ -146,6 +149,17 @@ static int dec_caps(struct dctx *c, json_t *v, void *base)
                 if (r < 0)
                         return r;
                 dctx_pop(c, old);
+        }
+        /* The kernel raises an ambient capability only when it is permitted and
+         * inheritable too: the others cannot be granted, so they are dropped. */
+        uint64_t lost = p->caps.ambient & ~(p->caps.permitted & p->caps.inheritable);
+        if (lost) {
+                char names[1024];
+                size_t old = dctx_push_key(c, "ambient");
+                cap_mask_names(lost, names, sizeof names);
+                dctx_warn(c, "%s dropped: an ambient capability must also be permitted and inheritable", names);
+                dctx_pop(c, old);
+                p->caps.ambient &= ~lost;
         }
         return 0;
 }

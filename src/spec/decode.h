@@ -54,6 +54,8 @@ void dctx_pop(struct dctx *c, size_t old_len);
 /* Record "origin: path: reason" and return -EINVAL. */
 int dctx_fail(struct dctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* Record "origin: path: reason" as a warning of the spec (decoding goes on). */
+void dctx_warn(struct dctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Decode a JSON array of objects with `table` into a new array of `elem` bytes each. */
 int decode_array(struct dctx *c, json_t *v, const struct field *table, size_t elem, void **ret, size_t *ret_n);

@@ -87,6 +87,41 @@ int dctx_fail(struct dctx *c, const char *fmt, ...)
         return carrel_error_set(c->err, EINVAL, "%s: %s", c->origin, reason);
 }
 
+static void add_warning(struct spec *s, const char *msg)
+{
+        const char **w = spec_alloc(s, (s->n_warnings + 1) * sizeof *w);
+        char *copy = spec_alloc(s, strlen(msg) + 1);
+        if (!w || !copy)
+                return; /* a warning lost to an allocation failure is not worth failing for */
+        if (s->n_warnings)
+                memcpy(w, s->warnings, s->n_warnings * sizeof *w);
+        w[s->n_warnings++] = strcpy(copy, msg);
+        s->warnings = w;
+}
+
+void spec_warn(struct spec *s, const char *fmt, ...)
+{
+        char msg[512];
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(msg, sizeof msg, fmt, ap);
+        va_end(ap);
+        add_warning(s, msg);
+}
+
+void dctx_warn(struct dctx *c, const char *fmt, ...)
+{
+        char reason[400];
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(reason, sizeof reason, fmt, ap);
+        va_end(ap);
+        if (c->path_len)
+                spec_warn(c->spec, "%s: %s: %s", c->origin, c->path, reason);
+        else
+                spec_warn(c->spec, "%s: %s", c->origin, reason);
+}
+
 static const char *type_name(json_t *v)
 {
         switch (json_typeof(v)) {

@@ -131,9 +131,9 @@ static int dec_blkio(struct dctx *c, json_t *v, void *base)
                 size_t old = dctx_push_key(c, "weight");
                 uint32_t val;
                 int rc = decode_u32(c, w, &val);
-                if (rc < 0 || (rc = check_weight(c, val)) < 0)
+                if (rc < 0 || (val != 0 && (rc = check_weight(c, val)) < 0))
                         return rc;
-                r->has_blkio_weight = true;
+                r->has_blkio_weight = val != 0; /* 0: not set, as runc reads it */
                 r->blkio_weight = (uint16_t) val;
                 dctx_pop(c, old);
         }
@@ -148,15 +148,19 @@ static int dec_blkio(struct dctx *c, json_t *v, void *base)
                 r->weight_devices = spec_alloc(c->spec, (n ? n : 1) * sizeof *r->weight_devices);
                 if (!r->weight_devices)
                         return oom(c);
+                size_t kept = 0;
                 for (size_t i = 0; i < n; i++) {
                         size_t old2 = dctx_push_index(c, i);
-                        if (raw[i].has_weight && (rc = check_weight(c, raw[i].weight)) < 0)
-                                return rc;
-                        r->weight_devices[i] = (struct spec_weight_device) { raw[i].major, raw[i].minor,
-                                                                             raw[i].has_weight, (uint16_t) raw[i].weight };
+                        /* A weight of 0 (or none) sets nothing, so the entry is left out. */
+                        if (raw[i].has_weight && raw[i].weight != 0) {
+                                if ((rc = check_weight(c, raw[i].weight)) < 0)
+                                        return rc;
+                                r->weight_devices[kept++] = (struct spec_weight_device) {
+                                        raw[i].major, raw[i].minor, true, (uint16_t) raw[i].weight };
+                        }
                         dctx_pop(c, old2);
                 }
-                r->n_weight_devices = n;
+                r->n_weight_devices = kept;
                 dctx_pop(c, old);
         }
         for (int k = 0; k < 4; k++) {
@@ -240,7 +244,13 @@ static int dec_unified(struct dctx *c, json_t *v, void *base)
 
 static int dec_network(struct dctx *c, json_t *v, void *base)
 {
-        ((struct spec_resources *) base)->has_network = true;
+        if (!json_is_object(v))
+                return dctx_fail(c, "expected an object");
+        /* {} or a classID of 0 with no priorities asks for nothing. */
+        json_t *id = json_object_get(v, "classID"), *prio = json_object_get(v, "priorities");
+        if ((id && !json_is_null(id) && !(json_is_integer(id) && json_integer_value(id) == 0)) ||
+            (prio && !json_is_null(prio) && !(json_is_array(prio) && json_array_size(prio) == 0)))
+                ((struct spec_resources *) base)->has_network = true;
         return 0;
 }
 
@@ -272,6 +282,32 @@ static const struct field resources_fields[] = {
         FIELD_END,
 };
 
+/* runc (libcontainer/cgroups fs and fs2) writes nothing for a limit, weight,
+ * share, quota or period of 0, nor for an empty cpuset string: engines send
+ * those for "not set" (Docker: cpu.shares 0, blockIO.weight 0). The same here,
+ * so they need no controller either. -1 stays "max". */
+static void zero_means_unset(struct spec_resources *r)
+{
+        if (r->memory_limit == 0)
+                r->has_memory_limit = false;
+        if (r->memory_reservation == 0)
+                r->has_memory_reservation = false;
+        if (r->memory_swap == 0)
+                r->has_memory_swap = false;
+        if (r->cpu_shares == 0)
+                r->has_cpu_shares = false;
+        if (r->cpu_quota == 0)
+                r->has_cpu_quota = false;
+        if (r->cpu_period == 0)
+                r->has_cpu_period = false;
+        if (r->pids_limit == 0)
+                r->has_pids_limit = false;
+        if (r->cpus && !*r->cpus)
+                r->cpus = NULL;
+        if (r->mems && !*r->mems)
+                r->mems = NULL;
+}
+
 int decode_resources(struct dctx *c, json_t *v, void *base)
 {
         struct spec *s = base;
@@ -281,6 +317,7 @@ int decode_resources(struct dctx *c, json_t *v, void *base)
         int rc = decode_object(c, v, resources_fields, r);
         if (rc < 0)
                 return rc;
+        zero_means_unset(r);
         s->resources = r;
         return 0;
 }

@@ -2,6 +2,7 @@
 #include <sched.h>
 #include <string.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -98,6 +99,42 @@ int cap_last_known(void)
 const char *cap_name(int cap)
 {
         return cap >= 0 && (size_t) cap < ARRAY_SIZE(cap_names) ? cap_names[cap] : NULL;
+}
+
+void cap_mask_names(uint64_t mask, char *buf, size_t size)
+{
+        size_t len = 0;
+        buf[0] = '\0';
+        for (int cap = 0; cap < 64 && len < size; cap++) {
+                if (!(mask & (1ULL << cap)))
+                        continue;
+                const char *name = cap_name(cap);
+                int n = name ? snprintf(buf + len, size - len, "%sCAP_%s", len ? ", " : "", name)
+                             : snprintf(buf + len, size - len, "%scapability %d", len ? ", " : "", cap);
+                if (n < 0)
+                        break;
+                len += (size_t) n;
+        }
+}
+
+void spec_caps_fit_kernel(struct spec *s, int last_cap)
+{
+        if (last_cap < 0 || last_cap >= 63)
+                return;
+        uint64_t beyond = ~((1ULL << (last_cap + 1)) - 1);
+        struct spec_caps *c = &s->process.caps;
+        uint64_t lost = (c->bounding | c->effective | c->inheritable | c->permitted | c->ambient) & beyond;
+        if (!lost)
+                return;
+        char names[1024];
+        cap_mask_names(lost, names, sizeof names);
+        spec_warn(s, "process.capabilities: %s dropped: this kernel does not know %s", names,
+                  lost & (lost - 1) ? "them" : "it");
+        c->bounding &= ~beyond;
+        c->effective &= ~beyond;
+        c->inheritable &= ~beyond;
+        c->permitted &= ~beyond;
+        c->ambient &= ~beyond;
 }
 
 int signal_from_name(const char *s)

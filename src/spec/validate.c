@@ -44,10 +44,6 @@ static int check_process(const struct spec *s, const char *origin, struct carrel
                 return FAIL("process.user.umask", "%o is not a file mode mask", origin, p->umask);
         if (p->has_oom_score_adj && (p->oom_score_adj < -1000 || p->oom_score_adj > 1000))
                 return FAIL("process.oomScoreAdj", "%d is out of range (-1000..1000)", origin, p->oom_score_adj);
-        uint64_t ambient_ok = p->caps.permitted & p->caps.inheritable;
-        if (p->caps.ambient & ~ambient_ok)
-                return FAIL("process.capabilities.ambient",
-                            "an ambient capability must also be permitted and inheritable", origin);
         return 0;
 }
 

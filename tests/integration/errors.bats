@@ -70,11 +70,6 @@ teardown() { common_teardown; }
 	bad_create ociVersion
 }
 
-@test "spec error: unknown capability name" {
-	cfg '.process.capabilities.bounding += ["CAP_NOT_A_CAP"]'
-	bad_create CAP_NOT_A_CAP
-}
-
 @test "spec error: unknown rlimit type" {
 	cfg '.process.rlimits += [{type: "RLIMIT_BOGUS", soft: 1, hard: 1}]'
 	bad_create RLIMIT_BOGUS

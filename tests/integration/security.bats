@@ -119,6 +119,34 @@ caps_of_ctr() {
 	[ "$CapAmb" = 0000000000000000 ]
 }
 
+# A capability that cannot be granted is dropped with a warning (runtime-spec:
+# SHOULD warn), as runc does: buildah sends ambient caps without inheritable.
+@test "capabilities: an unknown name is dropped with a warning in the log, the rest is granted" {
+	cfg '.process.capabilities.bounding += ["CAP_NOT_A_CAP"]'
+	set_sh 'grep -E "^(Cap|NoNewPrivs)" /proc/$$/status'
+	run carrel --log "$BATS_TEST_TMPDIR/log" run --bundle "$BUNDLE" "$ID" </dev/null
+	[ "$status" -eq 0 ] || fail "$output"
+	[ "$(status_field CapBnd)" = "$DEFAULT_CAPS" ]
+	grep -q 'warning: config.json: process.capabilities.bounding\[3\]: unknown capability "CAP_NOT_A_CAP" dropped' \
+		"$BATS_TEST_TMPDIR/log" || fail "$(cat "$BATS_TEST_TMPDIR/log")"
+}
+
+@test "capabilities: ambient without inheritable (buildah's spec) is dropped with a warning" {
+	cfg '.process.user = {uid: 1000, gid: 1000}
+	   | .process.capabilities = {bounding: ["CAP_NET_BIND_SERVICE", "CAP_KILL"],
+	                              effective: ["CAP_NET_BIND_SERVICE", "CAP_KILL"],
+	                              permitted: ["CAP_NET_BIND_SERVICE", "CAP_KILL"],
+	                              inheritable: ["CAP_KILL"],
+	                              ambient: ["CAP_NET_BIND_SERVICE", "CAP_KILL"]}'
+	set_sh 'grep -E "^(Cap|NoNewPrivs)" /proc/$$/status'
+	run carrel --log "$BATS_TEST_TMPDIR/log" run --bundle "$BUNDLE" "$ID" </dev/null
+	[ "$status" -eq 0 ] || fail "$output"
+	# CAP_KILL (permitted and inheritable) survives as ambient; NET_BIND_SERVICE is dropped.
+	[ "$(status_field CapAmb)" = 0000000000000020 ] || fail "$output"
+	grep -q 'process.capabilities.ambient: CAP_NET_BIND_SERVICE dropped: an ambient capability must also be permitted and inheritable' \
+		"$BATS_TEST_TMPDIR/log" || fail "$(cat "$BATS_TEST_TMPDIR/log")"
+}
+
 # -- masked / read-only paths ---------------------------------------------------
 
 @test "maskedPaths: /proc/kcore, /proc/keys, /proc/timer_list read as empty" {

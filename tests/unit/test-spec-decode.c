@@ -141,7 +141,11 @@ int main(void)
                      "config.json: mounts[0].destination: \"proc\" is not an absolute path");
         expect_error("\"uid\": 0", "\"uid\": -1", "process.user.uid: -1 is out of range");
         expect_error("\"uid\": 0", "\"uid\": \"root\"", "process.user.uid: expected an integer, got a string");
-        expect_error("\"CAP_KILL\",", "\"CAP_KILLL\",", "process.capabilities.bounding[1]: unknown capability \"CAP_KILLL\"");
+        s = decode_edit("\"CAP_KILL\",", "\"CAP_KILLL\",");
+        ok(s && s->n_warnings == 1 &&
+           strstr(s->warnings[0], "process.capabilities.bounding[1]: unknown capability \"CAP_KILLL\" dropped"),
+           "an unknown capability is dropped with a warning");
+        spec_free(s);
         expect_error("\"RLIMIT_NOFILE\"", "\"RLIMIT_NOFILES\"", "process.rlimits[0].type: unknown rlimit \"RLIMIT_NOFILES\"");
         expect_error("\"soft\": 1024", "\"soft\": 4096", "process.rlimits[0]: soft limit 4096 is above hard limit 1024");
         expect_error("\"readonly\": true", "\"readonly\": \"yes\"", "root.readonly: expected a boolean, got a string");
