@@ -208,6 +208,18 @@ static int signal_pidns(const struct container_state *st, int sig, struct carrel
         return 0;
 }
 
+/* The processes still in a stopped container's cgroup (its init is gone); none
+ * or no cgroup at all is fine. */
+static int signal_leftovers(const struct container_state *st, int sig, struct carrel_error *err)
+{
+        struct cgroup cg;
+        if (!st->cgroup_path[0] || cgroup_open(st->cgroup_mount, st->cgroup_path, &cg) < 0)
+                return 0;
+        int r = cgroup_signal_all(&cg, sig, err);
+        cgroup_close(&cg);
+        return r;
+}
+
 int container_kill(const char *root, const char *id, int sig, bool all, struct carrel_error *err)
 {
         _cleanup_close_ int dirfd = -1;
@@ -223,9 +235,15 @@ int container_kill(const char *root, const char *id, int sig, bool all, struct c
                         sig = SIGTERM;
         }
         state_release(&st);
+        /* runc: `kill --all` of a stopped container signals what is left in its
+         * cgroup and succeeds (containerd's shim calls it after every exit). */
+        if (status == STATUS_STOPPED && all)
+                return signal_leftovers(&st, sig, err);
         if (status == STATUS_STOPPED)
                 return carrel_error_set(err, ESRCH, "cannot kill \"%s\": container not running", id);
         _cleanup_close_ int pidfd = state_pidfd(&st);
+        if (pidfd < 0 && all)
+                return signal_leftovers(&st, sig, err);
         if (pidfd < 0)
                 return carrel_error_set(err, ESRCH, "cannot kill \"%s\": container not running", id);
         if (all && st.cgroup_path[0]) {
@@ -240,6 +258,8 @@ int container_kill(const char *root, const char *id, int sig, bool all, struct c
                 return r;
         }
         if (sys_pidfd_send_signal(pidfd, sig, NULL, 0) < 0) {
+                if (errno == ESRCH && all)
+                        return 0; /* the init exited meanwhile; the rest got the signal */
                 if (errno == ESRCH)
                         return carrel_error_set(err, ESRCH, "cannot kill \"%s\": container not running", id);
                 return carrel_error_errno(err, errno, "cannot kill \"%s\"", id);

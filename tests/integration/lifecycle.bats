@@ -251,6 +251,25 @@ wait_for_comm() {
 	[[ "$output" == *"container not running"* ]]
 }
 
+# containerd's shim runs `kill --all ID KILL` after every init exit; runc
+# signals what is left in the cgroup and succeeds.
+@test "kill --all: a stopped container -> 0, and what is left in its cgroup is killed" {
+	cg_root >/dev/null || skip "no cgroup2 hierarchy"
+	drop_ns pid # without a pid namespace, the init's child outlives it
+	set_sh 'sleep 1000 & echo ready'
+	start_ctr
+	wait_ctr_output ready
+	wait_status "$ID" stopped
+	[ "$(leftover_procs | wc -w)" -ge 1 ] || fail "the background sleep is gone already"
+	run carrel kill --all "$ID" KILL
+	[ "$status" -eq 0 ] || fail "kill --all of a stopped container: $output"
+	local i
+	for ((i = 0; i < 40; i++)); do [ -z "$(leftover_procs)" ] && break; sleep 0.05; done
+	[ -z "$(leftover_procs)" ] || fail "kill --all left: $(leftover_procs)"
+	run carrel kill --all "$ID" TERM
+	[ "$status" -eq 0 ] || fail "kill --all of an empty stopped container: $output"
+}
+
 @test "kill --all: every process of the container gets the signal" {
 	set_sh 'sleep 1000 & sleep 1000 & echo ready; wait'
 	start_ctr
