@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # run.sh — carrel under real container engines: installs podman and
-# containerd if missing (setup.sh), then runs podman.bats and containerd.bats.
+# containerd, docker.io and buildah if missing (setup.sh), then runs the
+# engine scenario files (podman, containerd, docker, buildah, cri).
 # Exit status: 0 all passed, 1 a test failed, 77 the engines cannot be set up.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
@@ -8,4 +9,4 @@ cd "$(dirname "$0")/../.."
 tests/engines/setup.sh
 rc=$?
 [ $rc -eq 0 ] || exit $rc
-bats --tap tests/engines/podman.bats tests/engines/containerd.bats
+bats --tap tests/engines/podman.bats tests/engines/containerd.bats tests/engines/docker.bats

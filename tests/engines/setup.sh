@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # setup.sh — prepare this host (Debian 12, root) for the engine tests:
-#   * install podman, conmon, containerd (and what they need) with apt, only
+#   * install podman, conmon, containerd, docker.io, buildah (and what they need) with apt, only
 #     when missing; no registry is contacted, ever;
 #   * build carrel if needed;
 #   * build a busybox image from Debian's busybox-static (tests/lib/make-rootfs.sh),
@@ -13,15 +13,18 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 . contrib/deps.sh
 
-ENGINE_DEPS="podman conmon containerd containernetworking-plugins uidmap util-linux"
+ENGINE_DEPS="podman conmon containerd containernetworking-plugins uidmap util-linux docker.io buildah"
 # containerd's package ships ctr and containerd-shim-runc-v2; runc is only a
 # dependency of podman/containerd on Debian and is never used by the tests.
+# docker.io brings dockerd, the docker client (/usr/bin/docker) and tini as
+# docker-init. carrel_apt's policy-rc.d keeps its package scripts from
+# starting a system dockerd or containerd: docker.bats runs a private one.
 
 if ! carrel_install_deps $CARREL_BUILD_DEPS bats jq $ENGINE_DEPS; then
 	echo "setup.sh: cannot install $ENGINE_DEPS" >&2
 	exit 77
 fi
-for b in podman conmon containerd ctr containerd-shim-runc-v2 script; do
+for b in podman conmon containerd ctr containerd-shim-runc-v2 script /usr/sbin/dockerd /usr/bin/docker buildah; do
 	command -v "$b" >/dev/null || { echo "setup.sh: $b missing after install" >&2; exit 77; }
 done
 carrel_build
@@ -50,4 +53,6 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ] || [ ! -s "$ARCHIVE" ]; then
 	mv "$ARCHIVE.new" "$ARCHIVE"
 	echo "$want" >"$stamp"
 fi
-echo "setup.sh: podman $(podman --version | awk '{print $3}'), containerd $(containerd --version | awk '{print $3}'), image $IMAGE in $ARCHIVE"
+echo "setup.sh: podman $(podman --version | awk '{print $3}'), containerd $(containerd --version | awk '{print $3}')," \
+	"docker $(/usr/bin/docker --version | awk '{print $3}' | tr -d ,), buildah $(buildah --version | awk '{print $3}')," \
+	"image $IMAGE in $ARCHIVE"
