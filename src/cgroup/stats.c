@@ -1,9 +1,12 @@
 #include "cgroup/stats.h"
 
+#include <fcntl.h>
 #include <jansson.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "util/fd.h"
 
@@ -46,6 +49,15 @@ long long cgroup_oom_kills(int dirfd)
         return n;
 }
 
+static bool has(int dirfd, const char *file)
+{
+        return faccessat(dirfd, file, F_OK, 0) == 0;
+}
+
+/* Only what the container's cgroup really has: the cpu, memory or pids
+ * section of a controller that is not there (a hybrid host's unified
+ * hierarchy has no memory or pids) is left out rather than reported as 0;
+ * blkio and hugetlb list only the devices and page sizes that are there. */
 json_t *cgroup_stats_json(int dirfd)
 {
         json_t *cpu = keyed(dirfd, "cpu.stat");
@@ -88,6 +100,8 @@ json_t *cgroup_stats_json(int dirfd)
         for (size_t i = 0; i < 2; i++) {
                 char cur[64], max[64], ev[64];
                 snprintf(cur, sizeof cur, "hugetlb.%s.current", sizes[i]);
+                if (!has(dirfd, cur))
+                        continue;
                 snprintf(max, sizeof max, "hugetlb.%s.max", sizes[i]);
                 snprintf(ev, sizeof ev, "hugetlb.%s.events", sizes[i]);
                 json_t *e = keyed(dirfd, ev);
@@ -99,6 +113,21 @@ json_t *cgroup_stats_json(int dirfd)
         }
         json_decref(cpu);
         json_decref(events);
-        return json_pack("{s:o,s:o,s:o,s:{s:o},s:o}", "cpu", cpu_obj, "memory", mem_obj, "pids", pids, "blkio",
-                         "ioServiceBytesRecursive", io, "hugetlb", hugetlb);
+        json_t *out = json_object();
+        if (has(dirfd, "cpu.stat"))
+                json_object_set_new(out, "cpu", cpu_obj);
+        else
+                json_decref(cpu_obj);
+        if (has(dirfd, "memory.current"))
+                json_object_set_new(out, "memory", mem_obj);
+        else
+                json_decref(mem_obj);
+        if (has(dirfd, "pids.current"))
+                json_object_set_new(out, "pids", pids);
+        else
+                json_decref(pids);
+        /* Lists: empty where there is nothing to list. */
+        json_object_set_new(out, "blkio", json_pack("{s:o}", "ioServiceBytesRecursive", io));
+        json_object_set_new(out, "hugetlb", hugetlb);
+        return out;
 }
