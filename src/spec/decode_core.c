@@ -75,16 +75,25 @@ void dctx_pop(struct dctx *c, size_t old_len)
         c->path[old_len] = '\0';
 }
 
-int dctx_fail(struct dctx *c, const char *fmt, ...)
+/* "origin: path: reason" (or "origin: reason" at the top) into out. */
+static void vformat_at(struct dctx *c, char *out, size_t size, const char *fmt, va_list ap)
 {
         char reason[512];
+        vsnprintf(reason, sizeof reason, fmt, ap);
+        if (c->path_len)
+                snprintf(out, size, "%s: %s: %s", c->origin, c->path, reason);
+        else
+                snprintf(out, size, "%s: %s", c->origin, reason);
+}
+
+int dctx_fail(struct dctx *c, const char *fmt, ...)
+{
+        char msg[1536];
         va_list ap;
         va_start(ap, fmt);
-        vsnprintf(reason, sizeof reason, fmt, ap);
+        vformat_at(c, msg, sizeof msg, fmt, ap);
         va_end(ap);
-        if (c->path_len)
-                return carrel_error_set(c->err, EINVAL, "%s: %s: %s", c->origin, c->path, reason);
-        return carrel_error_set(c->err, EINVAL, "%s: %s", c->origin, reason);
+        return carrel_error_set(c->err, EINVAL, "%s", msg);
 }
 
 static void add_warning(struct spec *s, const char *msg)
@@ -111,15 +120,12 @@ void spec_warn(struct spec *s, const char *fmt, ...)
 
 void dctx_warn(struct dctx *c, const char *fmt, ...)
 {
-        char reason[400];
+        char msg[1536];
         va_list ap;
         va_start(ap, fmt);
-        vsnprintf(reason, sizeof reason, fmt, ap);
+        vformat_at(c, msg, sizeof msg, fmt, ap);
         va_end(ap);
-        if (c->path_len)
-                spec_warn(c->spec, "%s: %s: %s", c->origin, c->path, reason);
-        else
-                spec_warn(c->spec, "%s: %s", c->origin, reason);
+        add_warning(c->spec, msg);
 }
 
 static const char *type_name(json_t *v)

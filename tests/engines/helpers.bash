@@ -31,3 +31,27 @@ engines_cleanup_dir() {
 	fi
 	rm -rf --one-file-system "$d"
 }
+
+# engines_check_run_layers ARCHIVE: ARCHIVE is the docker-archive (docker
+# save, podman save, buildah push) of an image built from
+#   FROM ...
+#   RUN echo one > /one.txt ...
+#   RUN echo two > /two.txt && cat /one.txt > /copy.txt
+# Its last two layers must be the two RUN steps, each holding exactly what
+# its step wrote.
+engines_check_run_layers() {
+	local dir=$1.d n layers
+	mkdir -p "$dir"
+	tar -C "$dir" -xf "$1"
+	mapfile -t layers < <(jq -r '.[0].Layers[]' "$dir/manifest.json")
+	n=${#layers[@]}
+	[ "$n" -ge 3 ] || { echo "only $n layers"; return 1; }
+	run tar -tf "$dir/${layers[n - 2]}"
+	echo "step 1: $output"
+	[[ "$output" == *one.txt* ]] && [[ "$output" != *two.txt* ]] || return 1
+	run tar -tf "$dir/${layers[n - 1]}"
+	echo "step 2: $output"
+	[[ "$output" == *two.txt* ]] && [[ "$output" == *copy.txt* ]] && [[ "$output" != *one.txt* ]] || return 1
+	[ "$(tar -xOf "$dir/${layers[n - 2]}" --wildcards '*one.txt')" = one ] || return 1
+	[ "$(tar -xOf "$dir/${layers[n - 1]}" --wildcards '*copy.txt')" = one ]
+}

@@ -14,21 +14,14 @@
 #include "carrel/spec.h"
 #include "cgroup/cgroup.h"
 #include "util/cleanup.h"
+#include "spec_check.h"
 #include "tap.h"
 
 static struct carrel_error err;
 
 static struct spec *decode_text(const char *text)
 {
-        struct spec *s = NULL;
-        carrel_error_clear(&err);
-        if (spec_decode(text, strlen(text), "config.json", &s, &err) < 0)
-                return NULL;
-        if (spec_validate(s, "config.json", &err) < 0) {
-                spec_free(s);
-                return NULL;
-        }
-        return s;
+        return spec_check_text(text, &err);
 }
 
 /* What each captured config must give: the controllers its limits need and

@@ -8,21 +8,14 @@
 #include <jansson.h>
 
 #include "carrel/spec.h"
+#include "spec_check.h"
 #include "tap.h"
 
 static struct carrel_error err;
 
 static struct spec *decode(const char *text)
 {
-        struct spec *s = NULL;
-        carrel_error_clear(&err);
-        if (spec_decode(text, strlen(text), "config.json", &s, &err) < 0)
-                return NULL;
-        if (spec_validate(s, "config.json", &err) < 0) {
-                spec_free(s);
-                return NULL;
-        }
-        return s;
+        return spec_check_text(text, &err);
 }
 
 /* Decode the default spec with one jq-like edit applied by string replacement. */
