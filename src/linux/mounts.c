@@ -4,6 +4,7 @@
 #include "linux/mounts.h"
 
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mount.h>
@@ -130,13 +131,42 @@ static uint64_t propagation_attr(unsigned long ms)
         return ms & (MS_PRIVATE | MS_SLAVE | MS_SHARED | MS_UNBINDABLE);
 }
 
+/* Make the mount that holds `path` private (this namespace only): the
+ * rootfs bind attached there, and what is mounted on it, then never
+ * propagate to the host. */
+static int make_holder_private(const char *path, struct carrel_error *err)
+{
+        char p[PATH_MAX];
+        snprintf(p, sizeof p, "%s", path);
+        for (;;) {
+                struct statx stx;
+                if (statx(AT_FDCWD, p, AT_SYMLINK_NOFOLLOW, 0, &stx) == 0 &&
+                    (stx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) && (stx.stx_attributes & STATX_ATTR_MOUNT_ROOT))
+                        break;
+                char *slash = strrchr(p, '/');
+                if (!slash || slash == p) {
+                        strcpy(p, "/");
+                        break;
+                }
+                *slash = '\0';
+        }
+        if (mount(NULL, p, NULL, MS_PRIVATE, NULL) < 0)
+                return carrel_error_errno(err, errno, "cannot make %s (which holds the rootfs) private", p);
+        return 0;
+}
+
 int rootfs_prepare(struct init_ctx *ctx, struct carrel_error *err)
 {
         unsigned long prop = MS_SLAVE;
         if (ctx->spec->rootfs_propagation & (MS_PRIVATE | MS_UNBINDABLE))
                 prop = MS_PRIVATE;
+        else if (ctx->spec->rootfs_propagation & MS_SHARED)
+                prop = MS_SHARED; /* as runc: the bind volumes stay peers of the host's mounts (Bidirectional) */
         if (mount(NULL, "/", NULL, MS_REC | prop, NULL) < 0)
                 return carrel_error_errno(err, errno, "cannot change the propagation of /");
+        int r;
+        if (prop == MS_SHARED && (r = make_holder_private(ctx->rootfs, err)) < 0)
+                return r;
         _cleanup_close_ int src = open(ctx->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
         if (src < 0)
                 return carrel_error_errno(err, errno, "root.path %s", ctx->rootfs);

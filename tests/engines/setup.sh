@@ -13,12 +13,13 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 . contrib/deps.sh
 
-ENGINE_DEPS="podman conmon containerd containernetworking-plugins uidmap util-linux docker.io buildah"
+ENGINE_DEPS="podman conmon containerd containernetworking-plugins uidmap util-linux docker.io buildah docker-registry python3"
 # containerd's package ships ctr and containerd-shim-runc-v2; runc is only a
 # dependency of podman/containerd on Debian and is never used by the tests.
 # docker.io brings dockerd, the docker client (/usr/bin/docker) and tini as
 # docker-init. carrel_apt's policy-rc.d keeps its package scripts from
 # starting a system dockerd or containerd: docker.bats runs a private one.
+# docker-registry serves cri.bats' images from a private local registry.
 
 if ! carrel_install_deps $CARREL_BUILD_DEPS bats jq $ENGINE_DEPS; then
 	echo "setup.sh: cannot install $ENGINE_DEPS" >&2

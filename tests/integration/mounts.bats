@@ -310,6 +310,29 @@ propagation_case() {
 	[[ "${lines[2]}" == *" shared:"* ]] || fail "/mnt is not shared: ${lines[2]}"
 }
 
+# Kubernetes' Bidirectional volumes: containerd asks for rootfsPropagation
+# rshared and an rshared bind; as with runc, a mount made inside the volume
+# reaches the host, and the container's own mounts (rootfs, proc, ...) never do.
+@test "rootfsPropagation rshared: an inner mount of an rshared bind reaches the host, nothing else leaks" {
+	mkdir -p "$T/shared"
+	mount -t tmpfs -o size=1m tmpfs "$T/shared"
+	defer umount -l "$T/shared"
+	mount --make-shared "$T/shared"
+	defer umount -l "$T/shared/inner"
+	add_mount /vol bind "$T/shared" rbind rshared
+	cfg '.linux.rootfsPropagation = "rshared" | del(.linux.seccomp)
+	     | .process.capabilities.bounding += ["CAP_SYS_ADMIN"] | .process.capabilities.effective += ["CAP_SYS_ADMIN"]
+	     | .process.capabilities.permitted += ["CAP_SYS_ADMIN"]'
+	set_sh 'mkdir -p /vol/inner && mount -t tmpfs inner /vol/inner && echo x >/vol/inner/f && echo ready; sleep 100'
+	start_ctr
+	wait_ctr_output ready
+	grep -q " $T/shared/inner " /proc/self/mountinfo || fail "the inner mount did not reach the host: $(cat "$CTR_OUT")"
+	[ "$(cat "$T/shared/inner/f")" = x ]
+	local leaked
+	leaked=$(awk -v r="$ROOTFS" 'index($5, r) == 1 { print $5 }' /proc/self/mountinfo)
+	[ -z "$leaked" ] || fail "container mounts on the host: $leaked"
+}
+
 # -- symlink defence --------------------------------------------------------------
 
 symlink_setup() {
