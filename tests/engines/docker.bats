@@ -326,3 +326,17 @@ one" ]
 	engines_check_run_layers "$K/saved.tar"
 	dk rmi carrel-built >/dev/null
 }
+
+# containerd's shim runs `kill --all ID SIGKILL` after the init of a
+# container without a pid namespace of its own exits (runc returns 0 for a
+# stopped container); it logs an error for each failure.
+@test "docker: --pid host: the shim's kill --all after the exit succeeds" {
+	run drun --rm --pid host "$IMAGE" sh -c 'echo in-host-pidns'
+	[ "$status" -eq 0 ]
+	[ "$output" = in-host-pidns ]
+	drun --rm --pid host "$IMAGE" true
+	sleep 0.5
+	grep -q "starting signal loop" "$K/dockerd.log" # the shim's log does reach dockerd.log
+	run grep "failed to kill init's children" "$K/dockerd.log"
+	[ -z "$output" ]
+}
