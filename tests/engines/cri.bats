@@ -18,7 +18,9 @@
 # Every pod sandbox gets linux.resources.cpu.shares = 2 from the CRI plugin.
 # On a host whose cgroup v2 hierarchy has no cpu controller (hybrid cgroups)
 # carrel refuses it with an error naming the controller; then the scenarios
-# that need a running pod skip and say so.
+# that need a running pod skip and say so. CRI_RUNTIME_BINARY replaces the
+# handler's BinaryName (default: this build's carrel), to try the scenarios
+# through a wrapper.
 
 bats_require_minimum_version 1.5.0
 load helpers
@@ -165,6 +167,7 @@ teardown_file() {
 		fi
 	done
 	[ -z "${BRIDGE:-}" ] || ip link del "$BRIDGE" 2>/dev/null || true
+	rmdir "/sys/fs/cgroup/unified/${C##*/}" "/sys/fs/cgroup/${C##*/}" 2>/dev/null || true
 	pmc rmi -fa >/dev/null 2>&1 || true
 	cp "$C/containerd.log" "$ENGINES_ROOT/cri-containerd.log" 2>/dev/null || true
 	engines_cleanup_dir "$C"
@@ -177,12 +180,13 @@ pmc() {
 }
 
 # pod_config FILE NAME PIDMODE: a pod sandbox config; PIDMODE 0 = one pid
-# namespace for the pod, 1 = one per container (CRI's NamespaceMode).
+# namespace for the pod, 1 = one per container (CRI's NamespaceMode). Its
+# cgroup parent is named after the temp dir, and removed in teardown_file.
 pod_config() {
-	jq -n --arg name "$2" --arg uid "uid-$2-$$" --arg logs "$C/logs" --argjson pid "$3" '{
+	jq -n --arg name "$2" --arg uid "uid-$2-$$" --arg logs "$C/logs" --argjson pid "$3" --arg cg "/${C##*/}" '{
 		metadata: {name: $name, namespace: "carrel-test", uid: $uid, attempt: 0},
 		log_directory: $logs,
-		linux: {security_context: {namespace_options: {network: 0, pid: $pid, ipc: 0}}}
+		linux: {cgroup_parent: $cg, security_context: {namespace_options: {network: 0, pid: $pid, ipc: 0}}}
 	}' >"$1"
 }
 
