@@ -74,14 +74,25 @@ static const struct field memory_fields[] = {
         FIELD_END,
 };
 
+/* Real-time CPU limits: 0 is "not set" (runc); any other value is recorded
+ * so that applying it can refuse it by name. */
+static int dec_cpu_realtime(struct dctx *c, json_t *v, void *base)
+{
+        if (!json_is_integer(v))
+                return dctx_fail(c, "expected an integer");
+        if (json_integer_value(v) != 0)
+                ((struct spec_resources *) base)->has_cpu_realtime = true;
+        return 0;
+}
+
 static const struct field cpu_fields[] = {
         { "shares", F_U64, R(cpu_shares), R(has_cpu_shares), 0, NULL, NULL },
         { "quota", F_I64, R(cpu_quota), R(has_cpu_quota), 0, NULL, NULL },
         { "period", F_U64, R(cpu_period), R(has_cpu_period), 0, NULL, NULL },
         { "burst", F_U64, R(cpu_burst), R(has_cpu_burst), 0, NULL, NULL },
         { "idle", F_I64, R(cpu_idle), R(has_cpu_idle), 0, NULL, NULL },
-        { "realtimeRuntime", F_I64, R(cpu_idle) /* refused below */, R(has_cpu_realtime), 0, NULL, NULL },
-        { "realtimePeriod", F_U64, R(cpu_period) /* refused below */, R(has_cpu_realtime), 0, NULL, NULL },
+        { "realtimeRuntime", F_CUSTOM, 0, -1, 0, dec_cpu_realtime, NULL },
+        { "realtimePeriod", F_CUSTOM, 0, -1, 0, dec_cpu_realtime, NULL },
         { "cpus", F_STRING, R(cpus), -1, 0, NULL, NULL },
         { "mems", F_STRING, R(mems), -1, 0, NULL, NULL },
         FIELD_END,

@@ -114,7 +114,8 @@ static void check_zero_means_unset(void)
 {
         struct spec *s = decode_with("{\"memory\": {\"limit\": 0, \"reservation\": 0, \"swap\": 0, "
                                      "\"disableOOMKiller\": false},"
-                                     " \"cpu\": {\"shares\": 0, \"quota\": 0, \"period\": 0, \"cpus\": \"\", \"mems\": \"\"},"
+                                     " \"cpu\": {\"shares\": 0, \"quota\": 0, \"period\": 0, \"cpus\": \"\", \"mems\": \"\","
+                                     " \"realtimeRuntime\": 0, \"realtimePeriod\": 0},"
                                      " \"pids\": {\"limit\": 0},"
                                      " \"blockIO\": {\"weight\": 0, \"weightDevice\": [{\"major\": 8, \"minor\": 0, \"weight\": 0}]},"
                                      " \"network\": {\"classID\": 0, \"priorities\": []},"
@@ -125,8 +126,9 @@ static void check_zero_means_unset(void)
                 const struct spec_resources *r = s->resources;
                 ok(!r->has_memory_limit && !r->has_memory_reservation && !r->has_memory_swap,
                    "memory limit, reservation and swap 0: not set");
-                ok(!r->has_cpu_shares && !r->has_cpu_quota && !r->has_cpu_period && !r->cpus && !r->mems,
-                   "cpu shares, quota, period 0 and empty cpus/mems: not set");
+                ok(!r->has_cpu_shares && !r->has_cpu_quota && !r->has_cpu_period && !r->cpus && !r->mems &&
+                   !r->has_cpu_realtime,
+                   "cpu shares, quota, period, real-time runtime and period 0 and empty cpus/mems: not set");
                 ok(!r->has_pids_limit, "pids.limit 0: not set");
                 ok(!r->has_blkio_weight && r->n_weight_devices == 0,
                    "blockIO weights 0: not set");
@@ -161,6 +163,14 @@ static void check_still_strict(void)
         expect_refused("{\"memory\": {\"limit\": false}}", "linux.resources.memory.limit: expected an integer, got a boolean");
         expect_refused("{\"pids\": []}", "linux.resources.pids: expected an object, got an array");
         expect_refused("{\"network\": 1}", "linux.resources.network: expected an object");
+        expect_refused("{\"cpu\": {\"realtimeRuntime\": \"x\"}}", "linux.resources.cpu.realtimeRuntime: expected an integer");
+        struct spec *s = decode_with("{\"cpu\": {\"idle\": 1, \"realtimeRuntime\": 0}}", NULL);
+        ok(s && s->resources->has_cpu_idle && s->resources->cpu_idle == 1 && !s->resources->has_cpu_realtime,
+           "cpu.idle is kept next to a real-time runtime of 0");
+        spec_free(s);
+        s = decode_with("{\"cpu\": {\"realtimeRuntime\": 950000}}", NULL);
+        ok(s && s->resources->has_cpu_realtime, "a real-time runtime is recorded (to be refused by name)");
+        spec_free(s);
 }
 
 static void check_caps(void)
