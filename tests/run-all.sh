@@ -4,8 +4,9 @@
 #   2. the bats integration suite on this host (tests/integration)
 #   3. the same unit and bats tests against an ASan+UBSan build
 #   4. a short smoke run of each libFuzzer target (tests/fuzz)
-#   5. the engine tier: podman (with conmon) and containerd (with its runc v2
-#      shim) driving carrel (tests/engines; installs both with apt)
+#   5. the engine tier: podman (with conmon), containerd (with its runc v2
+#      shim, through ctr and CRI), Docker, buildah and podman build driving
+#      carrel (tests/engines; installs them with apt)
 #   6. the VM tier: cgroup v2 tests in a qemu guest (tests/vm), or natively
 #      on a host that already has pure cgroup v2; the guest also runs podman's
 #      resource scenarios with the image the engine tier made
@@ -105,7 +106,7 @@ if ! skip_stage fuzz; then
 fi
 
 if ! skip_stage engines; then
-        script_tier engines "engine tier (podman, containerd)" tests/engines/run.sh
+        script_tier engines "engine tier (podman, containerd, docker, buildah, cri)" tests/engines/run.sh
 fi
 
 if ! skip_stage vm; then
