@@ -69,6 +69,7 @@ static const struct field memory_fields[] = {
         { "swap", F_I64, R(memory_swap), R(has_memory_swap), 0, NULL, NULL },
         { "swappiness", F_U64, R(swappiness), R(has_swappiness), 0, NULL, NULL },
         { "kernel", F_I64, R(memory_limit) /* unused value */, R(has_kernel_memory), 0, NULL, NULL },
+        { "kernelTCP", F_I64, R(kernel_tcp), R(has_kernel_tcp), 0, NULL, NULL },
         { "disableOOMKiller", F_BOOL, R(disable_oom_killer), -1, 0, NULL, NULL },
         { "checkBeforeUpdate", F_BOOL, R(check_before_update), -1, 0, NULL, NULL },
         FIELD_END,
@@ -80,8 +81,8 @@ static const struct field cpu_fields[] = {
         { "period", F_U64, R(cpu_period), R(has_cpu_period), 0, NULL, NULL },
         { "burst", F_U64, R(cpu_burst), R(has_cpu_burst), 0, NULL, NULL },
         { "idle", F_I64, R(cpu_idle), R(has_cpu_idle), 0, NULL, NULL },
-        { "realtimeRuntime", F_I64, R(cpu_idle) /* refused below */, R(has_cpu_realtime), 0, NULL, NULL },
-        { "realtimePeriod", F_U64, R(cpu_period) /* refused below */, R(has_cpu_realtime), 0, NULL, NULL },
+        { "realtimeRuntime", F_I64, R(cpu_rt_runtime), R(has_cpu_rt_runtime), 0, NULL, NULL },
+        { "realtimePeriod", F_U64, R(cpu_rt_period), R(has_cpu_rt_period), 0, NULL, NULL },
         { "cpus", F_STRING, R(cpus), -1, 0, NULL, NULL },
         { "mems", F_STRING, R(mems), -1, 0, NULL, NULL },
         FIELD_END,
@@ -101,14 +102,16 @@ static const struct field throttle_fields[] = {
 
 struct weight_raw {
         int64_t major, minor;
-        uint32_t weight;
-        bool has_weight;
+        uint32_t weight, leaf_weight;
+        bool has_weight, has_leaf_weight;
 };
 
 static const struct field weight_fields[] = {
         { "major", F_I64, offsetof(struct weight_raw, major), -1, 0, NULL, NULL },
         { "minor", F_I64, offsetof(struct weight_raw, minor), -1, 0, NULL, NULL },
         { "weight", F_U32, offsetof(struct weight_raw, weight), offsetof(struct weight_raw, has_weight), 0, NULL, NULL },
+        { "leafWeight", F_U32, offsetof(struct weight_raw, leaf_weight), offsetof(struct weight_raw, has_leaf_weight), 0,
+          NULL, NULL },
         FIELD_END,
 };
 
@@ -137,6 +140,17 @@ static int dec_blkio(struct dctx *c, json_t *v, void *base)
                 r->blkio_weight = (uint16_t) val;
                 dctx_pop(c, old);
         }
+        json_t *lw = json_object_get(v, "leafWeight");
+        if (lw && !json_is_null(lw)) {
+                size_t old = dctx_push_key(c, "leafWeight");
+                uint32_t val;
+                int rc = decode_u32(c, lw, &val);
+                if (rc < 0 || (rc = check_weight(c, val)) < 0)
+                        return rc;
+                r->has_blkio_leaf_weight = true;
+                r->blkio_leaf_weight = (uint16_t) val;
+                dctx_pop(c, old);
+        }
         json_t *wd = json_object_get(v, "weightDevice");
         if (wd && !json_is_null(wd)) {
                 size_t old = dctx_push_key(c, "weightDevice");
@@ -152,8 +166,12 @@ static int dec_blkio(struct dctx *c, json_t *v, void *base)
                         size_t old2 = dctx_push_index(c, i);
                         if (raw[i].has_weight && (rc = check_weight(c, raw[i].weight)) < 0)
                                 return rc;
+                        if (raw[i].has_leaf_weight && (rc = check_weight(c, raw[i].leaf_weight)) < 0)
+                                return rc;
                         r->weight_devices[i] = (struct spec_weight_device) { raw[i].major, raw[i].minor,
-                                                                             raw[i].has_weight, (uint16_t) raw[i].weight };
+                                                                             raw[i].has_weight, (uint16_t) raw[i].weight,
+                                                                             raw[i].has_leaf_weight,
+                                                                             (uint16_t) raw[i].leaf_weight };
                         dctx_pop(c, old2);
                 }
                 r->n_weight_devices = n;
@@ -238,9 +256,40 @@ static int dec_unified(struct dctx *c, json_t *v, void *base)
         return 0;
 }
 
+static const struct field prio_fields[] = {
+        { "name", F_STRING, offsetof(struct spec_net_prio, name), -1, 0, NULL, NULL },
+        { "priority", F_U32, offsetof(struct spec_net_prio, priority), -1, 0, NULL, NULL },
+        FIELD_END,
+};
+
+static const struct field network_fields[] = {
+        { "classID", F_U32, R(net_classid), R(has_net_classid), 0, NULL, NULL },
+        FIELD_END,
+};
+
 static int dec_network(struct dctx *c, json_t *v, void *base)
 {
-        ((struct spec_resources *) base)->has_network = true;
+        struct spec_resources *r = base;
+        if (!json_is_object(v))
+                return dctx_fail(c, "expected an object");
+        json_t *prios = json_object_get(v, "priorities");
+        int rc = decode_object(c, v, network_fields, base);
+        if (rc < 0)
+                return rc;
+        if (prios && !json_is_null(prios)) {
+                size_t old = dctx_push_key(c, "priorities");
+                if ((rc = decode_array(c, prios, prio_fields, sizeof *r->net_prios, (void **) &r->net_prios,
+                                       &r->n_net_prios)) < 0)
+                        return rc;
+                for (size_t i = 0; i < r->n_net_prios; i++)
+                        if (!r->net_prios[i].name || !*r->net_prios[i].name || strpbrk(r->net_prios[i].name, " \n/")) {
+                                dctx_push_index(c, i);
+                                dctx_push_key(c, "name");
+                                return dctx_fail(c, "must be an interface name");
+                        }
+                dctx_pop(c, old);
+        }
+        r->has_network = r->has_net_classid || r->n_net_prios;
         return 0;
 }
 
@@ -251,7 +300,10 @@ static int dec_memory(struct dctx *c, json_t *v, void *base)
 
 static int dec_cpu(struct dctx *c, json_t *v, void *base)
 {
-        return decode_object(c, v, cpu_fields, base);
+        struct spec_resources *r = base;
+        int rc = decode_object(c, v, cpu_fields, base);
+        r->has_cpu_realtime = r->has_cpu_rt_runtime || r->has_cpu_rt_period;
+        return rc;
 }
 
 static int dec_pids(struct dctx *c, json_t *v, void *base)

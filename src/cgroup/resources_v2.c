@@ -1,4 +1,4 @@
-/* linux.resources -> cgroup v2 files. Every writer takes the cgroup's
+/* The v2 driver's writers: linux.resources -> cgroup v2 files. Every writer takes the cgroup's
  * directory fd, so unit tests can point it at a temporary directory. */
 #include <fcntl.h>
 #include <stdarg.h>
@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cgroup/cgroup.h"
+#include "cgroup/internal.h"
 #include "util/cleanup.h"
 #include "util/fd.h"
 
@@ -219,4 +219,38 @@ int cgroup_resources_apply(int fd, const struct spec_resources *r, bool update, 
                         return rc;
         }
         return 0;
+}
+
+void cgroup_resources_select(const struct spec_resources *r, unsigned mask, bool with_unified, struct spec_resources *out)
+{
+        *out = *r;
+        if (!(mask & CG_MEMORY)) {
+                out->has_memory_limit = out->has_memory_reservation = out->has_memory_swap = false;
+                out->has_swappiness = out->disable_oom_killer = out->has_kernel_memory = out->has_kernel_tcp = false;
+        }
+        if (!(mask & CG_CPU))
+                out->has_cpu_shares = out->has_cpu_quota = out->has_cpu_period = out->has_cpu_burst =
+                        out->has_cpu_idle = out->has_cpu_realtime = out->has_cpu_rt_runtime = out->has_cpu_rt_period = false;
+        if (!(mask & CG_CPUSET))
+                out->cpus = out->mems = NULL;
+        if (!(mask & CG_PIDS))
+                out->has_pids_limit = false;
+        if (!(mask & CG_IO)) {
+                out->has_blkio_weight = out->has_blkio_leaf_weight = false;
+                out->n_weight_devices = 0;
+                for (int k = 0; k < 4; k++)
+                        out->n_throttle[k] = 0;
+        }
+        if (!(mask & CG_HUGETLB))
+                out->n_hugepages = 0;
+        if (!(mask & CG_RDMA))
+                out->n_rdma = 0;
+        if (!(mask & CG_NET)) {
+                out->has_network = out->has_net_classid = false;
+                out->n_net_prios = 0;
+        }
+        if (!with_unified)
+                out->n_unified = 0;
+        out->has_devices = false;
+        out->n_devices = 0;
 }
