@@ -419,11 +419,15 @@ static int signal_each(const struct cgroup *cg, int sig, struct carrel_error *er
 int cgroup_signal_all(const struct cgroup *cg, int sig, struct carrel_error *err)
 {
         struct cgroup_v1 *freezer = v1_for(cg, CG1_FREEZER);
-        if (!freezer) {
-                if (sig == SIGKILL && write_file_at(cg->fd, "cgroup.kill", "1") == 0)
+        if (sig == SIGKILL && cg->fd >= 0) {
+                /* A task frozen by the v1 freezer only dies once thawed. */
+                if (freezer && cgroup_v1_frozen(freezer))
+                        cgroup_v1_freeze(freezer, cg->path, false, NULL);
+                if (write_file_at(cg->fd, "cgroup.kill", "1") == 0)
                         return 0;
-                return signal_each(cg, sig, err);
         }
+        if (!freezer)
+                return signal_each(cg, sig, err);
         /* v1: freeze so nothing forks past the list, signal, thaw. A paused
          * container stays paused unless the signal is SIGKILL (a frozen task
          * only dies once thawed). */
@@ -433,8 +437,6 @@ int cgroup_signal_all(const struct cgroup *cg, int sig, struct carrel_error *err
                 r = signal_each(cg, sig, err);
         if (!was || sig == SIGKILL)
                 cgroup_v1_freeze(freezer, cg->path, false, NULL);
-        if (r == 0 && sig == SIGKILL && cg->fd >= 0)
-                write_file_at(cg->fd, "cgroup.kill", "1");
         return r;
 }
 
