@@ -205,7 +205,7 @@ crun_() { c run --runc-binary "$CARREL" --runc-root "$D/runc" "$@"; }
 	cg=$(awk -F: '$2 ~ /(^|,)cpu(,|$)/ { print $3 }' "/proc/$pid/cgroup")
 	if [ -n "$cg" ]; then
 		# the cpu controller on cgroup v1: the shares as they are
-		w=$(cat /sys/fs/cgroup/cpu*"$cg/cpu.shares" 2>&1)
+		w=$(cat "/sys/fs/cgroup/cpu$cg/cpu.shares" 2>&1)
 		want=1024
 	else
 		cg=$(sed -n 's/^0:://p' "/proc/$pid/cgroup")
