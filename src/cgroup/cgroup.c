@@ -124,21 +124,30 @@ static int served_by(const struct cgroup *cg, unsigned bit)
         return c >= 0 && v1_for(cg, c) ? 1 : 0;
 }
 
-/* Never write into the caller's own cgroup, nor above it, nor below it: a
- * relative cgroupsPath goes under /carrel, an absolute one must stay out of
- * the caller's subtree. In a v1 hierarchy the caller's whole top-level
- * cgroup (say /process_api) belongs to whoever put it there. */
-static int guard(const char *path, const char *self, bool v1, const char *where, struct carrel_error *err)
+/* Whether `path` is `top` or below it. */
+static bool within(const char *path, const char *top)
 {
-        size_t ls = strlen(self), lp = strlen(path);
-        bool above = strcmp(self, "/") != 0 && lp <= ls && strncmp(self, path, lp) == 0 && (self[lp] == '/' || !self[lp]);
-        bool below = strcmp(self, "/") != 0 && lp > ls && strncmp(path, self, ls) == 0 && path[ls] == '/';
-        size_t top = strcspn(self + 1, "/") + 1;
-        bool foreign = v1 && strcmp(self, "/") != 0 && strncmp(path, self, top) == 0 && (path[top] == '/' || !path[top]);
-        if (above || below || foreign)
+        size_t n = strlen(top);
+        return strncmp(path, top, n) == 0 && (path[n] == '/' || !path[n]);
+}
+
+/* Cgroups that belong to the machine's own control process: never touched. */
+static const char *const protected_cgroups[] = { "/process_api" };
+
+/* Never take the caller's own cgroup, nor one above it (killing or limiting
+ * it would hit the caller): a relative cgroupsPath goes under /carrel, an
+ * absolute one must not be on the caller's way up. */
+static int guard(const char *path, const char *self, const char *where, struct carrel_error *err)
+{
+        if (strcmp(self, "/") != 0 && within(self, path))
                 return carrel_error_set(err, EPERM, "linux.cgroupsPath: %s is %s the cgroup carrel itself runs in "
-                                        "(%s in %s); choose another path", path,
-                                        above ? (lp == ls ? "" : "above") : below ? "below" : "beside", self, where);
+                                        "(%s in %s); choose another path", path, strcmp(self, path) ? "above" : "exactly",
+                                        self, where);
+        for (size_t i = 0; i < ARRAY_SIZE(protected_cgroups); i++)
+                if (within(path, protected_cgroups[i]))
+                        return carrel_error_set(err, EPERM, "linux.cgroupsPath: %s is in %s, which belongs to the "
+                                                "machine's control process, like the cgroup carrel itself runs in; "
+                                                "choose another path", path, protected_cgroups[i]);
         return 0;
 }
 
@@ -150,7 +159,7 @@ static int check_paths(const char *path, struct carrel_error *err)
                 char self[PATH_MAX];
                 int r;
                 if (cgroupfs_self_path(&hs[i], self, sizeof self) == 0 &&
-                    (r = guard(path, self, !hs[i].v2, hs[i].mount, err)) < 0)
+                    (r = guard(path, self, hs[i].mount, err)) < 0)
                         return r;
         }
         return 0;
