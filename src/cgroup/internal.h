@@ -20,6 +20,9 @@ const char *cgroup_v1_name(int c); /* "memory"; "name=" for CG1_NAMED */
 void cgroup_resources_select(const struct spec_resources *r, unsigned mask, bool with_unified,
                              struct spec_resources *out);
 
+/* One rdma entry as rdma.max takes it, in v1 and v2 alike. */
+void cgroup_rdma_line(const struct spec_rdma *d, char *buf, size_t size);
+
 /* v1: linux.resources into the per-controller directories fds[CG1_*] (-1 =
  * not mounted: a field that needs it fails naming it). Only file writes
  * relative to those fds, so tests can point them all at one temporary

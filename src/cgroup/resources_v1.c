@@ -218,13 +218,9 @@ int cgroup_v1_resources_apply(const int fds[CG1__COUNT], const struct spec_resou
                         return rc;
         }
         for (size_t i = 0; i < r->n_rdma; i++) {
-                char h[32] = "max", o[32] = "max";
-                if (r->rdma[i].has_handles)
-                        snprintf(h, sizeof h, "%u", r->rdma[i].handles);
-                if (r->rdma[i].has_objects)
-                        snprintf(o, sizeof o, "%u", r->rdma[i].objects);
-                if ((rc = put(fds, CG1_RDMA, "rdma", "rdma.max", err, "%s hca_handle=%s hca_object=%s", r->rdma[i].device,
-                              h, o)) < 0)
+                char line[256];
+                cgroup_rdma_line(&r->rdma[i], line, sizeof line);
+                if ((rc = put(fds, CG1_RDMA, "rdma", "rdma.max", err, "%s", line)) < 0)
                         return rc;
         }
         if (r->has_net_classid &&

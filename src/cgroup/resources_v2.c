@@ -184,6 +184,16 @@ static int apply_io(int fd, const struct spec_resources *r, struct carrel_error 
         return rc;
 }
 
+void cgroup_rdma_line(const struct spec_rdma *d, char *buf, size_t size)
+{
+        char h[32] = "max", o[32] = "max";
+        if (d->has_handles)
+                snprintf(h, sizeof h, "%u", d->handles);
+        if (d->has_objects)
+                snprintf(o, sizeof o, "%u", d->objects);
+        snprintf(buf, size, "%s hca_handle=%s hca_object=%s", d->device, h, o);
+}
+
 int cgroup_resources_apply(int fd, const struct spec_resources *r, bool update, struct carrel_error *err)
 {
         int rc;
@@ -204,12 +214,9 @@ int cgroup_resources_apply(int fd, const struct spec_resources *r, bool update, 
                         return rc;
         }
         for (size_t i = 0; i < r->n_rdma; i++) {
-                char h[32] = "max", o[32] = "max";
-                if (r->rdma[i].has_handles)
-                        snprintf(h, sizeof h, "%u", r->rdma[i].handles);
-                if (r->rdma[i].has_objects)
-                        snprintf(o, sizeof o, "%u", r->rdma[i].objects);
-                if ((rc = put(fd, "rdma", "rdma.max", err, "%s hca_handle=%s hca_object=%s", r->rdma[i].device, h, o)) < 0)
+                char line[256];
+                cgroup_rdma_line(&r->rdma[i], line, sizeof line);
+                if ((rc = put(fd, "rdma", "rdma.max", err, "%s", line)) < 0)
                         return rc;
         }
         for (size_t i = 0; i < r->n_unified; i++) {

@@ -29,10 +29,7 @@ static long long key(json_t *o, const char *k)
 
 long long cgroup_v1_oom_kills(int memory_fd)
 {
-        json_t *o = keyed(memory_fd, "memory.oom_control");
-        long long n = json_object_get(o, "oom_kill") ? key(o, "oom_kill") : -1;
-        json_decref(o);
-        return n;
+        return cgroup_keyed_value(memory_fd, "memory.oom_control", "oom_kill");
 }
 
 static json_t *cpu_json(int cpuacct, int cpu)

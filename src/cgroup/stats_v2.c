@@ -41,10 +41,7 @@ static long long key(json_t *o, const char *k)
 
 long long cgroup_oom_kills(int dirfd)
 {
-        json_t *ev = cgroup_keyed_json(dirfd, "memory.events");
-        long long n = json_object_get(ev, "oom_kill") ? key(ev, "oom_kill") : -1;
-        json_decref(ev);
-        return n;
+        return cgroup_keyed_value(dirfd, "memory.events", "oom_kill");
 }
 
 json_t *cgroup_stats_json(int dirfd)
