@@ -243,6 +243,16 @@ static void log_drivers(const struct cgroup *cg)
         json_decref(d);
 }
 
+static int remove_dir(int fd, const char *mount, const char *path, struct carrel_error *err)
+{
+        char full[PATH_MAX + 128];
+        snprintf(full, sizeof full, "%s%s", mount, path);
+        cgroup_remove_children(fd, 0);
+        if (rmdir(full) < 0 && errno != ENOENT)
+                return carrel_error_errno(err, errno, "cannot remove the cgroup %s", full);
+        return 0;
+}
+
 int cgroup_create(const struct spec *s, const char *id, struct cgroup *ret, struct carrel_error *err)
 {
         int r;
@@ -299,7 +309,14 @@ int cgroup_create(const struct spec *s, const char *id, struct cgroup *ret, stru
                 goto fail;
         return 0;
 fail:
-        cgroup_destroy(ret, NULL);
+        /* Nothing of ours runs in it yet, and what does is someone else's:
+         * remove only the directories made here (rmdir fails on a busy one). */
+        if (ret->created && ret->fd >= 0)
+                remove_dir(ret->fd, ret->mount, ret->path, NULL);
+        for (size_t i = 0; i < ret->n_v1; i++)
+                if (ret->v1[i].made && ret->v1[i].fd >= 0)
+                        remove_dir(ret->v1[i].fd, ret->v1[i].mount, ret->path, NULL);
+        cgroup_close(ret);
         *ret = (struct cgroup) CGROUP_INIT;
         return r;
 }
@@ -462,15 +479,6 @@ static int wait_empty(const struct cgroup *cg, int ms)
         return -ETIMEDOUT;
 }
 
-static int remove_dir(int fd, const char *mount, const char *path, struct carrel_error *err)
-{
-        char full[PATH_MAX + 128];
-        snprintf(full, sizeof full, "%s%s", mount, path);
-        cgroup_remove_children(fd, 0);
-        if (rmdir(full) < 0 && errno != ENOENT)
-                return carrel_error_errno(err, errno, "cannot remove the cgroup %s", full);
-        return 0;
-}
 
 int cgroup_destroy(struct cgroup *cg, struct carrel_error *err)
 {
