@@ -1,5 +1,5 @@
 /* The container's cgroup, one interface over the drivers that serve it:
- *   v2 (cgroup_v2.c, resources_v2.c, stats.c): the unified hierarchy;
+ *   v2 (cgroup_v2.c, resources_v2.c, stats_v2.c, devices_bpf.c): the unified hierarchy;
  *   v1 (cgroup_v1.c, resources_v1.c, stats_v1.c): one legacy hierarchy per
  *      controller set, on v1 hosts and for the controllers a hybrid host's
  *      unified hierarchy does not offer.
