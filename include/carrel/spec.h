@@ -97,6 +97,13 @@ struct spec_weight_device {
         int64_t major, minor;
         bool has_weight;
         uint16_t weight;
+        bool has_leaf_weight; /* cgroup v1 only */
+        uint16_t leaf_weight;
+};
+
+struct spec_net_prio {
+        const char *name;
+        uint32_t priority;
 };
 
 struct spec_hugepage {
@@ -147,6 +154,19 @@ struct spec_resources {
         struct spec_kv *unified;
         size_t n_unified;
         bool has_network;
+
+        /* Fields only cgroup v1 can serve. */
+        int64_t cpu_rt_runtime;
+        uint64_t cpu_rt_period;
+        bool has_cpu_rt_runtime, has_cpu_rt_period;
+        bool has_kernel_tcp;
+        int64_t kernel_tcp;
+        bool has_blkio_leaf_weight;
+        uint16_t blkio_leaf_weight;
+        bool has_net_classid;
+        uint32_t net_classid;
+        struct spec_net_prio *net_prios;
+        size_t n_net_prios;
 };
 
 enum hook_phase {

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cgroup/cgroup.h"
 #include "carrel/spec.h"
 #include "carrel/version.h"
 #include "cli/cli.h"
@@ -55,7 +56,7 @@ int cmd_features(struct cli *cli, int argc, char **argv, struct carrel_error *er
         }
         json_object_set_new(lx, "namespaces", ns);
         json_object_set_new(lx, "capabilities", caps);
-        json_object_set_new(lx, "cgroup", json_pack("{s:b,s:b,s:b,s:b,s:b}", "v1", 0, "v2", 1, "systemd", 0,
+        json_object_set_new(lx, "cgroup", json_pack("{s:b,s:b,s:b,s:b,s:b}", "v1", 1, "v2", 1, "systemd", 0,
                                                     "systemdUser", 0, "rdma", 1));
         json_t *sc = json_pack("{s:b,s:[s,s,s,s,s,s,s,s,s],s:[s,s,s,s,s,s,s],s:[s,s,s],s:[s,s,s,s]}", "enabled", 1,
                                "actions", "SCMP_ACT_ALLOW", "SCMP_ACT_ERRNO", "SCMP_ACT_KILL", "SCMP_ACT_KILL_PROCESS",
@@ -77,6 +78,16 @@ int cmd_features(struct cli *cli, int argc, char **argv, struct carrel_error *er
         json_object_set_new(o, "annotations", json_pack("{s:s,s:s,s:s}", "io.github.carrel.version", carrel_version,
                                                         "io.github.carrel.commit", carrel_commit,
                                                         "io.github.seccomp.libseccomp.version", libseccomp));
+        /* Which cgroup driver serves each controller on this host: "cpu=v1,hugetlb=v2,...". */
+        json_t *drivers = cgroup_drivers_json();
+        char served[512] = "";
+        const char *ctrl;
+        json_t *drv;
+        json_object_foreach(drivers, ctrl, drv)
+                snprintf(served + strlen(served), sizeof served - strlen(served), "%s%s=%s", served[0] ? "," : "", ctrl,
+                         json_string_value(drv));
+        json_object_set_new(json_object_get(o, "annotations"), "io.github.carrel.cgroup.drivers", json_string(served));
+        json_decref(drivers);
         char *text = json_dumps(o, JSON_INDENT(4) | JSON_PRESERVE_ORDER);
         json_decref(o);
         if (!text)

@@ -294,6 +294,7 @@ int container_delete(const char *root, const char *id, bool force, struct carrel
         if (st.cgroup_path[0] && cgroup_open(st.cgroup_mount, st.cgroup_path, &cg) == 0) {
                 /* Every process in the cgroup dies (cgroup.kill), then the cgroup goes if carrel made it. */
                 cg.created = st.cgroup_created;
+                cg.made_v1 = st.cgroup_made_v1;
                 if ((r = cgroup_destroy(&cg, err)) < 0)
                         return r;
         }

@@ -192,7 +192,7 @@ static _Noreturn void exec_child(struct init_ctx *ctx, int pidfd, int ns_flags)
         if (r == 0 && ctx->spec->process.no_new_privileges)
                 r = seccomp_filter_load(ctx, &err);
         if (r == 0 && ctx->hold_before_exec) {
-                /* The parent moves us into the frozen cgroup now: we exec on resume. */
+                /* The parent moves us into the (frozen, or v1) cgroups now: we exec once there. */
                 struct sync_msg m;
                 if (sync_send(ctx->sync_fd, SYNC_READY, NULL) < 0 || sync_recv(ctx->sync_fd, &m) < 0 || m.type != SYNC_GO)
                         _exit(127);
@@ -239,7 +239,7 @@ static int enter_sub_cgroup(struct cgroup *cg, const char *sub, struct carrel_er
                 return carrel_error_set(err, EINVAL, "--cgroup %s: \"CONTROLLER:PATH\" is for cgroup v1; give a path "
                                         "below the container's cgroup", sub);
         if (cg->fd < 0)
-                return carrel_error_set(err, ENOENT, "--cgroup %s: the container has no cgroup", sub);
+                return carrel_error_set(err, ENOENT, "--cgroup %s: the container has no cgroup v2 cgroup", sub);
         while (*path == '/')
                 path++;
         int fd = *path ? sys_openat2(cg->fd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0,
@@ -319,7 +319,9 @@ int container_exec(const struct exec_opts *o, int *ret_status, struct carrel_err
         }
         x.sync_fd = sp[0];
         struct init_ctx ctx = {
-                .hold_before_exec = x.paused,
+                /* Held before its exec until moved in: into a paused container,
+                 * or into v1 hierarchies, which clone3 cannot place it in. */
+                .hold_before_exec = x.paused || (cgroup_active(&x.cg) && !cgroup_clone_places_fully(&x.cg)),
                 .spec = x.spec, .id = o->id, .bundle = st.bundle, .rootfs = st.rootfs, .rootfs_fd = -1,
                 .proc_fd = -1, .sync_fd = sp[1], .fifo_fd = -1, .no_new_keyring = true,
                 .preserve_fds = o->preserve_fds, .listener_fd = -1, .seccomp = x.spec->seccomp ? &x.seccomp : NULL,

@@ -79,16 +79,14 @@ static int resolve_paths(struct launch *l, const struct create_opts *o, struct c
  * set is applied where the kernel lets us. */
 static int device_filter(struct launch *l, struct carrel_error *err)
 {
-        if (l->cg.fd < 0)
+        if (!cgroup_active(&l->cg))
                 return 0;
         _cleanup_free_ struct spec_device_rule *rules = NULL;
         size_t n;
-        struct devices_prog prog;
-        if (devices_rules_for(l->spec, &rules, &n) < 0 || devices_prog_build(rules, n, &prog) < 0)
+        if (devices_rules_for(l->spec, &rules, &n) < 0)
                 return carrel_error_set(err, ENOMEM, "out of memory");
         struct carrel_error attach_err = { 0 };
-        int r = devices_prog_attach(l->cg.fd, &prog, &attach_err);
-        devices_prog_free(&prog);
+        int r = cgroup_devices_apply(&l->cg, rules, n, &attach_err);
         if (r < 0 && l->spec->resources && l->spec->resources->has_devices)
                 return carrel_error_set(err, attach_err.code, "%s", attach_err.msg);
         if (r < 0)
@@ -163,7 +161,7 @@ static int spawn(struct launch *l, const struct create_opts *o, bool use_fifo, s
                 .userns = l->spec->ns[NS_USER].present && !l->spec->ns[NS_USER].path, .listener_fd = -1,
                 .console_fd = l->console.send_fd, .pty_peer = -1, .net = l->net,
                 .idmap_rootfs = l->ids.slot >= 0 && strcmp(spec_userns_mode(l->spec), "auto") == 0, .rootfs_tree = -1,
-                .start_fd = -1,
+                .start_fd = -1, .cgroup_path = cgroup_active(&l->cg) ? l->cg.path : NULL,
         };
         int r = ns_open_joined(ctx, err);
         if (r < 0)
@@ -188,21 +186,23 @@ static int spawn(struct launch *l, const struct create_opts *o, bool use_fifo, s
 
         /* Born in its cgroup: no window in which the init runs outside it.
          * CARREL_NO_CLONE_INTO_CGROUP=1 forces the fallback (for benchmarks). */
-        bool into = l->cg.fd >= 0 && !getenv("CARREL_NO_CLONE_INTO_CGROUP");
+        int cg_fd = cgroup_clone_fd(&l->cg);
+        bool into = cg_fd >= 0 && !getenv("CARREL_NO_CLONE_INTO_CGROUP");
         struct clone_args args = {
                 .flags = ns_clone_flags(l->spec) | CLONE_PIDFD | (into ? CLONE_INTO_CGROUP : 0),
                 .pidfd = (uint64_t) (uintptr_t) &l->pidfd,
                 .exit_signal = SIGCHLD,
-                .cgroup = (uint64_t) (l->cg.fd >= 0 ? l->cg.fd : 0),
+                .cgroup = (uint64_t) (cg_fd >= 0 ? cg_fd : 0),
         };
         /* A cgroup namespace is rooted where its creator stands: an init
-         * that is moved in later makes its own after the move. */
-        if (l->cg.fd >= 0 && !into && (args.flags & CLONE_NEWCGROUP)) {
+         * that is moved in later (into every v1 hierarchy too) makes its own
+         * after the move, which happens before GO. */
+        bool move_later = cgroup_active(&l->cg) && (!into || !cgroup_clone_places_fully(&l->cg));
+        if (move_later && (args.flags & CLONE_NEWCGROUP)) {
                 args.flags &= ~(uint64_t) CLONE_NEWCGROUP;
                 ctx->late_cgroupns = true;
         }
         pid_t pid = sys_clone3(&args);
-        bool move_later = l->cg.fd >= 0 && !into;
         if (pid < 0 && (args.flags & CLONE_INTO_CGROUP) && errno != ENOMEM && errno != EAGAIN) {
                 /* Older kernels, or a cgroup type that refuses it: move the init in before GO. */
                 args.flags &= ~(uint64_t) (CLONE_INTO_CGROUP | CLONE_NEWCGROUP);
@@ -235,10 +235,10 @@ static int spawn(struct launch *l, const struct create_opts *o, bool use_fifo, s
         if (move_later && (r = cgroup_enter(&l->cg, pid, err)) < 0)
                 return r;
         struct spec_resources *res = l->spec->resources;
-        if (res && res->has_pids_limit && res->pids_limit == 0 && l->cg.fd >= 0 &&
-            (r = write_file_at(l->cg.fd, "pids.max", "0")) < 0)
-                return carrel_error_set(err, -r, "linux.resources.pids.limit: cannot write 0 to pids.max: %s",
-                                        strerror(-r));
+        struct spec_resources zero = { .has_pids_limit = true, .pids_limit = 0 };
+        if (res && res->has_pids_limit && res->pids_limit == 0 && cgroup_active(&l->cg) &&
+            (r = cgroup_update(&l->cg, &zero, err)) < 0)
+                return r;
         if (l->net.veth) {
                 net_host_ifname(o->id, l->host_if);
                 if ((r = net_veth_create(&l->net, l->host_if, pid, err)) < 0) {
@@ -288,10 +288,11 @@ static int record_state(struct launch *l, const struct create_opts *o, struct ca
         snprintf(st.id, sizeof st.id, "%s", o->id);
         snprintf(st.bundle, sizeof st.bundle, "%s", l->bundle);
         snprintf(st.rootfs, sizeof st.rootfs, "%s", l->rootfs);
-        if (l->cg.fd >= 0) {
+        if (cgroup_active(&l->cg)) {
                 snprintf(st.cgroup_mount, sizeof st.cgroup_mount, "%s", l->cg.mount);
                 snprintf(st.cgroup_path, sizeof st.cgroup_path, "%s", l->cg.path);
                 st.cgroup_created = l->cg.created;
+                st.cgroup_made_v1 = l->cg.made_v1;
         }
         snprintf(st.net_host_if, sizeof st.net_host_if, "%s", l->host_if);
         st.userns_slot = l->ids.slot;

@@ -25,6 +25,7 @@ struct init_ctx {
         bool userns;             /* running in a new user namespace */
         bool idmap_rootfs;       /* mount the rootfs idmapped into that user namespace */
         bool late_cgroupns;      /* born outside its cgroup: unshare the cgroup ns once moved in */
+        const char *cgroup_path; /* its cgroup, the same path in every hierarchy; NULL = none */
         bool hold_before_exec;   /* exec into a paused container: READY, wait for GO, then exec */
         int rootfs_tree;         /* the idmapped rootfs the parent made, or -1 */
         int start_fd;            /* exec.fifo's write end while start waits for the exec, or -1 */

@@ -10,6 +10,12 @@ setup() {
 	common_setup
 	make_bundle
 	T=$BATS_TEST_TMPDIR
+	# Where the container sees cgroup2: /sys/fs/cgroup on a pure v2 host; on a
+	# host with v1 hierarchies /sys/fs/cgroup is a tmpfs with one directory
+	# per hierarchy, the cgroup2 one being "unified" (as runc shows it).
+	CG_IN=/sys/fs/cgroup
+	v1_hierarchy memory >/dev/null && CG_IN=/sys/fs/cgroup/unified
+	true
 }
 teardown() { common_teardown; }
 
@@ -58,10 +64,16 @@ get_mountinfo() {
 	[ "$fs" = sysfs ]
 	has_opt "$opts" ro
 
-	m=$(mi /sys/fs/cgroup) || fail "no /sys/fs/cgroup mount"
+	m=$(mi "$CG_IN") || fail "no $CG_IN mount"
 	read -r fs opts super _ <<<"$m"
-	[ "$fs" = cgroup2 ] || fail "/sys/fs/cgroup is $fs, expected cgroup2"
+	[ "$fs" = cgroup2 ] || fail "$CG_IN is $fs, expected cgroup2"
 	has_opt "$opts" ro
+	if [ "$CG_IN" != /sys/fs/cgroup ]; then
+		read -r fs opts super _ <<<"$(mi /sys/fs/cgroup)"
+		[ "$fs" = tmpfs ] && has_opt "$opts" ro || fail "/sys/fs/cgroup: $fs $opts"
+		read -r fs opts super _ <<<"$(mi /sys/fs/cgroup/memory)"
+		[ "$fs" = cgroup ] && has_opt "$opts" ro || fail "/sys/fs/cgroup/memory: $fs $opts"
+	fi
 }
 
 @test "default mounts: / is the read-only rootfs and no host mount is visible" {
@@ -79,7 +91,7 @@ get_mountinfo() {
 }
 
 @test "default mounts: the cgroup mount shows the container's cgroup ns root" {
-	ctr_sh 'ls /sys/fs/cgroup/cgroup.controllers >/dev/null && echo cgroup2-root; cat /proc/self/cgroup'
+	ctr_sh "ls $CG_IN/cgroup.controllers >/dev/null && echo cgroup2-root; cat /proc/self/cgroup"
 	[ "$status" -eq 0 ]
 	[ "${lines[0]}" = cgroup2-root ]
 	printf '%s\n' "$output" | grep -qx '0::/'
@@ -87,7 +99,7 @@ get_mountinfo() {
 
 @test "cgroup mount: read-write when the spec asks (no ro), so the container can make sub-cgroups" {
 	cfg '(.mounts[] | select(.destination == "/sys/fs/cgroup") | .options) |= map(select(. != "ro")) + ["rw"]'
-	ctr_sh 'mkdir /sys/fs/cgroup/child && echo made; grep " /sys/fs/cgroup " /proc/self/mountinfo'
+	ctr_sh "mkdir $CG_IN/child && echo made; grep ' $CG_IN ' /proc/self/mountinfo"
 	[ "$status" -eq 0 ] || fail "$output"
 	[ "${lines[0]}" = made ] || fail "$output"
 	[[ "${lines[1]}" == *" rw,"* ]] || fail "$output"
@@ -99,17 +111,21 @@ get_mountinfo() {
 	drop_ns cgroup
 	cfg '.linux.uidMappings = [{containerID: 0, hostID: 100000, size: 65536}]
 	   | .linux.gidMappings = [{containerID: 0, hostID: 100000, size: 65536}]'
-	ctr_sh 'cat /proc/self/cgroup; cat /proc/self/mountinfo; cat /sys/fs/cgroup/cgroup.procs; touch /sys/fs/cgroup/x 2>&1 || echo touch-refused'
+	ctr_sh "cat /proc/self/cgroup; cat /proc/self/mountinfo; cat $CG_IN/cgroup.procs; touch $CG_IN/x 2>&1 || echo touch-refused"
 	[ "$status" -eq 0 ] || fail "$output"
 	local cg
 	cg=$(printf '%s\n' "$output" | sed -n 's/^0:://p')
 	[ "$cg" = "/carrel/$ID" ] || fail "cgroup '$cg'"
 	MOUNTINFO=$output
-	read -r fs opts _ <<<"$(mi /sys/fs/cgroup)" || fail "no /sys/fs/cgroup mount"
-	[ "$fs" = cgroup2 ] || fail "/sys/fs/cgroup is $fs"
+	read -r fs opts _ <<<"$(mi "$CG_IN")" || fail "no $CG_IN mount"
+	[ "$fs" = cgroup2 ] || fail "$CG_IN is $fs"
 	has_opt "$opts" ro || fail "not read-only: $opts"
 	# the bound directory is the container's cgroup, not the hierarchy's root
-	[ "$(awk '$5 == "/sys/fs/cgroup" { r = $4 } END { print r }' <<<"$output")" = "/carrel/$ID" ]
+	[ "$(awk -v d="$CG_IN" '$5 == d { r = $4 } END { print r }' <<<"$output")" = "/carrel/$ID" ]
+	if [ "$CG_IN" != /sys/fs/cgroup ]; then
+		[ "$(awk '$5 == "/sys/fs/cgroup/memory" { r = $4 } END { print r }' <<<"$output")" = "/carrel/$ID" ] ||
+			fail "the memory hierarchy is not the container's own cgroup"
+	fi
 	printf '%s\n' "$output" | grep -qx 1 || fail "pid 1 is not in the bound cgroup.procs"
 	[[ "$output" == *"Read-only file system"* ]] || fail "$output"
 }

@@ -113,6 +113,31 @@ int main(void)
                    "rdma: two devices by name (%s)", err.msg);
                 spec_free(rs);
         }
+        {
+                /* the fields only cgroup v1 serves */
+                carrel_error_clear(&err);
+                struct spec *rs = calloc(1, sizeof *rs);
+                const char *res = "{\"network\": {\"classID\": 1048577, \"priorities\": [{\"name\": \"eth0\", "
+                                  "\"priority\": 5}]}, \"cpu\": {\"period\": 100000, \"realtimePeriod\": 1000000, "
+                                  "\"realtimeRuntime\": 950000}, \"memory\": {\"kernelTCP\": 1048576}, "
+                                  "\"blockIO\": {\"leafWeight\": 200, \"weightDevice\": [{\"major\": 8, \"minor\": 0, "
+                                  "\"leafWeight\": 300}]}}";
+                int rc = spec_decode_resources(rs, res, strlen(res), "stdin", &err);
+                const struct spec_resources *r = rs->resources;
+                ok(rc == 0 && r && r->has_network && r->has_net_classid && r->net_classid == 1048577 &&
+                           r->n_net_prios == 1 && strcmp(r->net_prios[0].name, "eth0") == 0 &&
+                           r->net_prios[0].priority == 5,
+                   "network: classID and priorities (%s)", err.msg);
+                ok(r && r->has_cpu_realtime && r->cpu_rt_period == 1000000 && r->cpu_rt_runtime == 950000 &&
+                           r->cpu_period == 100000 && !r->has_cpu_idle,
+                   "cpu: the real-time fields are their own, not the period's or idle's");
+                ok(r && r->has_kernel_tcp && r->kernel_tcp == 1048576, "memory.kernelTCP");
+                ok(r && r->has_blkio_leaf_weight && r->blkio_leaf_weight == 200 && r->n_weight_devices == 1 &&
+                           r->weight_devices[0].has_leaf_weight && r->weight_devices[0].leaf_weight == 300 &&
+                           !r->weight_devices[0].has_weight,
+                   "blockIO: leafWeight, and per device");
+                spec_free(rs);
+        }
         /* runtime-spec fields carrel does not implement are refused by path */
         expect_error("\"cwd\": \"/\"", "\"cwd\": \"/\", \"ioPriority\": {\"class\": \"IOPRIO_CLASS_IDLE\"}",
                      "config.json: process.ioPriority: not supported by carrel yet");
