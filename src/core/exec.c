@@ -87,7 +87,11 @@ static int apply_flags(struct spec *s, const struct exec_opts *o, struct carrel_
                         return carrel_error_set(err, EINVAL, "exec: no command given (ARGS... or --process FILE)");
                 p->args = (const char **) o->args; /* NULL-terminated: the tail of argv */
                 p->n_args = (size_t) o->n_args;
+                /* Only -t gives a terminal, whatever config.json says (as runc). */
+                p->terminal = false;
         }
+        if (o->tty)
+                p->terminal = true;
         if (p->n_args == 0)
                 return carrel_error_set(err, EINVAL, "%s: process.args: must not be empty", o->process_file);
         if (o->cwd)
@@ -178,6 +182,15 @@ static _Noreturn void exec_child(struct init_ctx *ctx, int pidfd, int ns_flags)
                 r = procfs_open_container(ctx, &err);
         if (r == 0)
                 r = limits_apply(ctx, &err);
+        if (r == 0)
+                r = process_setup(ctx, &err);
+        if (r == 0)
+                r = terminal_attach(ctx, &err);
+        /* Its own session and process group, as runc's exec (terminal_attach
+         * made one already for a terminal). Not only a process group: in the
+         * caller's session, reading the caller's terminal would stop it. */
+        if (r == 0 && getsid(0) != getpid() && setsid() < 0)
+                r = carrel_error_errno(&err, errno, "setsid");
         if (r == 0 && !ctx->spec->process.no_new_privileges)
                 r = seccomp_filter_load(ctx, &err);
         if (r == 0)
@@ -186,8 +199,6 @@ static _Noreturn void exec_child(struct init_ctx *ctx, int pidfd, int ns_flags)
                 r = process_prepare(ctx, &err);
         if (r == 0)
                 r = process_find_executable(ctx, &err);
-        if (r == 0)
-                r = terminal_attach(ctx, &err);
         if (r == 0 && ctx->spec->process.no_new_privileges)
                 r = seccomp_filter_load(ctx, &err);
         if (r == 0 && ctx->hold_before_exec) {
@@ -296,8 +307,6 @@ int container_exec(const struct exec_opts *o, int *ret_status, struct carrel_err
         int r = prepare(&x, o, &st, err);
         if (r < 0 || (r = sealed_exe_if_needed(x.spec, err)) < 0)
                 goto out;
-        if (o->tty)
-                x.spec->process.terminal = true;
         if (x.spec->process.terminal && (r = console_open(o->console_socket, !o->detach, &x.console, err)) < 0)
                 goto out;
 

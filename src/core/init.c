@@ -103,6 +103,8 @@ static int init_setup(struct init_ctx *ctx, struct carrel_error *err)
                 return r;
         if ((r = devices_setup(ctx, err)) < 0)
                 return r;
+        if ((r = process_make_cwd(ctx, err)) < 0)
+                return r;
         if (ctx->spec->process.terminal && (r = terminal_setup(ctx, ctx->rootfs_fd, true, err)) < 0)
                 return r;
         if ((r = masks_apply(ctx, err)) < 0)
@@ -119,6 +121,10 @@ static int init_setup(struct init_ctx *ctx, struct carrel_error *err)
                 return r;
         if ((r = limits_apply(ctx, err)) < 0)
                 return r;
+        if ((r = process_setup(ctx, err)) < 0)
+                return r;
+        if ((r = terminal_attach(ctx, err)) < 0)
+                return r;
         /* Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: load it
          * before the capabilities go (as runc does). Otherwise it comes last. */
         if (!ctx->spec->process.no_new_privileges && (r = seccomp_filter_load(ctx, err)) < 0)
@@ -127,9 +133,7 @@ static int init_setup(struct init_ctx *ctx, struct carrel_error *err)
                 return r;
         if ((r = process_prepare(ctx, err)) < 0)
                 return r;
-        if ((r = process_find_executable(ctx, err)) < 0)
-                return r;
-        return terminal_attach(ctx, err);
+        return process_find_executable(ctx, err);
 }
 
 static int wait_for_start(struct init_ctx *ctx, struct carrel_error *err)

@@ -36,5 +36,7 @@ struct init_ctx {
         int pty_peer;            /* the container side of the pty, or -1 */
         struct net_config net;   /* veth set-up for eth0, when asked */
         pid_t host_pid;          /* the init's pid as the runtime sees it (sent with SYNC_GO) */
+        bool cwd_retry;          /* root could not enter process.cwd: try again as the user */
+        const char **env;        /* process.env plus HOME, when it was missing; NULL = process.env */
         char exec_path[PATH_MAX];
 };

@@ -712,16 +712,29 @@ int read_config_file(const char *path, char **ret, size_t *ret_len, struct carre
         struct stat st;
         if (fstat(fd, &st) < 0)
                 return carrel_error_errno(err, errno, "cannot stat %s", path);
-        if (!S_ISREG(st.st_mode))
-                return carrel_error_set(err, EINVAL, "%s: not a regular file", path);
-        if (st.st_size > 64 * 1024 * 1024)
+        /* A pipe (/dev/fd/N, <(...)) is read to its end like a file. */
+        if (!S_ISREG(st.st_mode) && !S_ISFIFO(st.st_mode) && !S_ISCHR(st.st_mode))
+                return carrel_error_set(err, EINVAL, "%s: not a regular file or a pipe", path);
+        const size_t max = 64 * 1024 * 1024;
+        size_t size = S_ISREG(st.st_mode) ? (size_t) st.st_size : 4096, got = 0;
+        if (size > max)
                 return carrel_error_set(err, EFBIG, "%s: larger than 64 MiB", path);
-        _cleanup_free_ char *buf = malloc((size_t) st.st_size + 1);
+        _cleanup_free_ char *buf = malloc(size + 1);
         if (!buf)
                 return carrel_error_set(err, ENOMEM, "out of memory");
-        size_t got = 0;
-        while (got < (size_t) st.st_size) {
-                ssize_t n = read(fd, buf + got, (size_t) st.st_size - got);
+        for (;;) {
+                if (got == size) {
+                        if (S_ISREG(st.st_mode))
+                                break;
+                        if (size >= max)
+                                return carrel_error_set(err, EFBIG, "%s: larger than 64 MiB", path);
+                        size = size * 2 > max ? max : size * 2;
+                        char *bigger = realloc(buf, size + 1);
+                        if (!bigger)
+                                return carrel_error_set(err, ENOMEM, "out of memory");
+                        buf = bigger;
+                }
+                ssize_t n = read(fd, buf + got, size - got);
                 if (n < 0 && errno == EINTR)
                         continue;
                 if (n < 0)
