@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <stdlib.h>
 
 #include "linux/copyup.h"
 #include "util/cgroup2fs.h"
@@ -130,13 +131,61 @@ static uint64_t propagation_attr(unsigned long ms)
         return ms & (MS_PRIVATE | MS_SLAVE | MS_SHARED | MS_UNBINDABLE);
 }
 
+/* The mount that holds root.path, when shared (with the host, say), becomes
+ * its slave: the rootfs bind and everything under it never propagate out. */
+static int rootfs_parent_slave(struct init_ctx *ctx, struct carrel_error *err)
+{
+        struct statx sx;
+        if (statx(AT_FDCWD, ctx->rootfs, 0, STATX_MNT_ID, &sx) < 0 || !(sx.stx_mask & STATX_MNT_ID))
+                return carrel_error_errno(err, errno ? errno : ENOSYS, "cannot find the mount of %s", ctx->rootfs);
+        _cleanup_close_ int fd = ctx->proc_fd >= 0 ? openat(ctx->proc_fd, "self/mountinfo", O_RDONLY | O_CLOEXEC)
+                                                   : open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC);
+        FILE *f = fd >= 0 ? fdopen(fd, "r") : NULL;
+        if (!f)
+                return carrel_error_errno(err, errno, "cannot read mountinfo");
+        fd = -1;
+        _cleanup_free_ char *line = NULL;
+        size_t cap = 0;
+        int r = 0;
+        while (getline(&line, &cap, f) > 0) {
+                /* ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTIONS [OPTIONAL...] - ... */
+                unsigned long long id;
+                char mp[PATH_MAX];
+                if (sscanf(line, "%llu %*u %*s %*s %4095s", &id, mp) != 2 || id != sx.stx_mnt_id)
+                        continue;
+                char *sep = strstr(line, " - ");
+                char *shared = strstr(line, " shared:");
+                if (!shared || (sep && shared > sep))
+                        break;
+                /* Unescape \040 and friends. */
+                char *w = mp;
+                for (char *q = mp; *q; q++) {
+                        if (q[0] == '\\' && q[1] >= '0' && q[1] <= '3' && q[2] && q[3]) {
+                                *w++ = (char) ((q[1] - '0') * 64 + (q[2] - '0') * 8 + (q[3] - '0'));
+                                q += 3;
+                        } else {
+                                *w++ = *q;
+                        }
+                }
+                *w = '\0';
+                if (mount(NULL, mp, NULL, MS_SLAVE, NULL) < 0)
+                        r = carrel_error_errno(err, errno, "cannot make %s (the mount holding the rootfs) a slave", mp);
+                break;
+        }
+        fclose(f);
+        return r;
+}
+
 int rootfs_prepare(struct init_ctx *ctx, struct carrel_error *err)
 {
-        unsigned long prop = MS_SLAVE;
-        if (ctx->spec->rootfs_propagation & (MS_PRIVATE | MS_UNBINDABLE))
-                prop = MS_PRIVATE;
-        if (mount(NULL, "/", NULL, MS_REC | prop, NULL) < 0)
+        /* As runc: rootfsPropagation (rslave by default) for every mount
+         * before any is made, so an rshared volume keeps the host's peer group. */
+        unsigned long prop = ctx->spec->rootfs_propagation ? ctx->spec->rootfs_propagation : MS_SLAVE | MS_REC;
+        if (mount(NULL, "/", NULL, prop, NULL) < 0)
                 return carrel_error_errno(err, errno, "cannot change the propagation of /");
+        int r = rootfs_parent_slave(ctx, err);
+        if (r < 0)
+                return r;
         _cleanup_close_ int src = open(ctx->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
         if (src < 0)
                 return carrel_error_errno(err, errno, "root.path %s", ctx->rootfs);

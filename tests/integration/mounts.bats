@@ -460,3 +460,43 @@ assert_host_untouched() {
 	[ "${lines[0]}" = 1 ]
 	[ "${lines[2]}" = /dev/null ]
 }
+
+@test "rootfsPropagation rshared: an rbind,rshared volume stays in the host's peer group (set before the binds, as runc)" {
+	mkdir -p "$T/vol"
+	mount -t tmpfs -o size=1m tmpfs "$T/vol"
+	defer umount -R -l "$T/vol"
+	mount --make-shared "$T/vol"
+	local host_peer
+	host_peer=$(awk -v mp="$T/vol" '$5 == mp { for (i = 7; $i != "-"; i++) if ($i ~ /^shared:/) print $i }' /proc/self/mountinfo)
+	[ -n "$host_peer" ] || fail "the host mount is not shared"
+	add_tmp
+	add_mount /vol bind "$T/vol" rbind rshared
+	cfg 'del(.linux.seccomp) | .linux.rootfsPropagation = "rshared" | .process.capabilities.bounding += ["CAP_SYS_ADMIN"] | .process.capabilities.effective += ["CAP_SYS_ADMIN"] | .process.capabilities.permitted += ["CAP_SYS_ADMIN"]'
+	ctr_sh 'grep " /vol " /proc/self/mountinfo; mkdir -p /vol/sub && mount -t tmpfs -o size=1m tmpfs /vol/sub && echo mounted'
+	[ "$status" -eq 0 ] || fail "$output"
+	[[ "${lines[0]}" == *" $host_peer "* ]] || fail "/vol is not in the host's peer group $host_peer: ${lines[0]}"
+	grep -qx mounted <<<"$output" || fail "$output"
+	# Bidirectional: the container's mount reached the host.
+	awk -v mp="$T/vol/sub" '$5 == mp { found = 1 } END { exit !found }' /proc/self/mountinfo ||
+		fail "the mount made in the container did not reach the host"
+}
+
+@test "bind: strictatime, relatime, noatime and nodiratime are applied to a bind mount" {
+	mkdir -p "$T/at"
+	mount -t tmpfs -o size=1m,noatime tmpfs "$T/at"
+	defer umount -l "$T/at"
+	local o want
+	for o in strictatime relatime noatime nodiratime; do
+		cfg 'del(.mounts[] | select(.destination == "/mnt"))'
+		add_mount /mnt bind "$T/at" bind "$o"
+		ctr_sh 'grep " /mnt " /proc/self/mountinfo | cut -d" " -f6'
+		[ "$status" -eq 0 ] || fail "$o: $output"
+		case $o in
+		strictatime) [[ ",$output," != *atime,* ]] || fail "$o: $output" ;;
+		relatime) [[ ",$output," == *,relatime,* ]] || fail "$o: $output" ;;
+		noatime) [[ ",$output," == *,noatime,* ]] || fail "$o: $output" ;;
+		nodiratime) [[ ",$output," == *,nodiratime,* && ",$output," == *,noatime,* ]] || fail "$o: $output" ;;
+		esac
+		carrel delete --force "$ID" >/dev/null 2>&1 || true
+	done
+}
