@@ -133,6 +133,10 @@ static int apply_flags(struct spec *s, const struct exec_opts *o, struct carrel_
                 p->caps.bounding |= bit;
                 p->caps.effective |= bit;
                 p->caps.permitted |= bit;
+                /* Ambient too, as runc 1.2, where the kernel allows it (the
+                 * capability is inheritable). */
+                if (p->caps.inheritable & bit)
+                        p->caps.ambient |= bit;
         }
         if (o->no_new_privs)
                 p->no_new_privileges = true;

@@ -362,3 +362,17 @@ FOO=" ] || fail "$output"
 	[ "$status" -eq 0 ] || fail "status $status: $output"
 	[ "$output" = from-pipe ] || fail "$output"
 }
+
+@test "exec --cap: added to the ambient set too when the container's inheritable set has it (runc 1.2)" {
+	cfg '.process.capabilities.bounding += ["CAP_NET_ADMIN"] | .process.capabilities.inheritable = ["CAP_NET_ADMIN"] | .process.user = {uid: 1000, gid: 1000}'
+	running
+	ex --cap CAP_NET_ADMIN "$ID" grep ^Cap /proc/self/status
+	[ "$status" -eq 0 ] || fail "$output"
+	# CAP_NET_ADMIN is 12: a non-root process keeps it only through the ambient set
+	[ "$(status_field CapAmb)" = 0000000000001000 ] || fail "$output"
+	[ "$(status_field CapEff)" = 0000000000001000 ] || fail "$output"
+	# one that is not inheritable cannot be ambient (the kernel refuses it): not added
+	ex --cap CAP_SYS_ADMIN "$ID" grep ^CapAmb /proc/self/status
+	[ "$status" -eq 0 ] || fail "$output"
+	[ "$(status_field CapAmb)" = 0000000000000000 ] || fail "$output"
+}
