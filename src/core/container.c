@@ -138,6 +138,7 @@ int container_start(const char *root, const char *id, struct carrel_error *err)
         if (status != STATUS_CREATED)
                 return carrel_error_set(err, EINVAL, "cannot start container \"%s\": it is %s, not created", id,
                                         status_name(status));
+        log_debug("start: releasing the init of \"%s\" (pid %d)", id, (int) st.pid);
         _cleanup_close_ int pidfd = state_pidfd(&st);
         _cleanup_close_ int fifo = openat(dirfd, "exec.fifo", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
         if (pidfd < 0 || fifo < 0)

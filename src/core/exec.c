@@ -29,6 +29,7 @@
 #include "linux/tunables.h"
 #include "util/cleanup.h"
 #include "util/fd.h"
+#include "util/log.h"
 #include "util/sys.h"
 
 #ifndef CLONE_NEWTIME
@@ -176,6 +177,8 @@ static _Noreturn void exec_child(struct init_ctx *ctx, int pidfd, int ns_flags)
                 r = carrel_error_errno(&err, errno, "PR_SET_DUMPABLE");
         if (r == 0 && ns_flags && setns(pidfd, ns_flags) < 0)
                 r = carrel_error_errno(&err, errno, "cannot join the container's namespaces");
+        if (r == 0)
+                log_debug("exec: joined the container's namespaces");
         if (r == 0 && chdir("/") < 0)
                 r = carrel_error_errno(&err, errno, "chdir /");
         if (r == 0 && ctx->console_fd >= 0) {
@@ -203,6 +206,8 @@ static _Noreturn void exec_child(struct init_ctx *ctx, int pidfd, int ns_flags)
                 r = process_prepare(ctx, &err);
         if (r == 0)
                 r = process_find_executable(ctx, &err);
+        if (r == 0)
+                log_debug("exec: exec %s in the container", ctx->exec_path);
         if (r == 0 && ctx->spec->process.no_new_privileges)
                 r = seccomp_filter_load(ctx, &err);
         if (r == 0 && ctx->hold_before_exec) {
@@ -315,6 +320,7 @@ int container_exec(const struct exec_opts *o, int *ret_status, struct carrel_err
                 goto out;
 
         int ns_flags = differing_namespaces(st.pid);
+        log_debug("exec: into \"%s\" (init pid %d), cgroup %s", o->id, (int) st.pid, x.cg.fd >= 0 ? x.cg.path : "none");
         /* A pid namespace applies to children: join it here, the rest in the child. */
         if ((ns_flags & CLONE_NEWPID) && setns(x.pidfd, CLONE_NEWPID) < 0) {
                 r = carrel_error_errno(err, errno, "cannot join the pid namespace of \"%s\"", o->id);

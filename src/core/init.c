@@ -11,6 +11,7 @@
 #include "core/hooks.h"
 #include "core/sync.h"
 #include "util/cleanup.h"
+#include "util/log.h"
 #include "util/sys.h"
 #include "linux/creds.h"
 #include "linux/devices.h"
@@ -88,6 +89,7 @@ static int init_setup(struct init_ctx *ctx, struct carrel_error *err)
                 return r;
         if ((r = ns_join(ctx, err)) < 0)
                 return r;
+        log_debug("init: in the container's namespaces (host pid %d)", (int) ctx->host_pid);
         if (ctx->late_cgroupns && unshare(CLONE_NEWCGROUP) < 0)
                 return carrel_error_errno(err, errno, "cannot create a cgroup namespace");
         r = procfs_open_private(ctx, err);
@@ -101,6 +103,7 @@ static int init_setup(struct init_ctx *ctx, struct carrel_error *err)
                 return r;
         if ((r = mounts_apply(ctx, err)) < 0)
                 return r;
+        log_debug("init: rootfs %s and %zu mounts ready", ctx->rootfs, ctx->spec->n_mounts);
         if ((r = devices_setup(ctx, err)) < 0)
                 return r;
         if ((r = process_make_cwd(ctx, err)) < 0)
@@ -115,6 +118,7 @@ static int init_setup(struct init_ctx *ctx, struct carrel_error *err)
                 return r;
         if ((r = rootfs_enter(ctx, err)) < 0)
                 return r;
+        log_debug("init: entered the rootfs (%s)", ctx->no_pivot ? "chroot" : "pivot_root");
         if (ctx->proc_fd < 0 && (r = procfs_open_container(ctx, err)) < 0)
                 return r;
         if ((r = sysctl_apply(ctx, err)) < 0)
@@ -131,6 +135,7 @@ static int init_setup(struct init_ctx *ctx, struct carrel_error *err)
                 return r;
         if ((r = creds_apply(ctx, err)) < 0)
                 return r;
+        log_debug("init: user %u:%u and capabilities set", ctx->spec->process.uid, ctx->spec->process.gid);
         if ((r = process_prepare(ctx, err)) < 0)
                 return r;
         return process_find_executable(ctx, err);
@@ -215,6 +220,7 @@ _Noreturn void init_main(struct init_ctx *ctx)
                 _exit(1);
         if (wait_for_start(ctx, &err) < 0 || start_hooks(ctx, &err) < 0 || report_started(ctx, &err) < 0)
                 goto fail;
+        log_debug("init: exec %s (seccomp filter: %s)", ctx->exec_path, ctx->seccomp ? "yes" : "none");
         if (ctx->spec->process.no_new_privileges && seccomp_filter_load(ctx, &err) < 0)
                 goto fail;
         if (spec_init_reaper(ctx->spec) && fork_reaper(ctx, &err) < 0)

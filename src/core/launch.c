@@ -211,6 +211,7 @@ static int spawn(struct launch *l, const struct create_opts *o, bool use_fifo, s
                 init_main(ctx);
         }
         l->pid = pid;
+        log_debug("init started: pid %d, new namespaces 0x%llx", (int) pid, (unsigned long long) args.flags);
         for (int t = 0; t < NS__COUNT; t++)
                 if (ctx->ns_fds[t] >= 0)
                         close(ctx->ns_fds[t]);
@@ -324,6 +325,8 @@ int launch_container(struct launch *l, const struct create_opts *o, bool use_fif
         r = cgroup_create(l->spec, o->id, &l->cg, err);
         if (late_pids)
                 res->has_pids_limit = true;
+        if (r == 0)
+                log_debug("cgroup: %s", l->cg.fd >= 0 ? l->cg.path : "none");
         if (r < 0 || (r = device_filter(l, err)) < 0)
                 goto fail;
         if ((r = spawn(l, o, use_fifo, err)) < 0)
