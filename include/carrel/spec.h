@@ -202,6 +202,15 @@ struct spec_seccomp {
         size_t n_rules;
 };
 
+/* process.scheduler: the sched_setattr(2) arguments. */
+struct spec_scheduler {
+        uint32_t policy; /* SCHED_* */
+        int32_t nice;
+        uint32_t priority;
+        uint64_t flags;  /* SCHED_FLAG_* */
+        uint64_t runtime, deadline, period;
+};
+
 struct spec_process {
         bool terminal;
         bool has_console_size;
@@ -224,6 +233,11 @@ struct spec_process {
         bool has_oom_score_adj;
         int oom_score_adj;
         const char *apparmor_profile, *selinux_label;
+        bool has_scheduler;
+        struct spec_scheduler scheduler;
+        bool has_io_priority;
+        int io_class, io_level;        /* IOPRIO_CLASS_*, 0..7 */
+        const char *cpus_initial, *cpus_final; /* execCPUAffinity: CPU lists ("0-3,7") or NULL */
 };
 
 struct spec {
@@ -265,8 +279,19 @@ struct spec {
         struct spec_hooks hooks[HOOK__COUNT];
         struct spec_resources *resources; /* NULL = none given */
 
+        /* linux.memoryPolicy: set_mempolicy(2) mode | flags over the node list. */
+        bool has_memory_policy;
+        int mempolicy_mode;
+        unsigned mempolicy_flags;
+        const char *mempolicy_nodes; /* "0-3,7", or NULL */
+#define MEMPOLICY_NODE_WORDS 16      /* node ids below 1024 */
+
+        /* linux.personality: personality(2) domain | flags. */
+        bool has_personality;
+        unsigned long personality;
+
         /* Parts owned by later milestones: recorded so they are refused, not ignored. */
-        bool has_intel_rdt, has_personality;
+        bool has_intel_rdt;
 };
 
 /* Decode config.json text. `origin` names the file in error messages. */
@@ -310,6 +335,14 @@ int decode_seccomp(struct dctx *c, json_t *v, void *base);
 const char *seccomp_action_name(int action);
 
 const char *hook_phase_name(enum hook_phase p); /* the JSON key: "createRuntime", ... */
+
+/* The names process.scheduler, process.ioPriority, linux.memoryPolicy and
+ * linux.personality accept (for `features`): entry i, or NULL past the end. */
+enum placement_names {
+        NAMES_SCHED_POLICY, NAMES_SCHED_FLAG, NAMES_IOPRIO_CLASS, NAMES_MPOL_MODE, NAMES_MPOL_FLAG,
+        NAMES_PERSONALITY_DOMAIN, NAMES_PERSONALITY_FLAG,
+};
+const char *spec_placement_name(enum placement_names table, size_t i);
 
 /* Name tables shared by decoder, features and tests. */
 const char *ns_type_name(enum ns_type t);

@@ -23,6 +23,8 @@
 #include "core/sync.h"
 #include "core/wait.h"
 #include "linux/creds.h"
+#include "linux/lsm.h"
+#include "linux/placement.h"
 #include "linux/process.h"
 #include "linux/seccomp_filter.h"
 #include "linux/terminal.h"
@@ -141,7 +143,11 @@ static int apply_flags(struct spec *s, const struct exec_opts *o, struct carrel_
         }
         if (o->no_new_privs)
                 p->no_new_privileges = true;
-        return 0;
+        if (o->apparmor)
+                p->apparmor_profile = o->apparmor;
+        if (o->process_label)
+                p->selinux_label = o->process_label;
+        return lsm_labels_check(s, err);
 }
 
 /* The namespaces of `pid` that differ from ours, as CLONE_NEW* flags. */
@@ -206,6 +212,10 @@ static _Noreturn void exec_child(struct init_ctx *ctx, int pidfd, int ns_flags)
                 r = process_prepare(ctx, &err);
         if (r == 0)
                 r = process_find_executable(ctx, &err);
+        /* execCPUAffinity.final: now that it is in the container's cgroup
+         * (into a paused one it moves later: then after GO). */
+        if (r == 0 && !ctx->hold_before_exec)
+                r = placement_affinity(ctx->spec->process.cpus_final, "final", &err);
         if (r == 0)
                 log_debug("exec: exec %s in the container", ctx->exec_path);
         if (r == 0 && ctx->spec->process.no_new_privileges)
@@ -215,6 +225,7 @@ static _Noreturn void exec_child(struct init_ctx *ctx, int pidfd, int ns_flags)
                 struct sync_msg m;
                 if (sync_send(ctx->sync_fd, SYNC_READY, NULL) < 0 || sync_recv(ctx->sync_fd, &m) < 0 || m.type != SYNC_GO)
                         _exit(127);
+                r = placement_affinity(ctx->spec->process.cpus_final, "final", &err);
         }
         if (r == 0)
                 process_exec(ctx, &err);
@@ -319,6 +330,9 @@ int container_exec(const struct exec_opts *o, int *ret_status, struct carrel_err
         if (x.spec->process.terminal && (r = console_open(o->console_socket, !o->detach, &x.console, err)) < 0)
                 goto out;
 
+        /* execCPUAffinity.initial: this process, before the child joins the container. */
+        if ((r = placement_affinity(x.spec->process.cpus_initial, "initial", err)) < 0)
+                goto out;
         int ns_flags = differing_namespaces(st.pid);
         log_debug("exec: into \"%s\" (init pid %d), cgroup %s", o->id, (int) st.pid, x.cg.fd >= 0 ? x.cg.path : "none");
         /* A pid namespace applies to children: join it here, the rest in the child. */

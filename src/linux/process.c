@@ -9,6 +9,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "linux/placement.h"
 #include "util/chase.h"
 #include "util/cleanup.h"
 #include "util/fd.h"
@@ -190,6 +191,8 @@ int process_setup(struct init_ctx *ctx, struct carrel_error *err)
         if (!ctx->cwd_retry && (r = enter_cwd(p->cwd, err)) < 0)
                 return r;
         if ((r = set_home(ctx, err)) < 0)
+                return r;
+        if ((r = placement_apply(ctx, err)) < 0)
                 return r;
         if (!ctx->no_new_keyring) {
                 char name[128];

@@ -215,13 +215,6 @@ static int dec_console_size(struct dctx *c, json_t *v, void *base)
         return decode_object(c, v, console_size_fields, base);
 }
 
-/* A runtime-spec field carrel does not implement: refused by its path, never
- * dropped in silence (null counts as absent). */
-static int dec_unsupported(struct dctx *c, json_t *v, void *base)
-{
-        return json_is_null(v) ? 0 : dctx_fail(c, "not supported by carrel yet");
-}
-
 static const struct field process_fields[] = {
         B("terminal", struct spec_process, terminal),
         FNH("consoleSize", dec_console_size, struct spec_process, has_console_size),
@@ -235,9 +228,9 @@ static const struct field process_fields[] = {
         I32H("oomScoreAdj", struct spec_process, oom_score_adj, has_oom_score_adj),
         S("apparmorProfile", struct spec_process, apparmor_profile),
         S("selinuxLabel", struct spec_process, selinux_label),
-        FN("ioPriority", dec_unsupported),
-        FN("scheduler", dec_unsupported),
-        FN("execCPUAffinity", dec_unsupported),
+        FNH("ioPriority", decode_io_priority, struct spec_process, has_io_priority),
+        FNH("scheduler", decode_scheduler, struct spec_process, has_scheduler),
+        FN("execCPUAffinity", decode_exec_cpu_affinity),
         FIELD_END,
 };
 
@@ -547,12 +540,6 @@ static int dec_present_rdt(struct dctx *c, json_t *v, void *base)
         return 0;
 }
 
-static int dec_present_personality(struct dctx *c, json_t *v, void *base)
-{
-        ((struct spec *) base)->has_personality = true;
-        return 0;
-}
-
 static int dec_cgroups_path(struct dctx *c, json_t *v, void *base)
 {
         struct spec *s = base;
@@ -577,8 +564,8 @@ static const struct field linux_fields[] = {
         FN("resources", decode_resources),
         FN("seccomp", decode_seccomp),
         FN("intelRdt", dec_present_rdt),
-        FN("personality", dec_present_personality),
-        FN("memoryPolicy", dec_unsupported),
+        FNH("personality", decode_personality, struct spec, has_personality),
+        FNH("memoryPolicy", decode_memory_policy, struct spec, has_memory_policy),
         FN("netDevices", dec_net_devices),
         FIELD_END,
 };

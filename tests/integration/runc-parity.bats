@@ -179,8 +179,6 @@ pidfd_info() {
 		[ "$status" -eq 1 ] || fail "$f: $status"
 		[[ "$output" == *"update: $f is not supported by carrel"* ]] || fail "$f: $output"
 	done
-	run carrel exec --process-label foo "$ID" true
-	[[ "$output" == *"exec: --process-label is not supported by carrel"* ]] || fail "$output"
 }
 
 @test "--debug: one debug line per step of create, start, run and exec (namespaces, mounts, cgroup, exec)" {

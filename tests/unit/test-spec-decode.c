@@ -120,13 +120,25 @@ int main(void)
                    "rdma: two devices by name (%s)", err.msg);
                 spec_free(rs);
         }
-        /* runtime-spec fields carrel does not implement are refused by path */
-        expect_error("\"cwd\": \"/\"", "\"cwd\": \"/\", \"ioPriority\": {\"class\": \"IOPRIO_CLASS_IDLE\"}",
-                     "config.json: process.ioPriority: not supported by carrel yet");
-        expect_error("\"cwd\": \"/\"", "\"cwd\": \"/\", \"scheduler\": {\"policy\": \"SCHED_IDLE\"}",
-                     "config.json: process.scheduler: not supported by carrel yet");
+        /* scheduler, ioPriority, memoryPolicy: bad values are refused by path */
+        expect_error("\"cwd\": \"/\"", "\"cwd\": \"/\", \"ioPriority\": {\"class\": \"IOPRIO_CLASS_NOPE\"}",
+                     "config.json: process.ioPriority.class: unknown value \"IOPRIO_CLASS_NOPE\"");
+        expect_error("\"cwd\": \"/\"", "\"cwd\": \"/\", \"scheduler\": {\"policy\": \"SCHED_ISO\"}",
+                     "config.json: process.scheduler.policy: SCHED_ISO is not implemented by Linux");
         expect_error("\"namespaces\"", "\"memoryPolicy\": {\"mode\": \"MPOL_BIND\"}, \"namespaces\"",
-                     "config.json: linux.memoryPolicy: not supported by carrel yet");
+                     "config.json: linux.memoryPolicy.nodes: is required");
+        expect_error("\"namespaces\"", "\"memoryPolicy\": {\"mode\": \"MPOL_BIND\", \"nodes\": \"0-\"}, \"namespaces\"",
+                     "config.json: linux.memoryPolicy.nodes: \"0-\" is not a NUMA node list");
+        {
+                struct spec *ok_s = decode_edit("\"cwd\": \"/\"", "\"cwd\": \"/\", \"scheduler\": {\"policy\": "
+                                                "\"SCHED_RR\", \"priority\": 5, \"flags\": [\"SCHED_FLAG_RESET_ON_FORK\"]}, "
+                                                "\"execCPUAffinity\": {\"final\": \"0-1,3\"}");
+                ok(ok_s && ok_s->process.has_scheduler && ok_s->process.scheduler.policy == 2 &&
+                           ok_s->process.scheduler.priority == 5 && ok_s->process.scheduler.flags == 1 &&
+                           strcmp(ok_s->process.cpus_final, "0-1,3") == 0,
+                   "scheduler and execCPUAffinity decoded (%s)", ok_s ? "" : err.msg);
+                spec_free(ok_s);
+        }
         expect_error("{\"type\": \"uts\"}", "{\"type\": \"pidd\"}",
                      "config.json: linux.namespaces[3].type: unknown namespace \"pidd\"");
         expect_error("{\"type\": \"uts\"}", "{\"type\": \"pid\"}",
