@@ -111,9 +111,11 @@ static int loopback_up(struct carrel_error *err)
 int ns_uts_net_setup(struct init_ctx *ctx, struct carrel_error *err)
 {
         const struct spec *s = ctx->spec;
-        if (s->has_hostname && sethostname(s->hostname, strlen(s->hostname)) < 0)
+        /* Never an empty one: without a uts namespace of its own that would
+         * blank the host's. */
+        if (s->has_hostname && *s->hostname && sethostname(s->hostname, strlen(s->hostname)) < 0)
                 return carrel_error_errno(err, errno, "cannot set the hostname");
-        if (s->has_domainname && setdomainname(s->domainname, strlen(s->domainname)) < 0)
+        if (s->has_domainname && *s->domainname && setdomainname(s->domainname, strlen(s->domainname)) < 0)
                 return carrel_error_errno(err, errno, "cannot set the domainname");
         if (s->ns[NS_NET].present && !s->ns[NS_NET].path) {
                 int r = loopback_up(err);

@@ -100,10 +100,11 @@ static int check_idmaps(const struct spec *s, const char *origin, struct carrel_
 
 static int check_names(const struct spec *s, const char *origin, struct carrel_error *err)
 {
-        if (s->has_hostname && *s->hostname && !ns_new(s, NS_UTS))
-                return FAIL("hostname", "setting the hostname needs a new uts namespace", origin);
-        if (s->has_domainname && *s->domainname && !ns_new(s, NS_UTS))
-                return FAIL("domainname", "setting the domainname needs a new uts namespace", origin);
+        /* As runc: a uts namespace of the container's, new or joined by path. */
+        if (s->has_hostname && *s->hostname && !s->ns[NS_UTS].present)
+                return FAIL("hostname", "setting the hostname needs a uts namespace", origin);
+        if (s->has_domainname && *s->domainname && !s->ns[NS_UTS].present)
+                return FAIL("domainname", "setting the domainname needs a uts namespace", origin);
         if (s->has_hostname && strlen(s->hostname) > 64)
                 return FAIL("hostname", "longer than 64 bytes", origin);
         if (s->has_domainname && strlen(s->domainname) > 64)

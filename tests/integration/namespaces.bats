@@ -227,3 +227,30 @@ start_sleeper() {
 	# and the container's own table has its /proc
 	grep -q ' /proc ' "/proc/$pid/mountinfo"
 }
+
+@test "join: hostname with a uts namespace joined by path is set in that namespace (as runc); the host's is untouched" {
+	start_sleeper
+	local host_name
+	host_name=$(hostname)
+	add_ns uts "/proc/$SLEEPER/ns/uts"
+	cfg '.hostname = "joined-uts-host"'
+	ctr_sh 'hostname'
+	[ "$status" -eq 0 ] || fail "$output"
+	[ "$output" = joined-uts-host ] || fail "$output"
+	[ "$(nsenter -t "$SLEEPER" -u hostname)" = joined-uts-host ]
+	[ "$(hostname)" = "$host_name" ]
+}
+
+@test "no uts namespace: an empty hostname is not set (the host's stays); a non-empty one is refused" {
+	local host_name
+	host_name=$(hostname)
+	drop_ns uts
+	cfg '.hostname = ""'
+	ctr_sh 'hostname'
+	[ "$status" -eq 0 ] || fail "$output"
+	[ "$output" = "$host_name" ] || fail "$output"
+	[ "$(hostname)" = "$host_name" ] || { hostname "$host_name"; fail "the host's hostname changed"; }
+	cfg '.hostname = "x"'
+	set_args true
+	bad_create "hostname" "needs a uts namespace"
+}
