@@ -40,6 +40,14 @@ static int wait_for_go(struct init_ctx *ctx, struct carrel_error *err)
         if (r < 0 || m.type != SYNC_GO)
                 return carrel_error_set(err, r < 0 ? -r : EPROTO, "the parent went away during set-up");
         ctx->host_pid = m.code;
+        if (ctx->userns_joined) {
+                /* Root of the joined user namespace, where it has one (as runc). */
+                if (setresgid(0, 0, 0) < 0 && errno != EINVAL)
+                        return carrel_error_errno(err, errno, "setresgid(0) in the user namespace");
+                if (setresuid(0, 0, 0) < 0 && errno != EINVAL)
+                        return carrel_error_errno(err, errno, "setresuid(0) in the user namespace");
+                return 0;
+        }
         if (!ctx->userns)
                 return 0;
         const struct spec *s = ctx->spec;

@@ -181,7 +181,6 @@ static int spawn(struct launch *l, const struct create_opts *o, bool use_fifo, s
         bool into = l->cg.fd >= 0 && !getenv("CARREL_NO_CLONE_INTO_CGROUP");
         struct clone_args args = {
                 .flags = ns_clone_flags(l->spec) | CLONE_PIDFD | (into ? CLONE_INTO_CGROUP : 0),
-                .pidfd = (uint64_t) (uintptr_t) &l->pidfd,
                 .exit_signal = SIGCHLD,
                 .cgroup = (uint64_t) (l->cg.fd >= 0 ? l->cg.fd : 0),
         };
@@ -191,14 +190,14 @@ static int spawn(struct launch *l, const struct create_opts *o, bool use_fifo, s
                 args.flags &= ~(uint64_t) CLONE_NEWCGROUP;
                 ctx->late_cgroupns = true;
         }
-        pid_t pid = sys_clone3(&args);
+        pid_t pid = ns_clone_init(ctx, &args, &l->pidfd);
         bool move_later = l->cg.fd >= 0 && !into;
         if (pid < 0 && (args.flags & CLONE_INTO_CGROUP) && errno != ENOMEM && errno != EAGAIN) {
                 /* Older kernels, or a cgroup type that refuses it: move the init in before GO. */
                 args.flags &= ~(uint64_t) (CLONE_INTO_CGROUP | CLONE_NEWCGROUP);
                 args.cgroup = 0;
                 ctx->late_cgroupns = (ns_clone_flags(l->spec) & CLONE_NEWCGROUP) != 0;
-                pid = sys_clone3(&args);
+                pid = ns_clone_init(ctx, &args, &l->pidfd);
                 move_later = true;
         }
         if (pid < 0)

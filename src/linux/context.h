@@ -23,6 +23,7 @@ struct init_ctx {
         int fifo_fd;             /* O_PATH to exec.fifo (create), or -1 (run) */
         int ns_fds[NS__COUNT];   /* namespaces to join, -1 = none */
         bool userns;             /* running in a new user namespace */
+        bool userns_joined;      /* in a user namespace joined by path (see ns_clone_init) */
         bool idmap_rootfs;       /* mount the rootfs idmapped into that user namespace */
         bool late_cgroupns;      /* born outside its cgroup: unshare the cgroup ns once moved in */
         bool hold_before_exec;   /* exec into a paused container: READY, wait for GO, then exec */

@@ -92,9 +92,6 @@ static int check_idmaps(const struct spec *s, const char *origin, struct carrel_
                 return FAIL("linux.uidMappings", "mappings need a new user namespace", origin);
         if (userns_new && (!s->n_uid_mappings || !s->n_gid_mappings))
                 return FAIL("linux.namespaces", "a new user namespace needs uidMappings and gidMappings", origin);
-        if (s->ns[NS_USER].path && s->ns[NS_PID].present && !s->ns[NS_PID].path)
-                return FAIL("linux.namespaces", "joining a user namespace together with a new pid namespace "
-                            "is not supported yet", origin);
         return 0;
 }
 

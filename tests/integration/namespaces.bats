@@ -254,3 +254,34 @@ start_sleeper() {
 	set_args true
 	bad_create "hostname" "needs a uts namespace"
 }
+
+@test "join: a user namespace by path with a new pid namespace (and mount, ...): they belong to it, /proc works (as runc)" {
+	bg unshare --user sleep 1000
+	local holder=$BG_PID i
+	for ((i = 0; i < 100; i++)); do
+		[ "$(readlink "/proc/$holder/ns/user")" != "$(readlink /proc/self/ns/user)" ] && break
+		sleep 0.02
+	done
+	echo "0 100000 65536" >"/proc/$holder/uid_map"
+	echo "0 100000 65536" >"/proc/$holder/gid_map"
+	add_ns user "/proc/$holder/ns/user"
+	ctr_sh 'echo "pid=$$"; readlink /proc/self/ns/user; cat /proc/self/uid_map | tr -s " "; id -u; ls /proc | grep -c "^[0-9]"'
+	[ "$status" -eq 0 ] || fail "$output"
+	[ "${lines[0]}" = pid=1 ] || fail "$output"
+	[ "${lines[1]}" = "$(readlink "/proc/$holder/ns/user")" ] || fail "not in the joined user namespace: $output"
+	[ "${lines[2]}" = " 0 100000 65536" ] || fail "$output"
+	[ "${lines[3]}" = 0 ] || fail "$output"
+	# its own pid namespace, owned by the joined user namespace, with its own /proc
+	[ "${lines[4]}" -le 3 ] || fail "$output"
+	carrel delete --force "$ID" >/dev/null 2>&1 || true
+	# look at the init from the host
+	set_args sleep 1000
+	start_ctr
+	local pid
+	pid=$(state_of "$ID" pid)
+	[ "$(readlink "/proc/$pid/ns/user")" = "$(readlink "/proc/$holder/ns/user")" ] || fail "init not in the joined user namespace"
+	[ "$(readlink "/proc/$pid/ns/pid")" != "$(readlink /proc/self/ns/pid)" ] || fail "no new pid namespace"
+	run carrel exec "$ID" sh -c 'echo $$; id -u'
+	[ "$status" -eq 0 ] || fail "exec: $output"
+	[ "${lines[1]}" = 0 ] || fail "exec: $output"
+}
