@@ -53,6 +53,9 @@ struct spec_mount {
         unsigned long propagation; /* MS_PRIVATE, MS_SLAVE, MS_SHARED, MS_UNBINDABLE (| MS_REC) */
         bool bind, rbind, tmpcopyup;
         bool has_idmap;            /* uidMappings/gidMappings given (idmapped mounts) */
+        bool idmap, idmap_recursive; /* idmap / ridmap (also implied by the mappings) */
+        struct spec_idmap *uid_maps, *gid_maps; /* mounts[].uidMappings/gidMappings; none = the container's */
+        size_t n_uid_maps, n_gid_maps;
         char *data;                /* comma-joined fs options (mode=755,size=...) */
 };
 

@@ -88,7 +88,7 @@ int cmd_features(struct cli *cli, int argc, char **argv, struct carrel_error *er
         json_object_set_new(lx, "selinux", json_pack("{s:b}", "enabled", 0));
         json_object_set_new(lx, "intelRdt", json_pack("{s:b}", "enabled", 0));
         json_object_set_new(lx, "netDevices", json_pack("{s:b}", "enabled", 1));
-        json_object_set_new(lx, "mountExtensions", json_pack("{s:{s:b}}", "idmap", "enabled", 0));
+        json_object_set_new(lx, "mountExtensions", json_pack("{s:{s:b}}", "idmap", "enabled", 1));
         const struct scmp_version *lv = seccomp_version();
         char libseccomp[32];
         snprintf(libseccomp, sizeof libseccomp, "%u.%u.%u", lv->major, lv->minor, lv->micro);

@@ -5,6 +5,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <sys/prctl.h>
 #include <unistd.h>
 
@@ -36,7 +37,21 @@ static bool maps_container_root(const struct spec_idmap *m, size_t n)
 static int wait_for_go(struct init_ctx *ctx, struct carrel_error *err)
 {
         struct sync_msg m;
-        int r = sync_recv_fd(ctx->sync_fd, &m, &ctx->rootfs_tree);
+        size_t n = ctx->spec->n_mounts;
+        ctx->bind_fds = malloc((n ? n : 1) * sizeof *ctx->bind_fds);
+        if (!ctx->bind_fds)
+                return carrel_error_set(err, ENOMEM, "out of memory");
+        for (size_t i = 0; i < n; i++)
+                ctx->bind_fds[i] = -1;
+        int r, fd;
+        /* Bind mounts the parent made come first, one per message. */
+        while ((r = sync_recv_fd(ctx->sync_fd, &m, &fd)) == 0 && m.type == SYNC_MOUNT) {
+                if (m.code >= 0 && (size_t) m.code < n && ctx->bind_fds[m.code] < 0)
+                        ctx->bind_fds[m.code] = fd;
+                else if (fd >= 0)
+                        close(fd);
+        }
+        ctx->rootfs_tree = r == 0 ? fd : -1;
         if (r < 0 || m.type != SYNC_GO)
                 return carrel_error_set(err, r < 0 ? -r : EPROTO, "the parent went away during set-up");
         ctx->host_pid = m.code;

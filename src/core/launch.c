@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 
 #include "cgroup/devices_bpf.h"
+#include "core/bind_fds.h"
 #include "core/hooks.h"
 #include "core/init.h"
 #include "core/sealed_exe.h"
@@ -25,20 +26,6 @@
 #include "util/log.h"
 #include "util/proc.h"
 #include "util/sys.h"
-
-static int write_idmap(pid_t pid, const char *file, const struct spec_idmap *m, size_t n, struct carrel_error *err)
-{
-        char path[64], buf[4096] = "";
-        size_t len = 0;
-        for (size_t i = 0; i < n; i++)
-                len += (size_t) snprintf(buf + len, sizeof buf - len, "%u %u %u\n", m[i].container_id, m[i].host_id,
-                                         m[i].size);
-        snprintf(path, sizeof path, "/proc/%d/%s", (int) pid, file);
-        _cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC);
-        if (fd < 0 || write(fd, buf, len) != (ssize_t) len)
-                return carrel_error_errno(err, errno, "cannot write %s", file);
-        return 0;
-}
 
 static int resolve_paths(struct launch *l, const struct create_opts *o, struct carrel_error *err)
 {
@@ -239,14 +226,16 @@ static int spawn(struct launch *l, const struct create_opts *o, bool use_fifo, s
         if ((r = net_devices_move(l->spec, pid, err)) < 0)
                 return r;
         if (ctx->userns &&
-            ((r = write_idmap(pid, "uid_map", l->spec->uid_mappings, l->spec->n_uid_mappings, err)) < 0 ||
-             (r = write_idmap(pid, "gid_map", l->spec->gid_mappings, l->spec->n_gid_mappings, err)) < 0))
+            ((r = idmap_write(pid, "uid_map", l->spec->uid_mappings, l->spec->n_uid_mappings, err)) < 0 ||
+             (r = idmap_write(pid, "gid_map", l->spec->gid_mappings, l->spec->n_gid_mappings, err)) < 0))
                 return r;
         /* GO carries the init's pid as we see it (for the seccomp listener), and
          * for --userns auto the idmapped rootfs, which only we may make. */
         _cleanup_close_ int tree = -1;
         if (ctx->idmap_rootfs && (tree = idmapped_rootfs(l, pid, err)) < 0)
                 return tree;
+        if ((r = bind_fds_send(l->spec, l->bundle, ctx->userns, pid, l->sync_fd, err)) < 0)
+                return r;
         struct carrel_error go = { .code = pid };
         if ((r = sync_send_fd(l->sync_fd, SYNC_GO, &go, tree)) < 0)
                 return carrel_error_set(err, -r, "the container init died during set-up");

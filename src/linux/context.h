@@ -28,6 +28,7 @@ struct init_ctx {
         bool late_cgroupns;      /* born outside its cgroup: unshare the cgroup ns once moved in */
         bool hold_before_exec;   /* exec into a paused container: READY, wait for GO, then exec */
         int rootfs_tree;         /* the idmapped rootfs the parent made, or -1 */
+        int *bind_fds;           /* per mount: the detached tree the parent made (core/bind_fds.h), or -1 */
         int start_fd;            /* exec.fifo's write end while start waits for the exec, or -1 */
         bool no_pivot, no_new_keyring;
         int preserve_fds;

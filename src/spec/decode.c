@@ -248,15 +248,25 @@ static const struct field root_fields[] = {
         FIELD_END,
 };
 
-static int dec_mount_idmap(struct dctx *c, json_t *v, void *base)
+static int dec_idmaps(struct dctx *c, json_t *v, struct spec_idmap **ret, size_t *ret_n);
+
+static int dec_mount_uidmaps(struct dctx *c, json_t *v, void *base)
 {
-        ((struct spec_mount *) base)->has_idmap = true;
-        return 0;
+        struct spec_mount *m = base;
+        m->has_idmap = true;
+        return dec_idmaps(c, v, &m->uid_maps, &m->n_uid_maps);
+}
+
+static int dec_mount_gidmaps(struct dctx *c, json_t *v, void *base)
+{
+        struct spec_mount *m = base;
+        m->has_idmap = true;
+        return dec_idmaps(c, v, &m->gid_maps, &m->n_gid_maps);
 }
 
 static const struct field mount_fields[] = {
-        FN("uidMappings", dec_mount_idmap),
-        FN("gidMappings", dec_mount_idmap),
+        FN("uidMappings", dec_mount_uidmaps),
+        FN("gidMappings", dec_mount_gidmaps),
         S("destination", struct spec_mount, destination),
         S("type", struct spec_mount, type),
         S("source", struct spec_mount, source),
@@ -290,8 +300,12 @@ static int dec_mounts(struct dctx *c, json_t *v, void *base)
                         dctx_push_key(c, "type");
                         return dctx_fail(c, "is required unless the options contain bind or rbind");
                 }
+                if (m->has_idmap && (!m->n_uid_maps || !m->n_gid_maps))
+                        return dctx_fail(c, "an idmapped mount needs both uidMappings and gidMappings");
                 if (m->has_idmap)
-                        return dctx_fail(c, "idmapped mounts (uidMappings, gidMappings) are not supported yet");
+                        m->idmap = true; /* the mappings imply "idmap" */
+                if (m->idmap && !m->bind)
+                        return dctx_fail(c, "idmap and ridmap are supported on bind mounts only");
                 if (m->bind && !m->source) {
                         dctx_push_key(c, "source");
                         return dctx_fail(c, "is required for a bind mount");

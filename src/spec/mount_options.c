@@ -9,7 +9,7 @@
 #include "util/cleanup.h"
 #include "util/sys.h"
 
-enum opt_kind { O_ATTR, O_ATIME, O_PROP, O_BIND, O_RBIND, O_IGNORE, O_TMPCOPYUP };
+enum opt_kind { O_ATTR, O_ATIME, O_PROP, O_BIND, O_RBIND, O_IGNORE, O_TMPCOPYUP, O_IDMAP };
 
 struct mount_opt {
         const char *name;
@@ -54,6 +54,8 @@ static const struct mount_opt opts[] = {
         { "bind", O_BIND, false, false, 0, 0 },
         { "rbind", O_RBIND, false, false, 0, 0 },
         { "tmpcopyup", O_TMPCOPYUP, false, false, 0, 0 },
+        { "idmap", O_IDMAP, false, false, 0, 0 },
+        { "ridmap", O_IDMAP, false, true, 0, 0 },
         /* Accepted for runc compatibility; they have no effect on a new mount. */
         { "defaults", O_IGNORE, false, false, 0, 0 },
         { "async", O_IGNORE, false, false, 0, 0 },
@@ -134,6 +136,10 @@ int mount_options_parse(struct dctx *c, struct spec_mount *m)
                         break;
                 case O_TMPCOPYUP:
                         m->tmpcopyup = true;
+                        break;
+                case O_IDMAP:
+                        m->idmap = true;
+                        m->idmap_recursive |= o->recursive;
                         break;
                 case O_IGNORE:
                         break;

@@ -95,6 +95,16 @@ static int check_idmaps(const struct spec *s, const char *origin, struct carrel_
         return 0;
 }
 
+/* idmap without mappings maps the mount into the container's own user namespace. */
+static int check_mount_idmaps(const struct spec *s, const char *origin, struct carrel_error *err)
+{
+        for (size_t i = 0; i < s->n_mounts; i++)
+                if (s->mounts[i].idmap && !s->mounts[i].has_idmap && !ns_new(s, NS_USER) && !spec_userns_mode(s))
+                        return carrel_error_set(err, EINVAL, "%s: mounts[%zu]: idmap without uidMappings and "
+                                                "gidMappings needs a new user namespace to take them from", origin, i);
+        return 0;
+}
+
 static int check_names(const struct spec *s, const char *origin, struct carrel_error *err)
 {
         /* As runc: a uts namespace of the container's, new or joined by path. */
@@ -135,6 +145,8 @@ int spec_validate(const struct spec *s, const char *origin, struct carrel_error 
         if ((r = check_idmaps(s, origin, err)) < 0)
                 return r;
         if ((r = check_names(s, origin, err)) < 0)
+                return r;
+        if ((r = check_mount_idmaps(s, origin, err)) < 0)
                 return r;
         for (size_t i = 0; i < s->n_sysctl; i++) {
                 char why[128];

@@ -160,7 +160,7 @@ int main(void)
         expect_error("\"cwd\": \"/\"", "\"cwd\": \"tmp\"", "process.cwd: must be an absolute path");
         expect_error("\"ociVersion\": \"1.2.0\"", "\"ociVersion\": \"2.0.0\"", "ociVersion: unsupported version");
         expect_error("{\"type\": \"uts\"},", "",
-                     "hostname: setting the hostname needs a new uts namespace");
+                     "hostname: setting the hostname needs a uts namespace");
         expect_error("\"maskedPaths\"", "\"sysctl\": {\"kernel.core_pattern\": \"|/x\"}, \"maskedPaths\"",
                      "linux.sysctl.kernel.core_pattern: not a namespaced sysctl");
         expect_error("\"maskedPaths\"", "\"resources\": {\"memory\": {\"limit\": \"1G\"}}, \"maskedPaths\"",
@@ -187,6 +187,6 @@ int main(void)
                      "mounts[1].options[1]: invalid mount option");
         expect_error("\"rootfs\"", "\"\"", "root.path: is required");
         expect_error("\"destination\": \"/proc\"", "\"uidMappings\": [], \"destination\": \"/proc\"",
-                     "mounts[0]: idmapped mounts (uidMappings, gidMappings) are not supported yet");
+                     "mounts[0]: an idmapped mount needs both uidMappings and gidMappings");
         return tap_done();
 }
