@@ -46,8 +46,11 @@ static int resolve_paths(struct launch *l, const struct create_opts *o, struct c
         struct stat st;
         if (stat(l->rootfs, &st) < 0 || !S_ISDIR(st.st_mode))
                 return carrel_error_set(err, ENOTDIR, "config.json: root.path: %s is not a directory", l->rootfs);
-        if (!l->spec->ns[NS_MNT].present || l->spec->ns[NS_MNT].path)
-                return carrel_error_set(err, EINVAL, "config.json: linux.namespaces: a new mount namespace is required");
+        /* One joined by path is set up like a new one, as runc does. Without
+         * any, the container's mounts and pivot_root would land in the host's. */
+        if (!l->spec->ns[NS_MNT].present)
+                return carrel_error_set(err, EINVAL, "config.json: linux.namespaces: a mount namespace is required "
+                                        "(a new one, or one joined by path)");
         return net_config_from_spec(l->spec, &l->net, err);
 }
 

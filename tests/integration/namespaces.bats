@@ -285,3 +285,24 @@ start_sleeper() {
 	[ "$status" -eq 0 ] || fail "exec: $output"
 	[ "${lines[1]}" = 0 ] || fail "exec: $output"
 }
+
+@test "join: a mount namespace by path is set up like a new one (rootfs, mounts, pivot_root), as runc" {
+	bg unshare --mount --propagation private sleep 1000
+	local holder=$BG_PID i
+	for ((i = 0; i < 100; i++)); do
+		[ "$(readlink "/proc/$holder/ns/mnt")" != "$(readlink /proc/self/ns/mnt)" ] && break
+		sleep 0.02
+	done
+	add_ns mount "/proc/$holder/ns/mnt"
+	ctr_sh 'readlink /proc/self/ns/mnt; grep -c " /proc " /proc/self/mountinfo; cat /etc/hostname'
+	[ "$status" -eq 0 ] || fail "$output"
+	[ "${lines[0]}" = "$(readlink "/proc/$holder/ns/mnt")" ] || fail "not in the joined mount namespace: $output"
+	[ "${lines[1]}" -ge 1 ] || fail "$output"
+	[ "${lines[2]}" = rootfs ] || fail "not in the rootfs: $output"
+}
+
+@test "no mount namespace: refused with a clear error (the mounts would land in the host's)" {
+	drop_ns mount
+	set_args true
+	bad_create "linux.namespaces" "a mount namespace is required"
+}
