@@ -8,6 +8,7 @@
 #include <jansson.h>
 
 #include "carrel/spec.h"
+#include "util/idlist.h"
 #include "tap.h"
 
 static struct carrel_error err;
@@ -119,6 +120,16 @@ int main(void)
                            rs->resources->rdma[1].has_objects && !rs->resources->rdma[1].has_handles,
                    "rdma: two devices by name (%s)", err.msg);
                 spec_free(rs);
+        }
+        {
+                uint64_t bits[2];
+                ok(idlist_parse("0-2,5,64", bits, 2) == 65 && bits[0] == 0x27 && bits[1] == 1, "idlist: ranges and ids");
+                ok(idlist_parse("", bits, 2) == 0 && !bits[0] && !bits[1], "idlist: empty");
+                ok(idlist_parse("3-1", bits, 2) == -EINVAL, "idlist: a backwards range");
+                ok(idlist_parse("1,,2", bits, 2) == -EINVAL && idlist_parse("1,", bits, 2) == -EINVAL &&
+                           idlist_parse("x", bits, 2) == -EINVAL && idlist_parse("-1", bits, 2) == -EINVAL,
+                   "idlist: bad syntax");
+                ok(idlist_parse("128", bits, 2) == -ERANGE, "idlist: beyond the words given");
         }
         /* scheduler, ioPriority, memoryPolicy: bad values are refused by path */
         expect_error("\"cwd\": \"/\"", "\"cwd\": \"/\", \"ioPriority\": {\"class\": \"IOPRIO_CLASS_NOPE\"}",
