@@ -289,12 +289,11 @@ struct spec {
         const char *mempolicy_nodes; /* "0-3,7", or NULL */
 #define MEMPOLICY_NODE_WORDS 16      /* node ids below 1024 */
 
-        /* linux.personality: personality(2) domain | flags. */
-        bool has_personality;
+        /* linux.personality: personality(2) domain | flags (has_personality below). */
         unsigned long personality;
 
         /* Parts owned by later milestones: recorded so they are refused, not ignored. */
-        bool has_intel_rdt;
+        bool has_intel_rdt, has_personality;
 };
 
 /* Decode config.json text. `origin` names the file in error messages. */

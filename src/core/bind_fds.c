@@ -14,22 +14,6 @@
 #include "util/cleanup.h"
 #include "util/sys.h"
 
-int idmap_write(pid_t pid, const char *file, const struct spec_idmap *m, size_t n, struct carrel_error *err)
-{
-        char path[64], buf[4096] = "";
-        size_t len = 0;
-        for (size_t i = 0; i < n && len < sizeof buf; i++)
-                len += (size_t) snprintf(buf + len, sizeof buf - len, "%u %u %u\n", m[i].container_id, m[i].host_id,
-                                         m[i].size);
-        if (len >= sizeof buf)
-                return carrel_error_set(err, E2BIG, "too many id mappings for %s", file);
-        snprintf(path, sizeof path, "/proc/%d/%s", (int) pid, file);
-        _cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC);
-        if (fd < 0 || write(fd, buf, len) != (ssize_t) len)
-                return carrel_error_errno(err, errno, "cannot write %s", file);
-        return 0;
-}
-
 bool bind_fd_wanted(const struct spec_mount *m, bool userns)
 {
         return m->bind && (m->idmap || userns);
@@ -54,8 +38,8 @@ static int userns_with_maps(const struct spec_mount *m, struct carrel_error *err
         close(hold[0]);
         int r = pid < 0 ? carrel_error_errno(err, errno, "cannot make a user namespace for an idmapped mount") : 0;
         int fd = -1;
-        if (r == 0 && (r = idmap_write(pid, "uid_map", m->uid_maps, m->n_uid_maps, err)) == 0 &&
-            (r = idmap_write(pid, "gid_map", m->gid_maps, m->n_gid_maps, err)) == 0) {
+        if (r == 0 && (r = write_idmap(pid, "uid_map", m->uid_maps, m->n_uid_maps, err)) == 0 &&
+            (r = write_idmap(pid, "gid_map", m->gid_maps, m->n_gid_maps, err)) == 0) {
                 char path[64];
                 snprintf(path, sizeof path, "/proc/%d/ns/user", (int) pid);
                 fd = open(path, O_RDONLY | O_CLOEXEC);

@@ -12,8 +12,9 @@
 
 #include "carrel/spec.h"
 
-/* Write "container host size" lines to /proc/PID/FILE (uid_map, gid_map). */
-int idmap_write(pid_t pid, const char *file, const struct spec_idmap *m, size_t n, struct carrel_error *err);
+/* Write "container host size" lines to /proc/PID/FILE (uid_map, gid_map);
+ * in launch.c. */
+int write_idmap(pid_t pid, const char *file, const struct spec_idmap *m, size_t n, struct carrel_error *err);
 
 /* Whether mounts[i] is made by the runtime (bind_fds_send) rather than the init. */
 bool bind_fd_wanted(const struct spec_mount *m, bool userns);

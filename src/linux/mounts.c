@@ -4,11 +4,11 @@
 #include "linux/mounts.h"
 
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
-#include <stdlib.h>
 
 #include "linux/copyup.h"
 #include "util/cgroup2fs.h"
@@ -131,60 +131,41 @@ static uint64_t propagation_attr(unsigned long ms)
         return ms & (MS_PRIVATE | MS_SLAVE | MS_SHARED | MS_UNBINDABLE);
 }
 
-/* The mount that holds root.path, when shared (with the host, say), becomes
- * its slave: the rootfs bind and everything under it never propagate out. */
-static int rootfs_parent_slave(struct init_ctx *ctx, struct carrel_error *err)
+/* Make the mount that holds `path` private (this namespace only): the
+ * rootfs bind attached there, and what is mounted on it, then never
+ * propagate to the host. */
+static int make_holder_private(const char *path, struct carrel_error *err)
 {
-        struct statx sx;
-        if (statx(AT_FDCWD, ctx->rootfs, 0, STATX_MNT_ID, &sx) < 0 || !(sx.stx_mask & STATX_MNT_ID))
-                return carrel_error_errno(err, errno ? errno : ENOSYS, "cannot find the mount of %s", ctx->rootfs);
-        _cleanup_close_ int fd = ctx->proc_fd >= 0 ? openat(ctx->proc_fd, "self/mountinfo", O_RDONLY | O_CLOEXEC)
-                                                   : open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC);
-        FILE *f = fd >= 0 ? fdopen(fd, "r") : NULL;
-        if (!f)
-                return carrel_error_errno(err, errno, "cannot read mountinfo");
-        fd = -1;
-        _cleanup_free_ char *line = NULL;
-        size_t cap = 0;
-        int r = 0;
-        while (getline(&line, &cap, f) > 0) {
-                /* ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTIONS [OPTIONAL...] - ... */
-                unsigned long long id;
-                char mp[PATH_MAX];
-                if (sscanf(line, "%llu %*u %*s %*s %4095s", &id, mp) != 2 || id != sx.stx_mnt_id)
-                        continue;
-                char *sep = strstr(line, " - ");
-                char *shared = strstr(line, " shared:");
-                if (!shared || (sep && shared > sep))
+        char p[PATH_MAX];
+        snprintf(p, sizeof p, "%s", path);
+        for (;;) {
+                struct statx stx;
+                if (statx(AT_FDCWD, p, AT_SYMLINK_NOFOLLOW, 0, &stx) == 0 &&
+                    (stx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) && (stx.stx_attributes & STATX_ATTR_MOUNT_ROOT))
                         break;
-                /* Unescape \040 and friends. */
-                char *w = mp;
-                for (char *q = mp; *q; q++) {
-                        if (q[0] == '\\' && q[1] >= '0' && q[1] <= '3' && q[2] && q[3]) {
-                                *w++ = (char) ((q[1] - '0') * 64 + (q[2] - '0') * 8 + (q[3] - '0'));
-                                q += 3;
-                        } else {
-                                *w++ = *q;
-                        }
+                char *slash = strrchr(p, '/');
+                if (!slash || slash == p) {
+                        strcpy(p, "/");
+                        break;
                 }
-                *w = '\0';
-                if (mount(NULL, mp, NULL, MS_SLAVE, NULL) < 0)
-                        r = carrel_error_errno(err, errno, "cannot make %s (the mount holding the rootfs) a slave", mp);
-                break;
+                *slash = '\0';
         }
-        fclose(f);
-        return r;
+        if (mount(NULL, p, NULL, MS_PRIVATE, NULL) < 0)
+                return carrel_error_errno(err, errno, "cannot make %s (which holds the rootfs) private", p);
+        return 0;
 }
 
 int rootfs_prepare(struct init_ctx *ctx, struct carrel_error *err)
 {
-        /* As runc: rootfsPropagation (rslave by default) for every mount
-         * before any is made, so an rshared volume keeps the host's peer group. */
-        unsigned long prop = ctx->spec->rootfs_propagation ? ctx->spec->rootfs_propagation : MS_SLAVE | MS_REC;
-        if (mount(NULL, "/", NULL, prop, NULL) < 0)
+        unsigned long prop = MS_SLAVE;
+        if (ctx->spec->rootfs_propagation & (MS_PRIVATE | MS_UNBINDABLE))
+                prop = MS_PRIVATE;
+        else if (ctx->spec->rootfs_propagation & MS_SHARED)
+                prop = MS_SHARED; /* as runc: the bind volumes stay peers of the host's mounts (Bidirectional) */
+        if (mount(NULL, "/", NULL, MS_REC | prop, NULL) < 0)
                 return carrel_error_errno(err, errno, "cannot change the propagation of /");
-        int r = rootfs_parent_slave(ctx, err);
-        if (r < 0)
+        int r;
+        if (prop == MS_SHARED && (r = make_holder_private(ctx->rootfs, err)) < 0)
                 return r;
         _cleanup_close_ int src = open(ctx->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
         if (src < 0)

@@ -8,8 +8,8 @@
 #include <jansson.h>
 
 #include "carrel/spec.h"
-#include "util/idlist.h"
 #include "tap.h"
+#include "util/idlist.h"
 
 static struct carrel_error err;
 
