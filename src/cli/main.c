@@ -72,14 +72,15 @@ static const char *const option_help[] = {
                 "  -e, --env K=V           set an environment variable (repeatable)\n"
                 "  -u, --user UID[:GID]    run as this user\n"
                 "  -g, --additional-gids G comma-separated supplementary groups\n"
-                "  -c, --cap CAP           add a capability (never to the inheritable set; repeatable)\n"
+                "  -c, --cap CAP           add a capability (ambient too if inheritable; repeatable)\n"
                 "      --no-new-privs      set no_new_privs\n"
                 "      --preserve-fds N    pass N extra fds (from fd 3)\n"
                 "      --ignore-paused     exec even if the container is paused\n"
                 "  -t, --tty               allocate a pty (proxied, or sent to --console-socket)\n"
                 "      --console-socket S  unix socket that receives the pty master\n"
                 "      --pidfd-socket S    unix socket that receives a pidfd of the new process\n"
-                "      --cgroup PATH       run it in an existing cgroup below the container's\n",
+                "      --cgroup PATH       run it in an existing cgroup below the container's\n"
+                "      --apparmor P, --process-label L  ignored where that LSM is not enabled\n",
         "kill", "  -a, --all               signal every process of the container\n",
         "delete", "  -f, --force             kill the container first if it is running\n",
         "list", "  -f, --format F          table (default) or json\n"

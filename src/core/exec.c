@@ -24,12 +24,15 @@
 #include "core/sync.h"
 #include "core/wait.h"
 #include "linux/creds.h"
+#include "linux/lsm.h"
+#include "linux/placement.h"
 #include "linux/process.h"
 #include "linux/seccomp_filter.h"
 #include "linux/terminal.h"
 #include "linux/tunables.h"
 #include "util/cleanup.h"
 #include "util/fd.h"
+#include "util/log.h"
 #include "util/sys.h"
 
 #ifndef CLONE_NEWTIME
@@ -88,7 +91,11 @@ static int apply_flags(struct spec *s, const struct exec_opts *o, struct carrel_
                         return carrel_error_set(err, EINVAL, "exec: no command given (ARGS... or --process FILE)");
                 p->args = (const char **) o->args; /* NULL-terminated: the tail of argv */
                 p->n_args = (size_t) o->n_args;
+                /* Only -t gives a terminal, whatever config.json says (as runc). */
+                p->terminal = false;
         }
+        if (o->tty)
+                p->terminal = true;
         if (p->n_args == 0)
                 return carrel_error_set(err, EINVAL, "%s: process.args: must not be empty", o->process_file);
         if (o->cwd)
@@ -130,10 +137,18 @@ static int apply_flags(struct spec *s, const struct exec_opts *o, struct carrel_
                 p->caps.bounding |= bit;
                 p->caps.effective |= bit;
                 p->caps.permitted |= bit;
+                /* Ambient too, as runc 1.2, where the kernel allows it (the
+                 * capability is inheritable). */
+                if (p->caps.inheritable & bit)
+                        p->caps.ambient |= bit;
         }
         if (o->no_new_privs)
                 p->no_new_privileges = true;
-        return 0;
+        if (o->apparmor)
+                p->apparmor_profile = o->apparmor;
+        if (o->process_label)
+                p->selinux_label = o->process_label;
+        return lsm_labels_check(s, err);
 }
 
 /* The namespaces of `pid` that differ from ours, as CLONE_NEW* flags. */
@@ -169,6 +184,8 @@ static _Noreturn void exec_child(struct init_ctx *ctx, int pidfd, int ns_flags)
                 r = carrel_error_errno(&err, errno, "PR_SET_DUMPABLE");
         if (r == 0 && ns_flags && setns(pidfd, ns_flags) < 0)
                 r = carrel_error_errno(&err, errno, "cannot join the container's namespaces");
+        if (r == 0)
+                log_debug("exec: joined the container's namespaces");
         if (r == 0 && chdir("/") < 0)
                 r = carrel_error_errno(&err, errno, "chdir /");
         if (r == 0 && ctx->console_fd >= 0) {
@@ -179,6 +196,15 @@ static _Noreturn void exec_child(struct init_ctx *ctx, int pidfd, int ns_flags)
                 r = procfs_open_container(ctx, &err);
         if (r == 0)
                 r = limits_apply(ctx, &err);
+        if (r == 0)
+                r = process_setup(ctx, &err);
+        if (r == 0)
+                r = terminal_attach(ctx, &err);
+        /* Its own session and process group, as runc's exec (terminal_attach
+         * made one already for a terminal). Not only a process group: in the
+         * caller's session, reading the caller's terminal would stop it. */
+        if (r == 0 && getsid(0) != getpid() && setsid() < 0)
+                r = carrel_error_errno(&err, errno, "setsid");
         if (r == 0 && !ctx->spec->process.no_new_privileges)
                 r = seccomp_filter_load(ctx, &err);
         if (r == 0)
@@ -187,8 +213,12 @@ static _Noreturn void exec_child(struct init_ctx *ctx, int pidfd, int ns_flags)
                 r = process_prepare(ctx, &err);
         if (r == 0)
                 r = process_find_executable(ctx, &err);
+        /* execCPUAffinity.final: now that it is in the container's cgroup
+         * (into a paused one it moves later: then after GO). */
+        if (r == 0 && !ctx->hold_before_exec)
+                r = placement_affinity(ctx->spec->process.cpus_final, "final", &err);
         if (r == 0)
-                r = terminal_attach(ctx, &err);
+                log_debug("exec: exec %s in the container", ctx->exec_path);
         if (r == 0 && ctx->spec->process.no_new_privileges)
                 r = seccomp_filter_load(ctx, &err);
         if (r == 0 && ctx->hold_before_exec) {
@@ -196,6 +226,7 @@ static _Noreturn void exec_child(struct init_ctx *ctx, int pidfd, int ns_flags)
                 struct sync_msg m;
                 if (sync_send(ctx->sync_fd, SYNC_READY, NULL) < 0 || sync_recv(ctx->sync_fd, &m) < 0 || m.type != SYNC_GO)
                         _exit(127);
+                r = placement_affinity(ctx->spec->process.cpus_final, "final", &err);
         }
         if (r == 0)
                 process_exec(ctx, &err);
@@ -301,12 +332,14 @@ int container_exec(const struct exec_opts *o, int *ret_status, struct carrel_err
         int r = prepare(&x, o, &st, err);
         if (r < 0 || (r = sealed_exe_if_needed(x.spec, err)) < 0)
                 goto out;
-        if (o->tty)
-                x.spec->process.terminal = true;
         if (x.spec->process.terminal && (r = console_open(o->console_socket, !o->detach, &x.console, err)) < 0)
                 goto out;
 
+        /* execCPUAffinity.initial: this process, before the child joins the container. */
+        if ((r = placement_affinity(x.spec->process.cpus_initial, "initial", err)) < 0)
+                goto out;
         int ns_flags = differing_namespaces(st.pid);
+        log_debug("exec: into \"%s\" (init pid %d), cgroup %s", o->id, (int) st.pid, x.cg.fd >= 0 ? x.cg.path : "none");
         /* A pid namespace applies to children: join it here, the rest in the child. */
         if ((ns_flags & CLONE_NEWPID) && setns(x.pidfd, CLONE_NEWPID) < 0) {
                 r = carrel_error_errno(err, errno, "cannot join the pid namespace of \"%s\"", o->id);

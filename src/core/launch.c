@@ -13,10 +13,12 @@
 #include <sys/wait.h>
 
 #include "cgroup/devices_bpf.h"
+#include "core/bind_fds.h"
 #include "core/hooks.h"
 #include "core/init.h"
 #include "core/sealed_exe.h"
 #include "core/sync.h"
+#include "linux/lsm.h"
 #include "linux/ns.h"
 #include "linux/seccomp_filter.h"
 #include "util/cleanup.h"
@@ -25,7 +27,7 @@
 #include "util/proc.h"
 #include "util/sys.h"
 
-static int write_idmap(pid_t pid, const char *file, const struct spec_idmap *m, size_t n, struct carrel_error *err)
+int write_idmap(pid_t pid, const char *file, const struct spec_idmap *m, size_t n, struct carrel_error *err)
 {
         char path[64], buf[4096] = "";
         size_t len = 0;
@@ -58,7 +60,7 @@ static int resolve_paths(struct launch *l, const struct create_opts *o, struct c
         int r = spec_load_file(cfg, &l->spec, err);
         if (r < 0)
                 return r;
-        if ((r = spec_validate(l->spec, "config.json", err)) < 0)
+        if ((r = spec_validate(l->spec, "config.json", err)) < 0 || (r = lsm_labels_check(l->spec, err)) < 0)
                 return r;
         launch_spec_warnings(l->spec);
         const char *rp = l->spec->root_path;
@@ -69,8 +71,11 @@ static int resolve_paths(struct launch *l, const struct create_opts *o, struct c
         struct stat st;
         if (stat(l->rootfs, &st) < 0 || !S_ISDIR(st.st_mode))
                 return carrel_error_set(err, ENOTDIR, "config.json: root.path: %s is not a directory", l->rootfs);
-        if (!l->spec->ns[NS_MNT].present || l->spec->ns[NS_MNT].path)
-                return carrel_error_set(err, EINVAL, "config.json: linux.namespaces: a new mount namespace is required");
+        /* One joined by path is set up like a new one, as runc does. Without
+         * any, the container's mounts and pivot_root would land in the host's. */
+        if (!l->spec->ns[NS_MNT].present)
+                return carrel_error_set(err, EINVAL, "config.json: linux.namespaces: a mount namespace is required "
+                                        "(a new one, or one joined by path)");
         return net_config_from_spec(l->spec, &l->net, err);
 }
 
@@ -202,13 +207,13 @@ static int spawn(struct launch *l, const struct create_opts *o, bool use_fifo, s
                 args.flags &= ~(uint64_t) CLONE_NEWCGROUP;
                 ctx->late_cgroupns = true;
         }
-        pid_t pid = sys_clone3(&args);
+        pid_t pid = ns_clone_init(ctx, &args, &l->pidfd);
         if (pid < 0 && (args.flags & CLONE_INTO_CGROUP) && errno != ENOMEM && errno != EAGAIN) {
                 /* Older kernels, or a cgroup type that refuses it: move the init in before GO. */
                 args.flags &= ~(uint64_t) (CLONE_INTO_CGROUP | CLONE_NEWCGROUP);
                 args.cgroup = 0;
                 ctx->late_cgroupns = (ns_clone_flags(l->spec) & CLONE_NEWCGROUP) != 0;
-                pid = sys_clone3(&args);
+                pid = ns_clone_init(ctx, &args, &l->pidfd);
                 move_later = true;
         }
         if (pid < 0)
@@ -222,6 +227,7 @@ static int spawn(struct launch *l, const struct create_opts *o, bool use_fifo, s
                 init_main(ctx);
         }
         l->pid = pid;
+        log_debug("init started: pid %d, new namespaces 0x%llx", (int) pid, (unsigned long long) args.flags);
         for (int t = 0; t < NS__COUNT; t++)
                 if (ctx->ns_fds[t] >= 0)
                         close(ctx->ns_fds[t]);
@@ -257,6 +263,8 @@ static int spawn(struct launch *l, const struct create_opts *o, bool use_fifo, s
         _cleanup_close_ int tree = -1;
         if (ctx->idmap_rootfs && (tree = idmapped_rootfs(l, pid, err)) < 0)
                 return tree;
+        if ((r = bind_fds_send(l->spec, l->bundle, ctx->userns, pid, l->sync_fd, err)) < 0)
+                return r;
         struct carrel_error go = { .code = pid };
         if ((r = sync_send_fd(l->sync_fd, SYNC_GO, &go, tree)) < 0)
                 return carrel_error_set(err, -r, "the container init died during set-up");
@@ -336,6 +344,8 @@ int launch_container(struct launch *l, const struct create_opts *o, bool use_fif
         r = cgroup_create(l->spec, o->id, &l->cg, err);
         if (late_pids)
                 res->has_pids_limit = true;
+        if (r == 0)
+                log_debug("cgroup: %s", l->cg.fd >= 0 ? l->cg.path : "none");
         if (r < 0 || (r = device_filter(l, err)) < 0)
                 goto fail;
         if ((r = spawn(l, o, use_fifo, err)) < 0)

@@ -278,13 +278,19 @@ static bool is_kernel_fs(const char *type)
         return strcmp(type, "proc") == 0 || strcmp(type, "sysfs") == 0;
 }
 
-static int mount_one(struct init_ctx *ctx, const struct spec_mount *m, struct carrel_error *err)
+/* made: the detached tree the parent made for this bind mount, or -1. */
+static int mount_one(struct init_ctx *ctx, const struct spec_mount *m, int made, struct carrel_error *err)
 {
         _cleanup_close_ int src = -1, target = -1;
         bool dir = true;
         int r;
 
-        if (m->bind) {
+        if (made >= 0) {
+                struct stat st;
+                if (fstat(made, &st) < 0)
+                        return carrel_error_errno(err, errno, "bind source %s", m->source);
+                dir = S_ISDIR(st.st_mode);
+        } else if (m->bind) {
                 char path[PATH_MAX];
                 if (m->source[0] == '/')
                         snprintf(path, sizeof path, "%s", m->source);
@@ -311,7 +317,11 @@ static int mount_one(struct init_ctx *ctx, const struct spec_mount *m, struct ca
         if (!dir && S_ISDIR(tst.st_mode))
                 return carrel_error_set(err, EISDIR, "%s is a directory but the source is not", m->destination);
 
-        if (m->bind) {
+        if (made >= 0) {
+                r = move_onto(made, target);
+                if (r < 0)
+                        return carrel_error_set(err, -r, "cannot attach the bind mount: %s", strerror(-r));
+        } else if (m->bind) {
                 r = mount_bind_at(src, target, m->rbind, m->attr_set, m->attr_clr, m->attr_recursive, err);
         } else {
                 bool cgroup = strcmp(m->type, "cgroup") == 0 || strcmp(m->type, "cgroup2") == 0;
@@ -358,7 +368,12 @@ static int mount_one(struct init_ctx *ctx, const struct spec_mount *m, struct ca
 int mounts_apply(struct init_ctx *ctx, struct carrel_error *err)
 {
         for (size_t i = 0; i < ctx->spec->n_mounts; i++) {
-                int r = mount_one(ctx, &ctx->spec->mounts[i], err);
+                int made = ctx->bind_fds ? ctx->bind_fds[i] : -1;
+                int r = mount_one(ctx, &ctx->spec->mounts[i], made, err);
+                if (made >= 0) {
+                        close(made);
+                        ctx->bind_fds[i] = -1;
+                }
                 if (r < 0) {
                         carrel_error_prefix(err, "mounts[%zu] (%s)", i, ctx->spec->mounts[i].destination);
                         return r;

@@ -265,3 +265,18 @@ teardown() { common_teardown; }
 	done
 	[ "$(cat "/proc/$pid/comm")" = sleep ] || fail "not exec'd after resume: $(cat "/proc/$pid/comm")"
 }
+
+@test "device filter: a resources.devices deny-all covers the nodes linux.devices made (as runc); an allow rule opens them" {
+	cfg '.linux.devices = [{path: "/dev/net/tun", type: "c", major: 10, minor: 200, fileMode: 438}]'
+	cfg '.linux.resources.devices = [{allow: false, access: "rwm"}]'
+	ctr_sh '(exec 3<>/dev/net/tun && echo opened) 2>&1; true'
+	[ "$status" -eq 0 ] || fail "$output"
+	[[ "$output" == *"Operation not permitted"* && "$output" != *opened* ]] || fail "deny-all did not cover /dev/net/tun: $output"
+	cfg '.linux.resources.devices += [{allow: true, type: "c", major: 10, minor: 200, access: "rw"}]'
+	ctr_sh '(exec 3<>/dev/net/tun && echo opened) 2>&1; true'
+	[[ "$output" == *opened* ]] || fail "$output"
+	# without any device rules, the container's own linux.devices stay usable
+	cfg 'del(.linux.resources.devices)'
+	ctr_sh '(exec 3<>/dev/net/tun && echo opened) 2>&1; true'
+	[[ "$output" == *opened* ]] || fail "$output"
+}

@@ -499,3 +499,116 @@ assert_host_untouched() {
 	[ "${lines[0]}" = 1 ]
 	[ "${lines[2]}" = /dev/null ]
 }
+
+@test "rootfsPropagation rshared: an rbind,rshared volume stays in the host's peer group (set before the binds, as runc)" {
+	mkdir -p "$T/vol"
+	mount -t tmpfs -o size=1m tmpfs "$T/vol"
+	defer umount -R -l "$T/vol"
+	mount --make-shared "$T/vol"
+	local host_peer
+	host_peer=$(awk -v mp="$T/vol" '$5 == mp { for (i = 7; $i != "-"; i++) if ($i ~ /^shared:/) print $i }' /proc/self/mountinfo)
+	[ -n "$host_peer" ] || fail "the host mount is not shared"
+	add_tmp
+	add_mount /vol bind "$T/vol" rbind rshared
+	cfg 'del(.linux.seccomp) | .linux.rootfsPropagation = "rshared" | .process.capabilities.bounding += ["CAP_SYS_ADMIN"] | .process.capabilities.effective += ["CAP_SYS_ADMIN"] | .process.capabilities.permitted += ["CAP_SYS_ADMIN"]'
+	ctr_sh 'grep " /vol " /proc/self/mountinfo; mkdir -p /vol/sub && mount -t tmpfs -o size=1m tmpfs /vol/sub && echo mounted'
+	[ "$status" -eq 0 ] || fail "$output"
+	[[ "${lines[0]}" == *" $host_peer "* ]] || fail "/vol is not in the host's peer group $host_peer: ${lines[0]}"
+	grep -qx mounted <<<"$output" || fail "$output"
+	# Bidirectional: the container's mount reached the host.
+	awk -v mp="$T/vol/sub" '$5 == mp { found = 1 } END { exit !found }' /proc/self/mountinfo ||
+		fail "the mount made in the container did not reach the host"
+}
+
+@test "bind: strictatime, relatime, noatime and nodiratime are applied to a bind mount" {
+	mkdir -p "$T/at"
+	mount -t tmpfs -o size=1m,noatime tmpfs "$T/at"
+	defer umount -l "$T/at"
+	local o want
+	for o in strictatime relatime noatime nodiratime; do
+		cfg 'del(.mounts[] | select(.destination == "/mnt"))'
+		add_mount /mnt bind "$T/at" bind "$o"
+		ctr_sh 'grep " /mnt " /proc/self/mountinfo | cut -d" " -f6'
+		[ "$status" -eq 0 ] || fail "$o: $output"
+		case $o in
+		strictatime) [[ ",$output," != *atime,* ]] || fail "$o: $output" ;;
+		relatime) [[ ",$output," == *,relatime,* ]] || fail "$o: $output" ;;
+		noatime) [[ ",$output," == *,noatime,* ]] || fail "$o: $output" ;;
+		nodiratime) [[ ",$output," == *,nodiratime,* && ",$output," == *,noatime,* ]] || fail "$o: $output" ;;
+		esac
+		carrel delete --force "$ID" >/dev/null 2>&1 || true
+	done
+}
+
+# -- idmapped mounts and bind mounts made by carrel --------------------------------
+
+userns_100000() {
+	add_ns user
+	cfg '.linux.uidMappings = [{containerID: 0, hostID: 100000, size: 65536}]
+	   | .linux.gidMappings = [{containerID: 0, hostID: 100000, size: 65536}]'
+}
+
+@test "idmapped mount: mounts[].uidMappings/gidMappings (mount_setattr MOUNT_ATTR_IDMAP) shift the owners" {
+	mkdir -p "$T/idm"
+	touch "$T/idm/f"
+	chown 0:0 "$T/idm/f"
+	cfg '.mounts += [{destination: "/mnt", type: "bind", source: $s, options: ["bind"],
+	                  uidMappings: [{containerID: 0, hostID: 1234, size: 1}],
+	                  gidMappings: [{containerID: 0, hostID: 4321, size: 1}]}]' --arg s "$T/idm"
+	ctr_sh 'stat -c %u:%g /mnt/f; grep " /mnt " /proc/self/mountinfo'
+	[ "$status" -eq 0 ] || fail "$output"
+	[ "${lines[0]}" = 1234:4321 ] || fail "$output"
+	[[ "${lines[1]}" == *idmapped* ]] || fail "$output"
+	# the host's view is unchanged
+	[ "$(stat -c %u:%g "$T/idm/f")" = 0:0 ]
+}
+
+@test "idmapped mount: the idmap option alone maps the mount into the container's user namespace" {
+	mkdir -p "$T/idm"
+	touch "$T/idm/f"
+	chown 0:0 "$T/idm/f"
+	userns_100000
+	add_mount /mnt bind "$T/idm" bind idmap
+	add_mount /home bind "$T/idm" bind
+	ctr_sh 'stat -c %u /mnt/f /home/f'
+	[ "$status" -eq 0 ] || fail "$output"
+	# host root is container root through the idmapped mount, nobody without it
+	[ "${lines[0]}" = 0 ] || fail "$output"
+	[ "${lines[1]}" = 65534 ] || fail "$output"
+}
+
+@test "idmapped mount: a filesystem that cannot be idmapped is an error naming the mount" {
+	cfg '.mounts += [{destination: "/mnt", type: "bind", source: "/proc/sys", options: ["rbind"],
+	                  uidMappings: [{containerID: 0, hostID: 1234, size: 1}],
+	                  gidMappings: [{containerID: 0, hostID: 1234, size: 1}]}]'
+	set_args true
+	bad_create "(/mnt)" "cannot idmap the bind mount of /proc/sys"
+}
+
+@test "idmapped mount: bad input is refused by its path" {
+	set_args true
+	cfg '.mounts += [{destination: "/mnt", type: "bind", source: "/tmp", options: ["bind"],
+	                  uidMappings: [{containerID: 0, hostID: 1234, size: 1}]}]'
+	bad_create "mounts[" "needs both uidMappings and gidMappings"
+	cfg 'del(.mounts[-1])'
+	add_mount /mnt tmpfs tmpfs idmap
+	bad_create "mounts[" "bind mounts only"
+	cfg 'del(.mounts[-1])'
+	add_mount /mnt bind /tmp bind idmap
+	bad_create "mounts[" "idmap without uidMappings and gidMappings needs a new user namespace"
+}
+
+@test "user namespace: a bind source the container's root cannot reach is mounted by carrel (as runc)" {
+	# a 0700 directory of the host's root on the way: uid 100000 cannot pass it
+	mkdir -p "$T/private/vol"
+	chmod 0700 "$T/private"
+	chmod 0755 "$T/private/vol"
+	echo reached >"$T/private/vol/file"
+	chmod 0644 "$T/private/vol/file"
+	userns_100000
+	add_mount /mnt bind "$T/private/vol" bind ro
+	ctr_sh 'cat /mnt/file; touch /mnt/x 2>/dev/null || echo ro'
+	[ "$status" -eq 0 ] || fail "$output"
+	[ "${lines[0]}" = reached ] || fail "$output"
+	[ "${lines[1]}" = ro ] || fail "$output"
+}
