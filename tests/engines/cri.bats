@@ -167,7 +167,7 @@ teardown_file() {
 		fi
 	done
 	[ -z "${BRIDGE:-}" ] || ip link del "$BRIDGE" 2>/dev/null || true
-	rmdir "/sys/fs/cgroup/unified/${C##*/}" "/sys/fs/cgroup/${C##*/}" 2>/dev/null || true
+	engines_remove_cgroup "${C##*/}"
 	pmc rmi -fa >/dev/null 2>&1 || true
 	cp "$C/containerd.log" "$ENGINES_ROOT/cri-containerd.log" 2>/dev/null || true
 	engines_cleanup_dir "$C"

@@ -57,7 +57,7 @@ teardown_file() {
 		kill "$pid" 2>/dev/null || true
 	done
 	cp "$K/dockerd.log" "$ENGINES_ROOT/dockerd.log" 2>/dev/null || true
-	rmdir "/sys/fs/cgroup/unified/${K##*/}" "/sys/fs/cgroup/${K##*/}" 2>/dev/null || true
+	engines_remove_cgroup "${K##*/}"
 	engines_cleanup_dir "$K"
 }
 
@@ -249,55 +249,85 @@ chown-denied" ]
 	dk rm -f hc
 }
 
-@test "docker: stats --no-stream matches the container's cgroup" {
-	drun -d --name ss "$IMAGE" sh -c 'sleep 1000 & sleep 1000 & wait'
-	local pid mcg pcg n
+# api PATH: a GET on the private dockerd's API (Docker's raw numbers).
+api() { curl -sf --unix-socket "$K/docker.sock" "http://localhost$1"; }
+
+@test "docker: stats --no-stream matches the container's own v1 cgroups" {
+	command -v curl >/dev/null || skip "no curl to read the Docker API's raw stats"
+	drun -d --name ss --memory 64m "$IMAGE" sh -c 'sleep 1000 & sleep 1000 & wait'
+	local pid mcg pcg ccg
 	pid=$(ctr_pid ss)
-	mcg=$(awk -F: '$2 ~ /(^|,)memory(,|$)/ { print $3 }' "/proc/$pid/cgroup")
-	pcg=$(awk -F: '$2 ~ /(^|,)pids(,|$)/ { print $3 }' "/proc/$pid/cgroup")
-	if [ -n "$mcg" ] && [ "$mcg" = "$(awk -F: '$2 ~ /(^|,)memory(,|$)/ { print $3 }' "/proc/$(cat "$K/docker.pid")/cgroup")" ]; then
-		dk rm -f ss
-		# v1-driver: with carrel's cgroup v1 driver the container has its own v1 cgroups; drop this skip.
-		skip "carrel left the container in dockerd's v1 memory cgroup ($mcg): the shim's stats are dockerd's"
-	fi
+	mcg=$(engines_cgroup "$pid" memory)
+	pcg=$(engines_cgroup "$pid" pids)
+	ccg=$(engines_cgroup "$pid" cpuacct)
+	# carrel put the container in cgroups of its own below dockerd's parent, in every hierarchy
+	[ "$mcg" = "/${K##*/}/$(dk inspect -f '{{.Id}}' ss)" ]
+	[ "$pcg" = "$mcg" ] && [ "$ccg" = "$mcg" ] && [ "$(engines_cgroup "$pid" "")" = "$mcg" ]
 	run dk stats --no-stream --format '{{.PIDs}} {{.MemUsage}}' ss
 	echo "$output"
-	dk rm -f ss
-	# three processes: sh and two sleeps
-	[ "${output%% *}" = 3 ]
-	# and a small memory use (MiB or KiB) where dockerd's own would be far larger
-	[[ "$output" =~ ^3\ [0-9.]+(KiB|MiB|B)\  ]]
-	local mib=${output#3 }
-	mib=${mib%%MiB*}
-	[[ "$output" == *KiB* ]] || [[ "$output" =~ ^3\ [0-9.]+B ]] || [ "${mib%.*}" -lt 16 ]
+	# three processes (sh and two sleeps), and the container's own 64 MiB limit
+	[[ "$output" =~ ^3\ [0-9.]+(KiB|MiB|B)\ /\ 64MiB$ ]]
+	# the raw numbers behind them are the cgroup files'
+	run api "/containers/ss/stats?stream=false"
+	local mem=/sys/fs/cgroup/memory$mcg usage limit pids
+	usage=$(cat "$mem/memory.usage_in_bytes")
+	limit=$(cat "$mem/memory.limit_in_bytes")
+	pids=$(cat "/sys/fs/cgroup/pids$pcg/pids.current")
+	dk rm -f ss >/dev/null
+	jq -c '{pids_stats, memory_stats: (.memory_stats | {usage, limit}), cpu: .cpu_stats.cpu_usage.total_usage}' <<<"$output"
+	echo "cgroup: pids.current $pids, memory.usage_in_bytes $usage, memory.limit_in_bytes $limit"
+	[ "$(jq .pids_stats.current <<<"$output")" = "$pids" ] && [ "$pids" = 3 ]
+	[ "$(jq .memory_stats.limit <<<"$output")" = "$limit" ] && [ "$limit" = 67108864 ]
+	# usage moves a little between the two reads; dockerd's own would be tens of MiB
+	local d=$(($(jq .memory_stats.usage <<<"$output") - usage))
+	[ "${d#-}" -lt 1048576 ]
+	[ "$(jq .memory_stats.usage <<<"$output")" -lt 16777216 ]
 }
 
-@test "docker: --memory and --pids-limit work or fail with carrel's error naming the controller" {
+@test "docker: --memory 64m: the limit is the container's, a memory hog is OOM-killed" {
 	local pid cg
-	run drun -d --name lm --memory 64m "$IMAGE" sleep 1000
-	if [ "$status" -ne 0 ]; then
-		echo "$output"
-		# v1-driver: once carrel drives cgroup v1, --memory must work here (drop this branch).
-		[[ "$output" == *'needs the cgroup v2 "memory" controller'* ]]
-	else
-		pid=$(ctr_pid lm)
-		cg=$(awk -F: '$2 ~ /(^|,)memory(,|$)/ { print $3 }' "/proc/$pid/cgroup")
-		if [ -n "$cg" ]; then
-			[ "$(cat "/sys/fs/cgroup/memory$cg/memory.limit_in_bytes")" = 67108864 ]
-		else
-			cg=$(sed -n 's/^0:://p' "/proc/$pid/cgroup")
-			[ "$(cat "/sys/fs/cgroup$cg/memory.max")" = 67108864 ]
-		fi
-	fi
-	dk rm -f lm >/dev/null 2>&1 || true
-	run drun --rm --pids-limit 10 "$IMAGE" sh -c 'i=0; while [ $i -lt 15 ]; do sleep 3 & i=$((i+1)); done 2>/dev/null; echo loop-done'
+	drun -d --name lm --memory 64m "$IMAGE" sleep 1000
+	pid=$(ctr_pid lm)
+	cg=$(engines_cgroup "$pid" memory)
+	[ "$cg" = "/${K##*/}/$(dk inspect -f '{{.Id}}' lm)" ]
+	# from the host's cgroup files and from inside
+	[ "$(cat "/sys/fs/cgroup/memory$cg/memory.limit_in_bytes")" = 67108864 ]
+	run dk exec lm cat /sys/fs/cgroup/memory/memory.limit_in_bytes
+	[ "$output" = 67108864 ]
+	dk rm -f lm >/dev/null
+	# a shell that holds 300 MB in a variable: the kernel's OOM killer ends it
+	run drun --name hog --memory 64m "$IMAGE" sh -c 'x=$(head -c 300000000 /dev/zero | tr "\0" a); echo survived ${#x}'
 	echo "$output"
-	if [ "$status" -ne 0 ]; then
-		# v1-driver: once carrel drives cgroup v1, --pids-limit must work here (drop this branch).
-		[[ "$output" == *'needs the cgroup v2 "pids" controller'* ]]
-	else
-		[[ "$output" == *"can't fork"* ]] || [[ "$output" == *"Resource temporarily unavailable"* ]]
-	fi
+	[ "$status" -eq 137 ]
+	[[ "$output" != *survived* ]]
+	run dk inspect -f '{{.State.OOMKilled}} {{.State.ExitCode}}' hog
+	dk rm hog >/dev/null
+	[ "$output" = "true 137" ]
+}
+
+@test "docker: --pids-limit 10: forks fail at the limit, counted in the container's pids cgroup" {
+	local pid cg
+	drun -d --name pl --pids-limit 10 "$IMAGE" sleep 1000
+	pid=$(ctr_pid pl)
+	cg=$(engines_cgroup "$pid" pids)
+	[ "$cg" = "/${K##*/}/$(dk inspect -f '{{.Id}}' pl)" ]
+	[ "$(cat "/sys/fs/cgroup/pids$cg/pids.max")" = 10 ]
+	# pid 1 and the exec's shell are two: eight sleeps fit, the ninth fork fails
+	run dk exec pl sh -c 'cat /sys/fs/cgroup/pids/pids.max; i=0; while [ $i -lt 15 ]; do sleep 1000 & i=$((i+1)); echo "forked $i"; done; echo loop-done'
+	echo "$output"
+	local cur events st
+	cur=$(cat "/sys/fs/cgroup/pids$cg/pids.current")
+	events=$(cat "/sys/fs/cgroup/pids$cg/pids.events")
+	st=$(dk stats --no-stream --format '{{.PIDs}}' pl)
+	dk rm -f pl >/dev/null
+	[ "$status" -ne 0 ]
+	[[ "$output" == 10$'\n'* ]]
+	[[ "$output" == *"forked 8"* ]] && [[ "$output" != *"forked 9"* ]] && [[ "$output" != *loop-done* ]]
+	[[ "$output" == *"can't fork"* ]]
+	# the sleeps stay: pid 1 and eight of them; the kernel counted the refusal
+	echo "pids.current $cur, docker stats $st, pids.events $events"
+	[ "$cur" = 9 ] && [ "$st" = 9 ]
+	[[ "$events" =~ ^max\ [1-9] ]]
 }
 
 @test "docker: build with RUN steps runs them in carrel; each layer holds what its step wrote" {
