@@ -213,6 +213,21 @@ static void check_caps(void)
         spec_free(s);
 }
 
+/* buildah run -v writes an empty mount option: it asks for nothing, as with runc. */
+static void check_empty_mount_option(void)
+{
+        struct spec *s = decode_text("{\"ociVersion\": \"1.0.2\", \"root\": {\"path\": \"rootfs\"},"
+                                     " \"process\": {\"args\": [\"sh\"], \"cwd\": \"/\", \"user\": {\"uid\": 0, \"gid\": 0}},"
+                                     " \"mounts\": [{\"destination\": \"/sync\", \"type\": \"bind\", \"source\": \"/tmp\","
+                                     " \"options\": [\"\", \"rbind\", \"nosuid\", \"\"]}],"
+                                     " \"linux\": {\"namespaces\": [{\"type\": \"mount\"}]}}");
+        ok(s != NULL, "an empty mount option is accepted (%s)", err.msg);
+        if (s)
+                ok(s->n_mounts == 1 && s->mounts[0].data && s->mounts[0].data[0] == '\0' && s->mounts[0].rbind,
+                   "and asks for nothing: no filesystem data, the other options apply");
+        spec_free(s);
+}
+
 int main(int argc, char **argv)
 {
         if (argc < 2) {
@@ -221,6 +236,7 @@ int main(int argc, char **argv)
         }
         check_engine_configs(argv[1]);
         check_zero_means_unset();
+        check_empty_mount_option();
         check_still_strict();
         check_caps();
         return tap_done();
