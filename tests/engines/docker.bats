@@ -330,6 +330,31 @@ api() { curl -sf --unix-socket "$K/docker.sock" "http://localhost$1"; }
 	[[ "$events" =~ ^max\ [1-9] ]]
 }
 
+@test "docker: update changes memory, swap, pids and cpu quota of a running container" {
+	drun -d --name up --cpu-shares 512 "$IMAGE" sleep 1000
+	local pid cg
+	pid=$(ctr_pid up)
+	cg=$(engines_cgroup "$pid" memory)
+	# Docker's update sends every field, kernel: 0 and cpu.shares: 0 among them ("not set")
+	run dk update --memory 32m --memory-swap 64m --pids-limit 20 --cpus 0.25 up
+	echo "$output"
+	[ "$status" -eq 0 ]
+	run dk exec up cat /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/memory/memory.memsw.limit_in_bytes \
+		/sys/fs/cgroup/pids/pids.max /sys/fs/cgroup/cpu/cpu.cfs_quota_us /sys/fs/cgroup/cpu/cpu.shares
+	local host
+	host=$(cat "/sys/fs/cgroup/memory$cg/memory.limit_in_bytes" "/sys/fs/cgroup/memory$cg/memory.memsw.limit_in_bytes" \
+		"/sys/fs/cgroup/pids$cg/pids.max" "/sys/fs/cgroup/cpu$cg/cpu.cfs_quota_us" "/sys/fs/cgroup/cpu$cg/cpu.shares")
+	dk rm -f up >/dev/null
+	echo "inside: $output"
+	echo "host $cg: $host"
+	[ "$output" = "33554432
+67108864
+20
+25000
+512" ]
+	[ "$host" = "$output" ]
+}
+
 @test "docker: build with RUN steps runs them in carrel; each layer holds what its step wrote" {
 	mkdir -p "$K/ctx"
 	cat >"$K/ctx/Dockerfile" <<-EOF
