@@ -21,7 +21,7 @@ DOCKER=/usr/bin/docker
 DOCKERD=/usr/sbin/dockerd
 
 setup_file() {
-	engines_require "$DOCKERD" "$DOCKER" script
+	engines_require "$DOCKERD" "$DOCKER" script python3
 	[ ! -S /run/containerd/containerd.sock ] ||
 		skip "a system containerd runs (/run/containerd/containerd.sock): dockerd would use it instead of its own"
 	K=$(mktemp -d /tmp/carrel-docker.XXXXXX)
@@ -250,10 +250,22 @@ chown-denied" ]
 }
 
 # api PATH: a GET on the private dockerd's API (Docker's raw numbers).
-api() { curl -sf --unix-socket "$K/docker.sock" "http://localhost$1"; }
+api() {
+	python3 - "$K/docker.sock" "$1" <<-'EOF'
+		import http.client, socket, sys
+		class Unix(http.client.HTTPConnection):
+		    def connect(self):
+		        self.sock = socket.socket(socket.AF_UNIX)
+		        self.sock.connect(sys.argv[1])
+		c = Unix("localhost")
+		c.request("GET", sys.argv[2])
+		r = c.getresponse()
+		sys.stdout.write(r.read().decode())
+		sys.exit(r.status != 200)
+	EOF
+}
 
 @test "docker: stats --no-stream matches the container's own v1 cgroups" {
-	command -v curl >/dev/null || skip "no curl to read the Docker API's raw stats"
 	drun -d --name ss --memory 64m "$IMAGE" sh -c 'sleep 1000 & sleep 1000 & wait'
 	local pid mcg pcg ccg
 	pid=$(ctr_pid ss)
