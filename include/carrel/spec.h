@@ -163,7 +163,7 @@ struct spec_resources {
         uint64_t cpu_rt_period;
         bool has_cpu_rt_runtime, has_cpu_rt_period;
         bool has_kernel_tcp;
-        int64_t kernel_tcp;
+        int64_t kernel_tcp, kernel_memory;
         bool has_blkio_leaf_weight;
         uint16_t blkio_leaf_weight;
         bool has_net_classid;

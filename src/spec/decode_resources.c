@@ -68,7 +68,7 @@ static const struct field memory_fields[] = {
         { "reservation", F_I64, R(memory_reservation), R(has_memory_reservation), 0, NULL, NULL },
         { "swap", F_I64, R(memory_swap), R(has_memory_swap), 0, NULL, NULL },
         { "swappiness", F_U64, R(swappiness), R(has_swappiness), 0, NULL, NULL },
-        { "kernel", F_I64, R(memory_limit) /* unused value */, R(has_kernel_memory), 0, NULL, NULL },
+        { "kernel", F_I64, R(kernel_memory), R(has_kernel_memory), 0, NULL, NULL },
         { "kernelTCP", F_I64, R(kernel_tcp), R(has_kernel_tcp), 0, NULL, NULL },
         { "disableOOMKiller", F_BOOL, R(disable_oom_killer), -1, 0, NULL, NULL },
         { "checkBeforeUpdate", F_BOOL, R(check_before_update), -1, 0, NULL, NULL },
@@ -339,6 +339,10 @@ static void zero_means_unset(struct spec_resources *r)
                 r->has_memory_reservation = false;
         if (r->memory_swap == 0)
                 r->has_memory_swap = false;
+        if (r->kernel_memory == 0) /* Docker's update always sends kernel: 0 */
+                r->has_kernel_memory = false;
+        if (r->kernel_tcp == 0)
+                r->has_kernel_tcp = false;
         if (r->cpu_shares == 0)
                 r->has_cpu_shares = false;
         if (r->cpu_quota == 0)

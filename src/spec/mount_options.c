@@ -103,10 +103,12 @@ int mount_options_parse(struct dctx *c, struct spec_mount *m)
 
         for (size_t i = 0; i < m->n_options; i++) {
                 const char *name = m->options[i];
+                if (*name == '\0')
+                        continue; /* asks for nothing (buildah run -v writes one; runc ignores it too) */
                 const struct mount_opt *o = find_opt(name);
                 if (!o) {
                         /* Not a VFS option: pass it to the filesystem. */
-                        if (*name == '\0' || strchr(name, ',')) {
+                        if (strchr(name, ',')) {
                                 dctx_push_index(c, i);
                                 return dctx_fail(c, "invalid mount option \"%s\"", name);
                         }

@@ -216,7 +216,7 @@ int main(void)
                      "linux.seccomp.listenerPath: is required when an action is SCMP_ACT_NOTIFY");
         expect_error("\"maskedPaths\"", "\"uidMappings\": [{\"containerID\": 0, \"hostID\": 1000, \"size\": 1}], "
                                         "\"maskedPaths\"", "linux.uidMappings: mappings need a new user namespace");
-        expect_error("\"options\": [\"nosuid\", \"strictatime\"", "\"options\": [\"nosuid\", \"\"",
+        expect_error("\"options\": [\"nosuid\", \"strictatime\"", "\"options\": [\"nosuid\", \"mode=1,x\"",
                      "mounts[1].options[1]: invalid mount option");
         expect_error("\"rootfs\"", "\"\"", "root.path: is required");
         expect_error("\"destination\": \"/proc\"", "\"uidMappings\": [], \"destination\": \"/proc\"",
