@@ -253,9 +253,44 @@ static int remove_dir(int fd, const char *mount, const char *path, struct carrel
         return 0;
 }
 
+/* An unprivileged caller (rootless) may lack the right to make a cgroup in a
+ * hierarchy: that one is left out unless a limit needs it. */
+static bool denied(int r)
+{
+        return r == -EACCES || r == -EPERM || r == -EROFS;
+}
+
+static int rootless_refused(const char *what, const char *where, const struct carrel_error *why,
+                            struct carrel_error *err)
+{
+        return carrel_error_set(err, EPERM, "linux.resources needs %s, which carrel cannot enforce unprivileged "
+                                "(uid %u): %s; run as root, use --systemd-cgroup with a systemd user session, set "
+                                "linux.cgroupsPath to a cgroup delegated to uid %u in %s, or drop linux.resources",
+                                what, (unsigned) geteuid(), why->msg, (unsigned) geteuid(), where);
+}
+
+/* The v1 controllers (CG1_* bits) linux.resources needs on `cg`. */
+static unsigned v1_needed(const struct cgroup *cg, const struct spec_resources *r)
+{
+        if (!r)
+                return 0;
+        unsigned need = cgroup_controllers_needed(r), m = 0;
+        for (unsigned bit = 1; bit <= CG_MISC; bit <<= 1)
+                if ((need & bit) && served_by(cg, bit) == 1)
+                        m |= 1U << v1_of(bit);
+        if (r->has_net_classid)
+                m |= 1U << CG1_NET_CLS;
+        if (r->n_net_prios)
+                m |= 1U << CG1_NET_PRIO;
+        if (r->has_devices)
+                m |= 1U << CG1_DEVICES;
+        return m;
+}
+
 int cgroup_create(const struct spec *s, const char *id, struct cgroup *ret, struct carrel_error *err)
 {
         int r;
+        bool rootless = geteuid() != 0;
         *ret = (struct cgroup) CGROUP_INIT;
         discover(ret, NULL);
         if (!ret->mount[0] && !ret->n_v1) {
@@ -269,6 +304,7 @@ int cgroup_create(const struct spec *s, const char *id, struct cgroup *ret, stru
             (s->resources && (r = check_served(ret, s->resources, NULL, err)) < 0))
                 goto fail;
         log_drivers(ret);
+        unsigned need_v1 = v1_needed(ret, s->resources);
         if (ret->mount[0]) {
                 _cleanup_close_ int root = open(ret->mount, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
                 if (root < 0) {
@@ -276,27 +312,48 @@ int cgroup_create(const struct spec *s, const char *id, struct cgroup *ret, stru
                         goto fail;
                 }
                 unsigned need = s->resources ? cgroup_controllers_needed(s->resources) & ret->v2_mask : 0;
+                bool needed = need || (s->resources && s->resources->n_unified);
                 char self[PATH_MAX] = "/";
                 cgroup2_self_path(self, sizeof self);
-                int fd = cgroup_v2_make(root, ret->path, need, ret->n_v1 ? self : NULL, &ret->created, err);
-                if (fd < 0) {
-                        r = fd;
+                struct carrel_error why = { 0 };
+                int fd = cgroup_v2_make(root, ret->path, need, ret->n_v1 ? self : NULL, &ret->created, &why);
+                if (fd < 0 && rootless && denied(fd) && !needed) {
+                        log_debug("rootless: no cgroup in %s: %s", ret->mount, why.msg);
+                        ret->mount[0] = '\0';
+                        ret->v2_mask = 0;
+                } else if (fd < 0 && rootless && denied(fd)) {
+                        r = rootless_refused("the cgroup v2 hierarchy", ret->mount, &why, err);
                         goto fail;
-                }
-                ret->fd = fd;
+                } else if (fd < 0) {
+                        r = carrel_error_set(err, why.code, "%s", why.msg);
+                        goto fail;
+                } else
+                        ret->fd = fd;
                 /* Never adopt a cgroup that holds processes: another container's
                  * (the same id under another --root) would die with this one. */
-                if (!ret->created && cgroup_v2_populated(fd)) {
+                if (fd >= 0 && !ret->created && cgroup_v2_populated(fd)) {
                         r = carrel_error_set(err, EBUSY, "the cgroup %s is not empty: another container (or process) "
                                              "uses it; set linux.cgroupsPath", ret->path);
                         goto fail;
                 }
         }
-        for (size_t i = 0; i < ret->n_v1; i++) {
-                struct cgroup_v1 *h = &ret->v1[i];
+        size_t kept = 0, n_v1 = ret->n_v1;
+        for (size_t i = 0; i < n_v1; i++) {
+                struct cgroup_v1 *h = &ret->v1[kept];
                 char procs[16];
-                if ((r = cgroup_v1_make(h, ret->path, err)) < 0)
+                struct carrel_error why = { 0 };
+                if (kept != i)
+                        *h = ret->v1[i];
+                if ((r = cgroup_v1_make(h, ret->path, &why)) < 0 && rootless && denied(r) && !(h->mask & need_v1)) {
+                        log_debug("rootless: no cgroup in %s: %s", h->mount, why.msg);
+                        continue;
+                }
+                ret->n_v1 = ++kept; /* what `fail` cleans up */
+                if (r < 0) {
+                        r = rootless && denied(r) ? rootless_refused("a cgroup v1 controller", h->mount, &why, err)
+                                                  : carrel_error_set(err, why.code, "%s", why.msg);
                         goto fail;
+                }
                 if (h->made)
                         ret->made_v1 |= h->mask;
                 if (!h->made && read_file_at(h->fd, "cgroup.procs", procs, sizeof procs) > 0) {
@@ -304,6 +361,11 @@ int cgroup_create(const struct spec *s, const char *id, struct cgroup *ret, stru
                                              "uses it; set linux.cgroupsPath", h->mount, ret->path);
                         goto fail;
                 }
+        }
+        ret->n_v1 = kept;
+        if (!cgroup_active(ret)) { /* rootless, and no limit needs one */
+                *ret = (struct cgroup) CGROUP_INIT;
+                return 0;
         }
         if (s->resources && (r = apply(ret, s->resources, false, err)) < 0)
                 goto fail;
