@@ -9,6 +9,7 @@
 #include "cli/cli.h"
 #include "util/log.h"
 #include "core/sealed_exe.h"
+#include "cgroup/cgroup.h"
 
 #include <seccomp.h>
 
@@ -204,14 +205,17 @@ int main(int argc, char **argv, char **envp)
                         break;
                 case OPT_DEBUG: cli.debug = true; break;
                 case OPT_SYSTEMD: cli.systemd_cgroup = true; break;
+                case OPT_CGMANAGER: /* crun's spelling */
+                        cli.systemd_cgroup = strcmp(optarg, "systemd") == 0;
+                        break;
                 case OPT_ROOTLESS:
-                case OPT_CGMANAGER:
                 case OPT_CRIU: break;
                 case 'v': version(); return 0;
                 case 'h': usage(stdout); return 0;
                 default: usage(stderr); return 1;
                 }
         }
+        cgroup_use_systemd(cli.systemd_cgroup);
         if (log_setup(log_path, fmt, cli.debug) < 0) {
                 fprintf(stderr, "carrel: cannot open the log file %s\n", log_path);
                 return 1;
