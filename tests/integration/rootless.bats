@@ -82,6 +82,8 @@ rootless_bundle() {
 	local pid
 	pid=$(jq -r .pid <<<"$output")
 	[ "$(stat -c %u "/proc/$pid")" = "$RL_UID" ] || fail "the init is not the user's on the host"
+	run -0 as_user "$CARREL" exec "$ID" id -u
+	[ "$output" = 0 ] || fail "exec: id -u is $output"
 	run -0 as_user "$CARREL" kill "$ID" KILL
 	for _ in $(seq 50); do
 		[ "$(as_user "$CARREL" state "$ID" | jq -r .status)" = stopped ] && break
