@@ -15,6 +15,7 @@
 #include "cgroup/devices_bpf.h"
 #include "cgroup/internal.h"
 #include "cgroup/stats.h"
+#include "util/proc.h"
 #include "util/cgroupfs.h"
 #include "util/cleanup.h"
 #include "util/fd.h"
@@ -364,7 +365,7 @@ static unsigned v1_needed(const struct cgroup *cg, const struct spec_resources *
 int cgroup_create(const struct spec *s, const char *id, struct cgroup *ret, struct carrel_error *err)
 {
         int r;
-        bool rootless = geteuid() != 0;
+        bool rootless = proc_rootless();
         *ret = (struct cgroup) CGROUP_INIT;
         discover(ret, NULL);
         if (!ret->mount[0] && !ret->n_v1) {
@@ -692,7 +693,7 @@ int cgroup_update(const struct cgroup *cg, const struct spec_resources *r, struc
         if (len > 6 && strcmp(cg->path + len - 6, ".scope") == 0) {
                 const char *unit = strrchr(cg->path, '/') + 1;
                 struct carrel_error sd_err = { 0 };
-                if (cgroup_systemd_set(unit, geteuid() != 0, r, &sd_err) < 0)
+                if (cgroup_systemd_set(unit, proc_rootless(), r, &sd_err) < 0)
                         log_debug("update: %s", sd_err.msg);
         }
         return apply(cg, r, true, err);

@@ -17,6 +17,7 @@
 #include "cgroup/internal.h"
 #include "cgroup/systemd_props.h"
 #include "util/log.h"
+#include "util/proc.h"
 
 #define SD_DEST "org.freedesktop.systemd1"
 #define SD_PATH "/org/freedesktop/systemd1"
@@ -122,7 +123,7 @@ static int append_props(sd_bus_message *m, const struct sd_props *p)
 int cgroup_systemd_prepare(struct cgroup_systemd *sd, const struct spec *s, const char *id, char *path,
                            size_t path_size, struct carrel_error *err)
 {
-        sd->user = geteuid() != 0;
+        sd->user = proc_rootless();
         int r = systemd_unit_for(s->cgroups_path, id, sd->user ? "user.slice" : "system.slice", sd->slice,
                                  sizeof sd->slice, sd->unit, sizeof sd->unit, err);
         char slice_path[1024];

@@ -8,6 +8,7 @@
 #include "carrel/version.h"
 #include "cli/cli.h"
 #include "util/log.h"
+#include "util/proc.h"
 #include "core/sealed_exe.h"
 #include "cgroup/cgroup.h"
 
@@ -154,16 +155,20 @@ static void version(void)
 }
 
 /* runc's choice: /run/carrel for root, $XDG_RUNTIME_DIR/carrel (else
- * /run/user/UID/carrel) for an unprivileged caller. */
+ * /run/user/UID/carrel) for an unprivileged caller, and for root of a user
+ * namespace (rootless podman's) that has XDG_RUNTIME_DIR set and is not
+ * USER=root. */
 static const char *default_root(char *buf, size_t size)
 {
-        if (geteuid() == 0)
+        if (!proc_rootless())
                 return "/run/carrel";
-        const char *xdg = getenv("XDG_RUNTIME_DIR");
-        if (xdg && xdg[0] == '/')
+        const char *xdg = getenv("XDG_RUNTIME_DIR"), *user = getenv("USER");
+        if (xdg && xdg[0] == '/' && (geteuid() != 0 || !user || strcmp(user, "root") != 0))
                 snprintf(buf, size, "%s/carrel", xdg);
-        else
+        else if (geteuid() != 0)
                 snprintf(buf, size, "/run/user/%u/carrel", (unsigned) geteuid());
+        else
+                return "/run/carrel";
         return buf;
 }
 
