@@ -255,6 +255,8 @@ static int remove_dir(int fd, const char *mount, const char *path, struct carrel
 }
 
 static bool use_systemd;
+static bool denied(int r);
+static unsigned v1_needed(const struct cgroup *cg, const struct spec_resources *r);
 
 void cgroup_use_systemd(bool on)
 {
@@ -310,14 +312,27 @@ static int start_systemd(struct cgroup *cg, pid_t pid, struct carrel_error *err)
                         return carrel_error_errno(err, errno, "systemd started %s, but its cgroup %s is not there",
                                                   sd->unit, full);
         }
-        for (size_t i = 0; i < cg->n_v1; i++) {
-                if ((r = cgroup_v1_make(&cg->v1[i], cg->path, err)) < 0 ||
-                    (r = write_file_at(cg->v1[i].fd, "cgroup.procs", buf)) < 0)
-                        return r < 0 && !err->msg[0] ? carrel_error_set(err, -r, "cannot move the init into %s%s",
-                                                                         cg->v1[i].mount, cg->path)
-                                                     : r;
-                cg->made_v1 |= cg->v1[i].made ? cg->v1[i].mask : 0;
+        /* v1 hierarchies systemd did not delegate (a user instance gets none):
+         * made here, or, rootless, left out unless a limit needs them. */
+        unsigned need_v1 = v1_needed(cg, sd->has_res ? &sd->res : NULL);
+        size_t kept = 0, n_v1 = cg->n_v1;
+        for (size_t i = 0; i < n_v1; i++) {
+                struct cgroup_v1 h = cg->v1[i];
+                struct carrel_error why = { 0 };
+                r = cgroup_v1_make(&h, cg->path, &why);
+                if (r < 0 && proc_rootless() && denied(r) && !(h.mask & need_v1))
+                        continue;
+                if (r == 0)
+                        cg->made_v1 |= h.made ? h.mask : 0;
+                cg->v1[kept++] = h;
+                cg->n_v1 = kept; /* what cgroup_destroy cleans up */
+                if (r < 0)
+                        return carrel_error_set(err, why.code, "%s", why.msg);
+                if ((r = write_file_at(h.fd, "cgroup.procs", buf)) < 0)
+                        return carrel_error_set(err, -r, "cannot move the init into %s%s: %s", h.mount, cg->path,
+                                                strerror(-r));
         }
+        cg->n_v1 = kept;
         if (sd->has_res && (r = apply(cg, &sd->res, false, err)) < 0)
                 return r;
         if (sd->has_rules) {
