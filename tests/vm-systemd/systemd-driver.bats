@@ -84,3 +84,41 @@ sd_run_bg() { carrel_bg --systemd-cgroup run -d --bundle "$BUNDLE" "$ID"; }
 	run systemctl is-active "$UNIT"
 	[ "$output" != active ] && [ "$output" != failed ] || fail "$UNIT is $output after delete"
 }
+
+# as_sd_user USER CMD...: CMD as USER, talking to its systemd instance.
+as_sd_user() {
+	local u=$1 uid
+	uid=$(id -u "$u")
+	shift
+	timeout -k 5 60 setpriv --reuid="$uid" --regid="$(id -g "$u")" --init-groups \
+		env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/nonexistent USER="$u" XDG_RUNTIME_DIR="/run/user/$uid" \
+		DBUS_SESSION_BUS_ADDRESS="unix:path=/run/user/$uid/bus" "$@" </dev/null
+}
+
+@test "systemd: rootless, the scope comes from the user's own systemd instance" {
+	command -v loginctl >/dev/null || skip "needs loginctl"
+	local u=crsd$$ uid b=$BATS_TEST_TMPDIR/ub
+	useradd -M -d /nonexistent -s /bin/sh "$u"
+	uid=$(id -u "$u")
+	defer "as_sd_user $u $CARREL delete --force $ID; loginctl disable-linger $u; loginctl terminate-user $u; userdel $u"
+	loginctl enable-linger "$u"
+	for _ in $(seq 100); do [ -S "/run/user/$uid/bus" ] && break; sleep 0.1; done
+	[ -S "/run/user/$uid/bus" ] || skip "the user's systemd instance did not come up (no /run/user/$uid/bus)"
+	mkdir -p "$b"
+	chown "$u" "$b"
+	as_sd_user "$u" "$CARREL" spec --rootless --bundle "$b"
+	CFG_FILE=$b/config.json cfg '.root.path = $r | .process.args = ["sleep", "100"]
+	     | .linux.cgroupsPath = ":carrel:" + $id | .linux.resources = {memory: {limit: 67108864}}
+	     | .process.env += ["CARREL_TEST_ID=" + $id]' --arg r "$ROOTFS" --arg id "$ID"
+	chmod a+r "$b/config.json"
+	as_sd_user "$u" "$CARREL" --systemd-cgroup run -d --bundle "$b" "$ID" >"$CTR_OUT" 2>&1 || fail "$(cat "$CTR_OUT")"
+	run -0 as_sd_user "$u" systemctl --user show -p MemoryMax --value "$UNIT"
+	[ "$output" = 67108864 ] || fail "MemoryMax: $output"
+	local pid
+	pid=$(as_sd_user "$u" "$CARREL" state "$ID" | jq -r .pid)
+	grep -q "^0::/user.slice/user-$uid.slice/user@$uid.service/user.slice/$UNIT\$" "/proc/$pid/cgroup" ||
+		fail "$(cat "/proc/$pid/cgroup")"
+	run -0 as_sd_user "$u" "$CARREL" delete --force "$ID"
+	run as_sd_user "$u" systemctl --user is-active "$UNIT"
+	[ "$output" != active ] || fail "the user's scope is still active"
+}
