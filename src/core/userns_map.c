@@ -12,7 +12,7 @@
 
 extern char **environ;
 
-static int write_direct(pid_t pid, const char *file, const struct spec_idmap *m, size_t n, struct carrel_error *err)
+int write_idmap(pid_t pid, const char *file, const struct spec_idmap *m, size_t n, struct carrel_error *err)
 {
         char path[64], buf[4096] = "";
         size_t len = 0;
@@ -20,7 +20,7 @@ static int write_direct(pid_t pid, const char *file, const struct spec_idmap *m,
                 len += (size_t) snprintf(buf + len, sizeof buf - len, "%u %u %u\n", m[i].container_id, m[i].host_id,
                                          m[i].size);
         if (len >= sizeof buf)
-                return carrel_error_set(err, E2BIG, "linux.%s: too many mappings", file);
+                return carrel_error_set(err, E2BIG, "%s: too many mappings", file);
         snprintf(path, sizeof path, "/proc/%d/%s", (int) pid, file);
         _cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC);
         if (fd < 0 || write(fd, buf, len) != (ssize_t) len)
@@ -77,11 +77,11 @@ int userns_write_maps(pid_t pid, const struct spec *s, struct carrel_error *err)
 {
         int r;
         if (geteuid() == 0)
-                return (r = write_direct(pid, "uid_map", s->uid_mappings, s->n_uid_mappings, err)) < 0
+                return (r = write_idmap(pid, "uid_map", s->uid_mappings, s->n_uid_mappings, err)) < 0
                                ? r
-                               : write_direct(pid, "gid_map", s->gid_mappings, s->n_gid_mappings, err);
+                               : write_idmap(pid, "gid_map", s->gid_mappings, s->n_gid_mappings, err);
         if (own_id_only(s->uid_mappings, s->n_uid_mappings, geteuid()))
-                r = write_direct(pid, "uid_map", s->uid_mappings, s->n_uid_mappings, err);
+                r = write_idmap(pid, "uid_map", s->uid_mappings, s->n_uid_mappings, err);
         else
                 r = write_helper("newuidmap", pid, "uidMappings", s->uid_mappings, s->n_uid_mappings, err);
         if (r < 0)
@@ -94,5 +94,5 @@ int userns_write_maps(pid_t pid, const struct spec *s, struct carrel_error *err)
         snprintf(path, sizeof path, "/proc/%d/setgroups", (int) pid);
         if ((r = write_file_at(AT_FDCWD, path, "deny")) < 0)
                 return carrel_error_set(err, -r, "cannot write %s: %s", path, strerror(-r));
-        return write_direct(pid, "gid_map", s->gid_mappings, s->n_gid_mappings, err);
+        return write_idmap(pid, "gid_map", s->gid_mappings, s->n_gid_mappings, err);
 }

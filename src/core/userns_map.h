@@ -12,3 +12,6 @@
  * gid_map), and hands any other map to newuidmap/newgidmap, which check it
  * against /etc/subuid and /etc/subgid. */
 int userns_write_maps(pid_t pid, const struct spec *s, struct carrel_error *err);
+
+/* Write /proc/<pid>/<file> ("uid_map", "gid_map") from `m` directly. */
+int write_idmap(pid_t pid, const char *file, const struct spec_idmap *m, size_t n, struct carrel_error *err);
