@@ -15,6 +15,7 @@
 #include "cgroup/devices_bpf.h"
 #include "cgroup/internal.h"
 #include "cgroup/stats.h"
+#include "util/proc.h"
 #include "util/cgroupfs.h"
 #include "util/cleanup.h"
 #include "util/fd.h"
@@ -253,9 +254,133 @@ static int remove_dir(int fd, const char *mount, const char *path, struct carrel
         return 0;
 }
 
+static bool use_systemd;
+static bool denied(int r);
+static unsigned v1_needed(const struct cgroup *cg, const struct spec_resources *r);
+
+void cgroup_use_systemd(bool on)
+{
+        use_systemd = on;
+}
+
+/* A cgroupsPath of the form slice:prefix:name asks for systemd too. */
+static bool wants_systemd(const char *cgroups_path)
+{
+        return use_systemd || (cgroups_path && cgroups_path[0] != '/' && strchr(cgroups_path, ':'));
+}
+
+/* The systemd driver: ask for the scope now; cgroup_enter starts it with
+ * the init in it, and fills it through the v2/v1 writers. */
+static int create_systemd(const struct spec *s, const char *id, struct cgroup *ret, struct carrel_error *err)
+{
+        int r;
+        if (s->resources && (r = check_served(ret, s->resources, NULL, err)) < 0)
+                return r;
+        if (!(ret->sd = calloc(1, sizeof *ret->sd)))
+                return carrel_error_set(err, ENOMEM, "out of memory");
+        if ((r = cgroup_systemd_prepare(ret->sd, s, id, ret->path, sizeof ret->path, err)) < 0 ||
+            (r = check_paths(ret->path, err)) < 0) {
+                cgroup_close(ret);
+                return r;
+        }
+        ret->sd->pending = true;
+        if (s->resources) {
+                ret->sd->res = *s->resources;
+                ret->sd->has_res = true;
+        }
+        ret->created = true;
+        ret->made_v1 = ret->sd->user ? CG_MADE_SYSTEMD_USER : CG_MADE_SYSTEMD;
+        log_debug("cgroup %s: systemd scope %s in %s (%s bus)", ret->path, ret->sd->unit, ret->sd->slice,
+                  ret->sd->user ? "user" : "system");
+        return 0;
+}
+
+/* The scope exists with `pid` in it: open its directories (making the ones
+ * systemd left out in v1 hierarchies) and write the limits and device rules. */
+static int start_systemd(struct cgroup *cg, pid_t pid, struct carrel_error *err)
+{
+        struct cgroup_systemd *sd = cg->sd;
+        int r = cgroup_systemd_start(sd, sd->has_res ? &sd->res : NULL, pid, err);
+        if (r < 0)
+                return r;
+        sd->pending = false;
+        char full[PATH_MAX + 128], buf[32];
+        snprintf(buf, sizeof buf, "%d", (int) pid);
+        if (cg->mount[0]) {
+                snprintf(full, sizeof full, "%s%s", cg->mount, cg->path);
+                if ((cg->fd = open(full, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW)) < 0)
+                        return carrel_error_errno(err, errno, "systemd started %s, but its cgroup %s is not there",
+                                                  sd->unit, full);
+        }
+        /* v1 hierarchies systemd did not delegate (a user instance gets none):
+         * made here, or, rootless, left out unless a limit needs them. */
+        unsigned need_v1 = v1_needed(cg, sd->has_res ? &sd->res : NULL);
+        size_t kept = 0, n_v1 = cg->n_v1;
+        for (size_t i = 0; i < n_v1; i++) {
+                struct cgroup_v1 h = cg->v1[i];
+                struct carrel_error why = { 0 };
+                r = cgroup_v1_make(&h, cg->path, &why);
+                if (r < 0 && proc_rootless() && denied(r) && !(h.mask & need_v1))
+                        continue;
+                if (r == 0)
+                        cg->made_v1 |= h.made ? h.mask : 0;
+                cg->v1[kept++] = h;
+                cg->n_v1 = kept; /* what cgroup_destroy cleans up */
+                if (r < 0)
+                        return carrel_error_set(err, why.code, "%s", why.msg);
+                if ((r = write_file_at(h.fd, "cgroup.procs", buf)) < 0)
+                        return carrel_error_set(err, -r, "cannot move the init into %s%s: %s", h.mount, cg->path,
+                                                strerror(-r));
+        }
+        cg->n_v1 = kept;
+        if (sd->has_res && (r = apply(cg, &sd->res, false, err)) < 0)
+                return r;
+        if (sd->has_rules) {
+                r = cgroup_devices_apply(cg, sd->rules, sd->n_rules, err);
+                if (r < 0 && sd->has_res && sd->res.has_devices)
+                        return r;
+        }
+        return 0;
+}
+
+/* An unprivileged caller (rootless) may lack the right to make a cgroup in a
+ * hierarchy: that one is left out unless a limit needs it. */
+static bool denied(int r)
+{
+        return r == -EACCES || r == -EPERM || r == -EROFS;
+}
+
+static int rootless_refused(const char *what, const char *where, const struct carrel_error *why,
+                            struct carrel_error *err)
+{
+        return carrel_error_set(err, EPERM, "linux.resources needs %s, which carrel cannot enforce unprivileged "
+                                "(uid %u): %s; run as root, use --systemd-cgroup with a systemd user session, set "
+                                "linux.cgroupsPath to a cgroup delegated to uid %u in %s, or drop linux.resources",
+                                what, (unsigned) geteuid(), why->msg, (unsigned) geteuid(), where);
+}
+
+/* The v1 controllers (CG1_* bits) linux.resources needs on `cg`. */
+static unsigned v1_needed(const struct cgroup *cg, const struct spec_resources *r)
+{
+        if (!r)
+                return 0;
+        unsigned need = cgroup_controllers_needed(r), m = 0;
+        for (unsigned bit = 1; bit <= CG_MISC; bit <<= 1)
+                if ((need & bit) && served_by(cg, bit) == 1)
+                        m |= 1U << v1_of(bit);
+        if (r->has_net_classid)
+                m |= 1U << CG1_NET_CLS;
+        if (r->n_net_prios)
+                m |= 1U << CG1_NET_PRIO;
+        if (r->has_devices)
+                m |= 1U << CG1_DEVICES;
+        return m;
+}
+
 int cgroup_create(const struct spec *s, const char *id, struct cgroup *ret, struct carrel_error *err)
 {
         int r;
+        bool rootless = proc_rootless();
         *ret = (struct cgroup) CGROUP_INIT;
         discover(ret, NULL);
         if (!ret->mount[0] && !ret->n_v1) {
@@ -264,11 +389,14 @@ int cgroup_create(const struct spec *s, const char *id, struct cgroup *ret, stru
                 *ret = (struct cgroup) CGROUP_INIT;
                 return 0; /* nothing to track with: run without a cgroup */
         }
+        if (wants_systemd(s->cgroups_path))
+                return create_systemd(s, id, ret, err);
         if ((r = cgroup_path_for(s->cgroups_path, id, ret->path, sizeof ret->path, err)) < 0 ||
             (r = check_paths(ret->path, err)) < 0 ||
             (s->resources && (r = check_served(ret, s->resources, NULL, err)) < 0))
                 goto fail;
         log_drivers(ret);
+        unsigned need_v1 = v1_needed(ret, s->resources);
         if (ret->mount[0]) {
                 _cleanup_close_ int root = open(ret->mount, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
                 if (root < 0) {
@@ -276,27 +404,48 @@ int cgroup_create(const struct spec *s, const char *id, struct cgroup *ret, stru
                         goto fail;
                 }
                 unsigned need = s->resources ? cgroup_controllers_needed(s->resources) & ret->v2_mask : 0;
+                bool needed = need || (s->resources && s->resources->n_unified);
                 char self[PATH_MAX] = "/";
                 cgroup2_self_path(self, sizeof self);
-                int fd = cgroup_v2_make(root, ret->path, need, ret->n_v1 ? self : NULL, &ret->created, err);
-                if (fd < 0) {
-                        r = fd;
+                struct carrel_error why = { 0 };
+                int fd = cgroup_v2_make(root, ret->path, need, ret->n_v1 ? self : NULL, &ret->created, &why);
+                if (fd < 0 && rootless && denied(fd) && !needed) {
+                        log_debug("rootless: no cgroup in %s: %s", ret->mount, why.msg);
+                        ret->mount[0] = '\0';
+                        ret->v2_mask = 0;
+                } else if (fd < 0 && rootless && denied(fd)) {
+                        r = rootless_refused("the cgroup v2 hierarchy", ret->mount, &why, err);
                         goto fail;
-                }
-                ret->fd = fd;
+                } else if (fd < 0) {
+                        r = carrel_error_set(err, why.code, "%s", why.msg);
+                        goto fail;
+                } else
+                        ret->fd = fd;
                 /* Never adopt a cgroup that holds processes: another container's
                  * (the same id under another --root) would die with this one. */
-                if (!ret->created && cgroup_v2_populated(fd)) {
+                if (fd >= 0 && !ret->created && cgroup_v2_populated(fd)) {
                         r = carrel_error_set(err, EBUSY, "the cgroup %s is not empty: another container (or process) "
                                              "uses it; set linux.cgroupsPath", ret->path);
                         goto fail;
                 }
         }
-        for (size_t i = 0; i < ret->n_v1; i++) {
-                struct cgroup_v1 *h = &ret->v1[i];
+        size_t kept = 0, n_v1 = ret->n_v1;
+        for (size_t i = 0; i < n_v1; i++) {
+                struct cgroup_v1 *h = &ret->v1[kept];
                 char procs[16];
-                if ((r = cgroup_v1_make(h, ret->path, err)) < 0)
+                struct carrel_error why = { 0 };
+                if (kept != i)
+                        *h = ret->v1[i];
+                if ((r = cgroup_v1_make(h, ret->path, &why)) < 0 && rootless && denied(r) && !(h->mask & need_v1)) {
+                        log_debug("rootless: no cgroup in %s: %s", h->mount, why.msg);
+                        continue;
+                }
+                ret->n_v1 = ++kept; /* what `fail` cleans up */
+                if (r < 0) {
+                        r = rootless && denied(r) ? rootless_refused("a cgroup v1 controller", h->mount, &why, err)
+                                                  : carrel_error_set(err, why.code, "%s", why.msg);
                         goto fail;
+                }
                 if (h->made)
                         ret->made_v1 |= h->mask;
                 if (!h->made && read_file_at(h->fd, "cgroup.procs", procs, sizeof procs) > 0) {
@@ -304,6 +453,11 @@ int cgroup_create(const struct spec *s, const char *id, struct cgroup *ret, stru
                                              "uses it; set linux.cgroupsPath", h->mount, ret->path);
                         goto fail;
                 }
+        }
+        ret->n_v1 = kept;
+        if (!cgroup_active(ret)) { /* rootless, and no limit needs one */
+                *ret = (struct cgroup) CGROUP_INIT;
+                return 0;
         }
         if (s->resources && (r = apply(ret, s->resources, false, err)) < 0)
                 goto fail;
@@ -327,10 +481,14 @@ int cgroup_open(const char *mount, const char *path, struct cgroup *ret)
         discover(ret, mount);
         snprintf(ret->path, sizeof ret->path, "%s", path);
         char full[PATH_MAX + 128];
+        size_t len = strlen(path);
+        bool scope = len > 6 && strcmp(path + len - 6, ".scope") == 0;
         if (ret->mount[0]) {
                 snprintf(full, sizeof full, "%s%s", ret->mount, path);
                 ret->fd = open(full, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-                if (ret->fd < 0)
+                /* A systemd scope goes when its last process does; delete still
+                 * resets a failed one (cgroup_destroy, with the state's made_v1). */
+                if (ret->fd < 0 && !(errno == ENOENT && scope))
                         return -errno;
         }
         /* The v1 hierarchies it is in (a hierarchy mounted since is left out). */
@@ -343,13 +501,18 @@ int cgroup_open(const char *mount, const char *path, struct cgroup *ret)
                         ret->v1[kept++] = h;
         }
         ret->n_v1 = kept;
-        if (!ret->mount[0] && !kept)
+        if (!ret->mount[0] && !kept && !scope)
                 return -ENOENT;
         return 0;
 }
 
 void cgroup_close(struct cgroup *cg)
 {
+        if (cg->sd) {
+                free(cg->sd->rules);
+                free(cg->sd);
+                cg->sd = NULL;
+        }
         if (cg->fd >= 0)
                 close(cg->fd);
         cg->fd = -1;
@@ -362,7 +525,7 @@ void cgroup_close(struct cgroup *cg)
 
 bool cgroup_active(const struct cgroup *cg)
 {
-        return cg->fd >= 0 || (cg->n_v1 && cg->v1[0].fd >= 0);
+        return cg->fd >= 0 || (cg->n_v1 && cg->v1[0].fd >= 0) || (cg->sd && cg->sd->pending);
 }
 
 int cgroup_clone_fd(const struct cgroup *cg)
@@ -372,11 +535,13 @@ int cgroup_clone_fd(const struct cgroup *cg)
 
 bool cgroup_clone_places_fully(const struct cgroup *cg)
 {
-        return cg->n_v1 == 0;
+        return cg->n_v1 == 0 && !(cg->sd && cg->sd->pending);
 }
 
 int cgroup_enter(const struct cgroup *cg, pid_t pid, struct carrel_error *err)
 {
+        if (cg->sd && cg->sd->pending)
+                return start_systemd((struct cgroup *) cg, pid, err);
         char buf[32];
         snprintf(buf, sizeof buf, "%d", (int) pid);
         int r = cg->fd >= 0 ? write_file_at(cg->fd, "cgroup.procs", buf) : 0;
@@ -480,8 +645,28 @@ static int wait_empty(const struct cgroup *cg, int ms)
 }
 
 
+/* The systemd unit of a container of the systemd driver: its scope is the
+ * last component of the path. */
+static const char *unit_of(const struct cgroup *cg, bool *user)
+{
+        *user = (cg->made_v1 & CG_MADE_SYSTEMD_USER) != 0;
+        if (!(cg->made_v1 & (CG_MADE_SYSTEMD | CG_MADE_SYSTEMD_USER)))
+                return NULL;
+        const char *slash = strrchr(cg->path, '/');
+        return slash ? slash + 1 : NULL;
+}
+
 int cgroup_destroy(struct cgroup *cg, struct carrel_error *err)
 {
+        bool user;
+        const char *unit = unit_of(cg, &user);
+        if (unit && cg->sd && cg->sd->pending) /* never started */
+                unit = NULL;
+        if (unit && !cgroup_active(cg)) {
+                int r = cgroup_systemd_stop(unit, user, err);
+                cgroup_close(cg);
+                return r;
+        }
         if (!cgroup_active(cg))
                 return 0;
         int r = 0;
@@ -496,7 +681,14 @@ int cgroup_destroy(struct cgroup *cg, struct carrel_error *err)
                 if (wait_empty(cg, 10000) < 0)
                         r = carrel_error_set(err, EBUSY, "processes in %s did not die", cg->path);
         }
-        if (r == 0 && cg->created && cg->fd >= 0)
+        /* systemd removes the scope's cgroup (and what carrel made below it). */
+        if (r == 0 && unit) {
+                char name[256];
+                snprintf(name, sizeof name, "%s", unit);
+                if (cg->fd >= 0)
+                        cgroup_remove_children(cg->fd, 0);
+                r = cgroup_systemd_stop(name, user, err);
+        } else if (r == 0 && cg->created && cg->fd >= 0)
                 r = remove_dir(cg->fd, cg->mount, cg->path, err);
         for (size_t i = 0; i < cg->n_v1; i++)
                 if (r == 0 && (cg->v1[i].made || (cg->v1[i].mask & cg->made_v1)) && cg->v1[i].fd >= 0)
@@ -508,12 +700,34 @@ int cgroup_destroy(struct cgroup *cg, struct carrel_error *err)
 int cgroup_update(const struct cgroup *cg, const struct spec_resources *r, struct carrel_error *err)
 {
         int rc = check_served(cg, r, "update", err);
-        return rc < 0 ? rc : apply(cg, r, true, err);
+        if (rc < 0)
+                return rc;
+        /* A systemd scope: the unit's properties too, or systemd would put
+         * its own values back (on daemon-reload). */
+        size_t len = strlen(cg->path);
+        if (len > 6 && strcmp(cg->path + len - 6, ".scope") == 0) {
+                const char *unit = strrchr(cg->path, '/') + 1;
+                struct carrel_error sd_err = { 0 };
+                if (cgroup_systemd_set(unit, proc_rootless(), r, &sd_err) < 0)
+                        log_debug("update: %s", sd_err.msg);
+        }
+        return apply(cg, r, true, err);
 }
 
 int cgroup_devices_apply(const struct cgroup *cg, const struct spec_device_rule *rules, size_t n,
                          struct carrel_error *err)
 {
+        if (cg->sd && cg->sd->pending) {
+                free(cg->sd->rules);
+                cg->sd->rules = n ? malloc(n * sizeof *rules) : NULL;
+                if (n && !cg->sd->rules)
+                        return carrel_error_set(err, ENOMEM, "out of memory");
+                if (n)
+                        memcpy(cg->sd->rules, rules, n * sizeof *rules);
+                cg->sd->n_rules = n;
+                cg->sd->has_rules = true;
+                return 0;
+        }
         struct cgroup_v1 *devices = v1_for(cg, CG1_DEVICES);
         if (devices)
                 return cgroup_v1_devices_apply(devices->fd, rules, n, err);

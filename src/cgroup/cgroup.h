@@ -5,8 +5,10 @@
  *      unified hierarchy does not offer.
  * A controller the unified hierarchy offers is served there, every other
  * one by its v1 hierarchy; the container is placed in every hierarchy under
- * the same path. Callers never ask which driver they have. (A systemd
- * driver would be one more member of struct cgroup, chosen in cgroup.c.) */
+ * the same path;
+ *   systemd (cgroup_systemd.c, systemd_props.c): systemd makes the cgroup, a
+ *      transient scope with Delegate=yes, and the v2/v1 writers fill it.
+ * Callers never ask which driver they have. */
 #pragma once
 
 #include <jansson.h>
@@ -29,6 +31,8 @@ struct cgroup_v1 {
 
 #define CGROUP_V1_MAX 16
 
+struct cgroup_systemd;
+
 struct cgroup {
         char mount[64];      /* the cgroup2 hierarchy's mount point, "" when the host has none */
         char path[PATH_MAX]; /* the container's cgroup, from each hierarchy's root, starting with '/' */
@@ -38,6 +42,7 @@ struct cgroup {
         unsigned made_v1;    /* which v1 hierarchies carrel made it in (opaque; kept in the state file) */
         size_t n_v1;
         struct cgroup_v1 v1[CGROUP_V1_MAX];
+        struct cgroup_systemd *sd; /* the systemd driver's part, or NULL */
 };
 
 #define CGROUP_INIT { .fd = -1 }
@@ -46,6 +51,10 @@ struct cgroup {
 /* The container's cgroup path from linux.cgroupsPath (pure): absolute paths
  * are taken as they are, relative ones go under /carrel, none is /carrel/<id>. */
 int cgroup_path_for(const char *cgroups_path, const char *id, char *buf, size_t size, struct carrel_error *err);
+
+/* Let systemd make the cgroups (`--systemd-cgroup`): a transient scope per
+ * container. A cgroupsPath of the form slice:prefix:name chooses it too. */
+void cgroup_use_systemd(bool on);
 
 /* Create (or adopt) the cgroup in every hierarchy, enable the controllers
  * linux.resources needs and write the limits. A host without any cgroup
@@ -66,7 +75,8 @@ bool cgroup_active(const struct cgroup *cg);
 int cgroup_clone_fd(const struct cgroup *cg);
 bool cgroup_clone_places_fully(const struct cgroup *cg);
 
-/* Move `pid` in, in every hierarchy. */
+/* Move `pid` in, in every hierarchy (under systemd: start the scope with
+ * `pid` in it, then write the limits). */
 int cgroup_enter(const struct cgroup *cg, pid_t pid, struct carrel_error *err);
 
 /* Freeze or thaw (cgroup.freeze or the v1 freezer), waiting until the kernel

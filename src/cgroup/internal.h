@@ -55,3 +55,30 @@ int cgroup_read_pids(int dirfd, pid_t **ret, size_t *ret_n);
 int cgroup_v1_make(struct cgroup_v1 *h, const char *path, struct carrel_error *err);
 int cgroup_v1_freeze(const struct cgroup_v1 *freezer, const char *path, bool frozen, struct carrel_error *err);
 bool cgroup_v1_frozen(const struct cgroup_v1 *freezer);
+
+/* systemd (cgroup_systemd.c): the scope a container gets. */
+struct cgroup_systemd {
+        char slice[256], unit[256];
+        bool user;                    /* the caller's user instance, not the system one */
+        bool pending;                 /* asked for, not started yet: cgroup_enter starts it */
+        struct spec_resources res;    /* what cgroup_enter applies once the scope exists */
+        bool has_res;
+        struct spec_device_rule *rules; /* the device rules, likewise */
+        size_t n_rules;
+        bool has_rules;
+};
+/* made_v1 bits that mark a container of the systemd driver in the state file. */
+#define CG_MADE_SYSTEMD (1U << 28)
+#define CG_MADE_SYSTEMD_USER (1U << 29)
+
+/* Unit, slice and bus for `s`, and the scope's cgroup path into `path`;
+ * fails naming the cgroupfs fallback when no systemd answers. */
+int cgroup_systemd_prepare(struct cgroup_systemd *sd, const struct spec *s, const char *id, char *path,
+                           size_t path_size, struct carrel_error *err);
+/* StartTransientUnit with `pid` in it, waiting for the job. */
+int cgroup_systemd_start(const struct cgroup_systemd *sd, const struct spec_resources *res, pid_t pid,
+                         struct carrel_error *err);
+/* SetUnitProperties (runtime) for `update`. */
+int cgroup_systemd_set(const char *unit, bool user, const struct spec_resources *res, struct carrel_error *err);
+/* StopUnit, waiting for the job, then ResetFailedUnit. A unit already gone is fine. */
+int cgroup_systemd_stop(const char *unit, bool user, struct carrel_error *err);

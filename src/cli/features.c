@@ -65,8 +65,8 @@ int cmd_features(struct cli *cli, int argc, char **argv, struct carrel_error *er
         }
         json_object_set_new(lx, "namespaces", ns);
         json_object_set_new(lx, "capabilities", caps);
-        json_object_set_new(lx, "cgroup", json_pack("{s:b,s:b,s:b,s:b,s:b}", "v1", 1, "v2", 1, "systemd", 0,
-                                                    "systemdUser", 0, "rdma", 1));
+        json_object_set_new(lx, "cgroup", json_pack("{s:b,s:b,s:b,s:b,s:b}", "v1", 1, "v2", 1, "systemd", 1,
+                                                    "systemdUser", 1, "rdma", 1));
         json_t *sc = json_pack("{s:b,s:[s,s,s,s,s,s,s,s,s],s:[s,s,s,s,s,s,s],s:[s,s,s],s:[s,s,s,s]}", "enabled", 1,
                                "actions", "SCMP_ACT_ALLOW", "SCMP_ACT_ERRNO", "SCMP_ACT_KILL", "SCMP_ACT_KILL_PROCESS",
                                "SCMP_ACT_KILL_THREAD", "SCMP_ACT_LOG", "SCMP_ACT_NOTIFY", "SCMP_ACT_TRACE",

@@ -2,11 +2,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <limits.h>
+#include <unistd.h>
 
 #include "carrel/version.h"
 #include "cli/cli.h"
 #include "util/log.h"
+#include "util/proc.h"
 #include "core/sealed_exe.h"
+#include "cgroup/cgroup.h"
 
 #include <seccomp.h>
 
@@ -130,11 +134,12 @@ static void usage(FILE *f)
         for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
                 fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
         fprintf(f, "\nGlobal options:\n"
-                   "  --root DIR            state directory (default /run/carrel)\n"
+                   "  --root DIR            state directory (default /run/carrel; unprivileged:\n"
+                   "                        $XDG_RUNTIME_DIR/carrel, else /run/user/UID/carrel)\n"
                    "  --log FILE            also write errors and debug lines to FILE\n"
                    "  --log-format FORMAT   text (default) or json\n"
                    "  --debug               debug output\n"
-                   "  --systemd-cgroup      accepted for runc compatibility\n"
+                   "  --systemd-cgroup      cgroups through systemd (a transient scope per container)\n"
                    "  --rootless VALUE      accepted for runc compatibility\n"
                    "  --criu PATH           accepted for runc compatibility (no checkpoint/restore)\n"
                    "  -v, --version         print the version\n"
@@ -148,6 +153,24 @@ static void version(void)
         printf("carrel version %s\ncommit: %s\nspec: %s\n", carrel_version, carrel_commit, CARREL_OCI_VERSION);
         if (sv)
                 printf("libseccomp: %u.%u.%u\n", sv->major, sv->minor, sv->micro);
+}
+
+/* runc's choice: /run/carrel for root, $XDG_RUNTIME_DIR/carrel (else
+ * /run/user/UID/carrel) for an unprivileged caller, and for root of a user
+ * namespace (rootless podman's) that has XDG_RUNTIME_DIR set and is not
+ * USER=root. */
+static const char *default_root(char *buf, size_t size)
+{
+        if (!proc_rootless())
+                return "/run/carrel";
+        const char *xdg = getenv("XDG_RUNTIME_DIR"), *user = getenv("USER");
+        if (xdg && xdg[0] == '/' && (geteuid() != 0 || !user || strcmp(user, "root") != 0))
+                snprintf(buf, size, "%s/carrel", xdg);
+        else if (geteuid() != 0)
+                snprintf(buf, size, "/run/user/%u/carrel", (unsigned) geteuid());
+        else
+                return "/run/carrel";
+        return buf;
 }
 
 enum { OPT_ROOT = 256, OPT_LOG, OPT_LOG_FORMAT, OPT_DEBUG, OPT_SYSTEMD, OPT_ROOTLESS, OPT_CGMANAGER, OPT_CRIU };
@@ -169,7 +192,8 @@ int main(int argc, char **argv, char **envp)
                 { "help", no_argument, NULL, 'h' },
                 { 0 },
         };
-        struct cli cli = { .root = "/run/carrel" };
+        char rootless_root[PATH_MAX];
+        struct cli cli = { .root = default_root(rootless_root, sizeof rootless_root) };
         const char *log_path = NULL;
         enum log_format fmt = LOG_FORMAT_TEXT;
         int c;
@@ -187,14 +211,17 @@ int main(int argc, char **argv, char **envp)
                         break;
                 case OPT_DEBUG: cli.debug = true; break;
                 case OPT_SYSTEMD: cli.systemd_cgroup = true; break;
+                case OPT_CGMANAGER: /* crun's spelling */
+                        cli.systemd_cgroup = strcmp(optarg, "systemd") == 0;
+                        break;
                 case OPT_ROOTLESS:
-                case OPT_CGMANAGER:
                 case OPT_CRIU: break;
                 case 'v': version(); return 0;
                 case 'h': usage(stdout); return 0;
                 default: usage(stderr); return 1;
                 }
         }
+        cgroup_use_systemd(cli.systemd_cgroup);
         if (log_setup(log_path, fmt, cli.debug) < 0) {
                 fprintf(stderr, "carrel: cannot open the log file %s\n", log_path);
                 return 1;

@@ -149,7 +149,9 @@ static void drop_unavailable_profile_limits(json_t *spec, const struct shell_opt
 
 static int build_spec(struct shell_cli *x, char **ret, struct carrel_error *err)
 {
-        _cleanup_free_ char *base = spec_default_json(false, 0, 0);
+        /* An unprivileged caller gets `spec --rootless`'s base: a user
+         * namespace that maps it to root. */
+        _cleanup_free_ char *base = spec_default_json(geteuid() != 0, getuid(), getgid());
         json_t *spec = base ? json_loads(base, 0, NULL) : NULL, *profile = NULL;
         if (!spec)
                 return carrel_error_set(err, ENOMEM, "out of memory");
@@ -219,6 +221,10 @@ int cmd_run_shell(struct cli *cli, int argc, char **argv, struct carrel_error *e
         x.o.n_args = (size_t) (argc - optind);
         if (x.detach && !x.tty_set)
                 x.o.tty = false;
+        if (geteuid() != 0 && x.o.userns)
+                return carrel_error_set(err, EPERM, "--userns %s: carrel runs unprivileged (uid %u), which always "
+                                        "maps the caller to root in a user namespace of its own; drop --userns",
+                                        x.o.userns, (unsigned) geteuid());
         char rootfs[PATH_MAX];
         if (!realpath(x.o.rootfs, rootfs))
                 return carrel_error_errno(err, errno, "--rootfs %s", x.o.rootfs);

@@ -340,6 +340,15 @@ int container_exec(const struct exec_opts *o, int *ret_status, struct carrel_err
                 goto out;
         int ns_flags = differing_namespaces(st.pid);
         log_debug("exec: into \"%s\" (init pid %d), cgroup %s", o->id, (int) st.pid, x.cg.fd >= 0 ? x.cg.path : "none");
+        /* Rootless: only inside the container's user namespace may we join
+         * its pid namespace (it owns that one), so that one comes first. */
+        if (geteuid() != 0 && (ns_flags & CLONE_NEWUSER)) {
+                if (setns(x.pidfd, CLONE_NEWUSER) < 0) {
+                        r = carrel_error_errno(err, errno, "cannot join the user namespace of \"%s\"", o->id);
+                        goto out;
+                }
+                ns_flags &= ~CLONE_NEWUSER;
+        }
         /* A pid namespace applies to children: join it here, the rest in the child. */
         if ((ns_flags & CLONE_NEWPID) && setns(x.pidfd, CLONE_NEWPID) < 0) {
                 r = carrel_error_errno(err, errno, "cannot join the pid namespace of \"%s\"", o->id);

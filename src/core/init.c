@@ -110,6 +110,8 @@ static int init_setup(struct init_ctx *ctx, struct carrel_error *err)
         int r;
         if ((r = wait_for_go(ctx, err)) < 0)
                 return r;
+        if (ctx->userns && prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+                return carrel_error_errno(err, errno, "PR_SET_DUMPABLE");
         if ((r = ns_join(ctx, err)) < 0)
                 return r;
         log_debug("init: in the container's namespaces (host pid %d)", (int) ctx->host_pid);
@@ -231,8 +233,11 @@ _Noreturn void init_main(struct init_ctx *ctx)
         /* CVE-2019-5736: until it execs the workload this process is the carrel
          * binary. Non-dumpable, its /proc/<pid>/exe (and the rest of its /proc
          * entry) is out of reach of anything in the container without
-         * CAP_SYS_PTRACE, so the host binary cannot be opened through it. */
-        if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0 || prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+         * CAP_SYS_PTRACE, so the host binary cannot be opened through it.
+         * In a new user namespace that waits for GO: until then nothing of the
+         * container runs, and an unprivileged parent can only write our
+         * uid_map and gid_map while /proc/<pid> is ours (dumpable). */
+        if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0 || (!ctx->userns && prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0))
                 _exit(1);
         int r = init_setup(ctx, &err);
         if (r < 0)

@@ -19,6 +19,7 @@
 #include "core/sealed_exe.h"
 #include "core/sync.h"
 #include "linux/lsm.h"
+#include "core/userns_map.h"
 #include "linux/ns.h"
 #include "linux/seccomp_filter.h"
 #include "util/cleanup.h"
@@ -26,20 +27,6 @@
 #include "util/log.h"
 #include "util/proc.h"
 #include "util/sys.h"
-
-int write_idmap(pid_t pid, const char *file, const struct spec_idmap *m, size_t n, struct carrel_error *err)
-{
-        char path[64], buf[4096] = "";
-        size_t len = 0;
-        for (size_t i = 0; i < n; i++)
-                len += (size_t) snprintf(buf + len, sizeof buf - len, "%u %u %u\n", m[i].container_id, m[i].host_id,
-                                         m[i].size);
-        snprintf(path, sizeof path, "/proc/%d/%s", (int) pid, file);
-        _cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC);
-        if (fd < 0 || write(fd, buf, len) != (ssize_t) len)
-                return carrel_error_errno(err, errno, "cannot write %s", file);
-        return 0;
-}
 
 void launch_spec_warnings(struct spec *s)
 {
@@ -254,9 +241,7 @@ static int spawn(struct launch *l, const struct create_opts *o, bool use_fifo, s
         }
         if ((r = net_devices_move(l->spec, pid, err)) < 0)
                 return r;
-        if (ctx->userns &&
-            ((r = write_idmap(pid, "uid_map", l->spec->uid_mappings, l->spec->n_uid_mappings, err)) < 0 ||
-             (r = write_idmap(pid, "gid_map", l->spec->gid_mappings, l->spec->n_gid_mappings, err)) < 0))
+        if (ctx->userns && (r = userns_write_maps(pid, l->spec, err)) < 0)
                 return r;
         /* GO carries the init's pid as we see it (for the seccomp listener), and
          * for --userns auto the idmapped rootfs, which only we may make. */

@@ -50,7 +50,10 @@ int state_dir_create(const char *root, const char *id, int *ret_dirfd, struct ca
                 return carrel_error_set(err, EINVAL, "invalid container id \"%s\" (letters, digits, _ - . + only)", id);
         int r = mkdir_parents(root, 0700);
         if (r < 0)
-                return carrel_error_errno(err, -r, "cannot create the state root %s", root);
+                return carrel_error_errno(err, -r, "cannot create the state root %s%s", root,
+                                          proc_rootless() && (r == -EACCES || r == -EPERM)
+                                                  ? " (unprivileged: set XDG_RUNTIME_DIR or --root to a directory you own)"
+                                                  : "");
         _cleanup_close_ int rootfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
         if (rootfd < 0)
                 return carrel_error_errno(err, errno, "cannot open the state root %s", root);

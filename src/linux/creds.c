@@ -4,6 +4,7 @@
 #include <grp.h>
 #include <linux/capability.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -33,6 +34,12 @@ static int capset_masks(uint64_t eff, uint64_t perm, uint64_t inh)
         return (int) syscall(SYS_capset, &h, d);
 }
 
+static bool setgroups_denied(void)
+{
+        char buf[16] = "";
+        return read_file_at(AT_FDCWD, "/proc/self/setgroups", buf, sizeof buf) > 0 && strncmp(buf, "deny", 4) == 0;
+}
+
 int creds_apply(struct init_ctx *ctx, struct carrel_error *err)
 {
         const struct spec_process *p = &ctx->spec->process;
@@ -45,7 +52,10 @@ int creds_apply(struct init_ctx *ctx, struct carrel_error *err)
 
         if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
                 return carrel_error_errno(err, errno, "PR_SET_KEEPCAPS");
-        if (setgroups(p->n_additional_gids, (const gid_t *) p->additional_gids) < 0)
+        /* A rootless namespace that maps only the caller's gid has setgroups
+                 * denied: with no additional gids there is nothing to set (runc). */
+        if (setgroups(p->n_additional_gids, (const gid_t *) p->additional_gids) < 0 &&
+            !(errno == EPERM && p->n_additional_gids == 0 && setgroups_denied()))
                 return carrel_error_errno(err, errno, "cannot set process.user.additionalGids");
         if (setresgid(p->gid, p->gid, p->gid) < 0)
                 return carrel_error_errno(err, errno, "cannot set process.user.gid %u", p->gid);

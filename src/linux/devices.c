@@ -7,6 +7,7 @@
 #include <sys/sysmacros.h>
 
 #include "linux/mounts.h"
+#include "util/proc.h"
 #include "util/chase.h"
 #include "util/cleanup.h"
 
@@ -54,8 +55,9 @@ static int make_node(struct init_ctx *ctx, int dirfd, const char *name, const ch
         int r = clear_entry(dirfd, name, type, rdev);
         if (r < 0)
                 return carrel_error_set(err, -r, "cannot replace /dev/%s: %s", name, strerror(-r));
-        if (ctx->userns || ctx->userns_joined) {
-                /* mknod is not allowed in a user namespace: bind the host's node. */
+        if (ctx->userns || ctx->userns_joined || proc_rootless()) {
+                /* mknod is not allowed in a user namespace (a new one, a joined one, or
+                 * the one rootless podman runs us in): bind the host's node. */
                 _cleanup_close_ int src = open(host, O_PATH | O_NOFOLLOW | O_CLOEXEC);
                 struct stat st;
                 if (src < 0 || fstat(src, &st) < 0 || (st.st_mode & S_IFMT) != type || st.st_rdev != rdev)

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
+#include <unistd.h>
 
 #include "util/fd.h"
 
@@ -49,4 +50,18 @@ bool proc_fd_is_procfs_root(int fd)
                 return false;
         /* The root of every procfs instance has inode 1. */
         return fstat(fd, &st) == 0 && S_ISDIR(st.st_mode) && st.st_ino == 1;
+}
+
+bool proc_rootless(void)
+{
+        if (geteuid() != 0)
+                return true;
+        /* The initial user namespace maps all of 0..4294967294 onto itself. */
+        FILE *f = fopen("/proc/self/uid_map", "re");
+        if (!f)
+                return false;
+        unsigned long long in, out, n;
+        int fields = fscanf(f, "%llu %llu %llu", &in, &out, &n);
+        fclose(f);
+        return !(fields == 3 && in == 0 && out == 0 && n == 4294967295ULL);
 }

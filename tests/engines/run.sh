@@ -9,4 +9,4 @@ cd "$(dirname "$0")/../.."
 tests/engines/setup.sh
 rc=$?
 [ $rc -eq 0 ] || exit $rc
-bats --tap tests/engines/podman.bats tests/engines/containerd.bats tests/engines/docker.bats tests/engines/buildah.bats tests/engines/cri.bats
+bats --tap tests/engines/podman.bats tests/engines/podman-rootless.bats tests/engines/containerd.bats tests/engines/docker.bats tests/engines/buildah.bats tests/engines/cri.bats
