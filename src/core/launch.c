@@ -248,7 +248,9 @@ static int spawn(struct launch *l, const struct create_opts *o, bool use_fifo, s
         _cleanup_close_ int tree = -1;
         if (ctx->idmap_rootfs && (tree = idmapped_rootfs(l, pid, err)) < 0)
                 return tree;
-        if ((r = bind_fds_send(l->spec, l->bundle, ctx->userns, pid, l->sync_fd, err)) < 0)
+        /* Cloning a host mount needs CAP_SYS_ADMIN over our own mount namespace:
+         * a rootless runtime leaves its binds to the init, as runc does. */
+        if ((r = bind_fds_send(l->spec, l->bundle, ctx->userns && !proc_rootless(), pid, l->sync_fd, err)) < 0)
                 return r;
         struct carrel_error go = { .code = pid };
         if ((r = sync_send_fd(l->sync_fd, SYNC_GO, &go, tree)) < 0)
