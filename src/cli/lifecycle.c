@@ -1,10 +1,16 @@
 /* start, kill, delete: one container id and a lifecycle step. */
+#include <poll.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdlib.h>
+#include <unistd.h>
 
 #include "carrel/spec.h"
+#include "carrel/state.h"
 #include "cli/cli.h"
 #include "core/container.h"
+#include "util/log.h"
 
 static const struct option help_only[] = { { "help", no_argument, NULL, 'h' }, { 0 } };
 
@@ -29,22 +35,73 @@ static int on_flag(int c, const char *arg, void *data)
         return 0;
 }
 
+struct kill_opts {
+        bool all;
+        int timeout; /* seconds */
+};
+
+static int on_kill(int c, const char *arg, void *data)
+{
+        struct kill_opts *o = data;
+        if (c == 'a') {
+                o->all = true;
+                return 0;
+        }
+        char *end;
+        long t = strtol(arg, &end, 10);
+        if (*end || end == arg || t < 0 || t > 86400)
+                return -EINVAL;
+        o->timeout = (int) t;
+        return 0;
+}
+
+/* 1 once the init of `id` has exited (or the container is gone), 0 after timeout_ms. */
+static int wait_init_exit(const char *root, const char *id, int timeout_ms)
+{
+        struct carrel_error ignore = { 0 };
+        struct container_state st;
+        int dirfd = -1, pidfd;
+        if (state_dir_open(root, id, false, &dirfd, &ignore) < 0)
+                return 1;
+        int r = state_read(dirfd, id, &st, &ignore);
+        close(dirfd); /* never hold the lock while waiting: run needs it to clean up */
+        if (r < 0)
+                return 1;
+        pidfd = state_pidfd(&st);
+        state_release(&st);
+        if (pidfd < 0)
+                return 1;
+        struct pollfd p = { .fd = pidfd, .events = POLLIN };
+        r = poll(&p, 1, timeout_ms);
+        close(pidfd);
+        return r != 0;
+}
+
 int cmd_kill(struct cli *cli, int argc, char **argv, struct carrel_error *err)
 {
-        static const struct option opts[] = { { "all", no_argument, NULL, 'a' }, { "help", no_argument, NULL, 'h' },
-                                              { 0 } };
-        bool all = false;
-        int r = parse_verb_options("kill", argc, argv, "a", opts, on_flag, &all, err);
+        enum { K_TIMEOUT = 256 };
+        static const struct option opts[] = { { "all", no_argument, NULL, 'a' },
+                                              { "timeout", required_argument, NULL, K_TIMEOUT },
+                                              { "help", no_argument, NULL, 'h' }, { 0 } };
+        struct kill_opts o = { .timeout = 10 };
+        int r = parse_verb_options("kill", argc, argv, "a", opts, on_kill, &o, err);
         if (r != 0)
                 return r < 0 ? r : 0;
         if ((r = expect_args("kill", argc, 1, 2, err)) < 0)
                 return r;
-        /* No signal: the container's stop signal (org.carrel.stop-signal), else TERM. */
+        /* No signal: stop it. The container's stop signal (org.carrel.stop-signal,
+         * else TERM), then KILL to every process once --timeout has passed. */
         const char *name = optind + 1 < argc ? argv[optind + 1] : NULL;
         int sig = name ? signal_from_name(name) : 0;
         if (sig < 0)
                 return carrel_error_set(err, EINVAL, "kill: unknown signal \"%s\"", name);
-        return container_kill(cli->root, argv[optind], sig, all, err);
+        if ((r = container_kill(cli->root, argv[optind], sig, o.all, err)) < 0 || name)
+                return r;
+        if (wait_init_exit(cli->root, argv[optind], o.timeout * 1000))
+                return 0;
+        log_warning("kill: %s did not stop within %d s: sending KILL", argv[optind], o.timeout);
+        r = container_kill(cli->root, argv[optind], SIGKILL, true, err);
+        return r == -ESRCH ? 0 : r;
 }
 
 int cmd_delete(struct cli *cli, int argc, char **argv, struct carrel_error *err)

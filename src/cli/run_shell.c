@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <jansson.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,7 @@
 #include "cgroup/cgroup.h"
 #include "cli/cli.h"
 #include "core/container.h"
+#include "linux/net.h"
 #include "spec/shell.h"
 #include "util/cleanup.h"
 #include "util/fd.h"
@@ -28,12 +30,12 @@ extern const char carrel_profile_minimal_json[];
 
 enum { S_ROOTFS = 256, S_NAME, S_HOSTNAME, S_PROFILE, S_MEMORY, S_SWAP, S_CPUS, S_PIDS, S_IO, S_NET, S_BIND, S_TMPFS,
        S_RO, S_USER, S_ENV, S_WORKDIR, S_CAPADD, S_CAPDROP, S_SECCOMP, S_USERNS, S_DETACH, S_TTY, S_NOTTY, S_DRY,
-       S_INIT, S_STOPSIG };
+       S_INIT, S_STOPSIG, S_KEEP };
 
 struct shell_cli {
         struct shell_opts o;
         const char *profile;
-        bool detach, dry_run, tty_set;
+        bool detach, keep, dry_run, tty_set;
 };
 
 static int push(const char **v, size_t *n, const char *arg)
@@ -78,6 +80,7 @@ static int on_opt(int c, const char *arg, void *data)
         case S_DRY: x->dry_run = true; break;
         case S_INIT: o->boot_init = true; break;
         case S_STOPSIG: o->stop_signal = arg; break;
+        case S_KEEP: x->keep = true; break;
         default: return -EINVAL;
         }
         return 0;
@@ -192,6 +195,46 @@ static int write_bundle(const char *root, const char *id, const char *json, char
         return 0;
 }
 
+struct saved_stdio {
+        int out, err;
+};
+
+static void restore_stdio(struct saved_stdio *saved);
+
+/* run -d: the container's stdin is /dev/null and its stdout and stderr go to
+ * console.log in its bundle (printed by `carrel logs`), so the caller's
+ * stdio (a pipe in name=$(carrel run -d ...)) is not held open. */
+static int detach_stdio(const char *bundle, struct saved_stdio *saved, struct carrel_error *err)
+{
+        char path[PATH_MAX + 16];
+        snprintf(path, sizeof path, "%s/" SHELL_LOG_FILE, bundle);
+        _cleanup_close_ int log = open(path, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0600);
+        _cleanup_close_ int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+        if (log < 0 || null < 0)
+                return carrel_error_errno(err, errno, "run -d: cannot open %s", log < 0 ? path : "/dev/null");
+        fflush(stdout);
+        fflush(stderr);
+        saved->out = fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 3);
+        saved->err = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3);
+        if (saved->out < 0 || saved->err < 0 || dup2(null, STDIN_FILENO) < 0 || dup2(log, STDOUT_FILENO) < 0 ||
+            dup2(log, STDERR_FILENO) < 0) {
+                int e = errno;
+                restore_stdio(saved);
+                return carrel_error_errno(err, e, "run -d: cannot redirect the output to %s", path);
+        }
+        return 0;
+}
+
+static void restore_stdio(struct saved_stdio *saved)
+{
+        if (saved->out >= 0)
+                dup2(saved->out, STDOUT_FILENO);
+        if (saved->err >= 0)
+                dup2(saved->err, STDERR_FILENO);
+        close_fdp(&saved->out);
+        close_fdp(&saved->err);
+}
+
 int cmd_run_shell(struct cli *cli, int argc, char **argv, struct carrel_error *err)
 {
         static const struct option opts[] = {
@@ -208,6 +251,7 @@ int cmd_run_shell(struct cli *cli, int argc, char **argv, struct carrel_error *e
                 { "detach", no_argument, NULL, S_DETACH }, { "tty", no_argument, NULL, S_TTY },
                 { "no-tty", no_argument, NULL, S_NOTTY }, { "dry-run", no_argument, NULL, S_DRY },
                 { "init", no_argument, NULL, S_INIT }, { "stop-signal", required_argument, NULL, S_STOPSIG },
+                { "keep", no_argument, NULL, S_KEEP },
                 { "help", no_argument, NULL, 'h' }, { 0 },
         };
         struct shell_cli x = { 0 };
@@ -217,6 +261,16 @@ int cmd_run_shell(struct cli *cli, int argc, char **argv, struct carrel_error *e
                 return r < 0 ? r : 0;
         if (optind >= argc && !x.o.boot_init)
                 return carrel_error_set(err, EINVAL, "run --rootfs: no command (carrel run --rootfs DIR -- CMD [ARGS...])");
+        if (x.detach && x.keep)
+                return carrel_error_set(err, EINVAL, "run: --detach and --keep cannot be used together");
+        if (x.o.name && !container_id_valid(x.o.name))
+                return carrel_error_set(err, EINVAL, "--name: invalid name \"%s\" (1 to 200 letters, digits, _ - . +; "
+                                        "not . or ..)", x.o.name);
+        struct net_config net;
+        if (x.o.net && strncmp(x.o.net, "veth", 4) == 0 && (r = net_config_parse(x.o.net, &net, err)) < 0) {
+                carrel_error_prefix(err, "--net");
+                return r;
+        }
         x.o.args = argv + optind;
         x.o.n_args = (size_t) (argc - optind);
         if (x.detach && !x.tty_set)
@@ -227,11 +281,9 @@ int cmd_run_shell(struct cli *cli, int argc, char **argv, struct carrel_error *e
         x.o.rootfs = rootfs;
         if (x.o.boot_init && !x.o.stop_signal && (r = init_stop_signal(rootfs, &x.o.stop_signal, err)) < 0)
                 return r;
-        char id[200];
+        char id[256];
         if (x.o.name) {
-                if (strlen(x.o.name) >= sizeof id)
-                        return carrel_error_set(err, ENAMETOOLONG, "--name: too long");
-                snprintf(id, sizeof id, "%.199s", x.o.name);
+                snprintf(id, sizeof id, "%s", x.o.name);
         } else {
                 unsigned char rnd[4];
                 if (getrandom(rnd, sizeof rnd, 0) != sizeof rnd)
@@ -250,11 +302,32 @@ int cmd_run_shell(struct cli *cli, int argc, char **argv, struct carrel_error *e
         char bundle[PATH_MAX];
         if ((r = write_bundle(cli->root, id, json, bundle, sizeof bundle, err)) < 0)
                 return r;
-        struct create_opts co = { .root = cli->root, .id = id, .bundle = bundle, .detach = x.detach };
+        struct create_opts co = { .root = cli->root, .id = id, .bundle = bundle, .detach = x.detach,
+                                 .keep = x.keep };
         int status = 0;
-        r = container_run(&co, &status, err);
-        if (r < 0)
-                state_bundle_remove(cli->root, id); /* when it failed before its state existed */
+        for (;;) {
+                struct saved_stdio saved;
+                if (x.detach && (r = detach_stdio(bundle, &saved, err)) < 0) {
+                        state_bundle_remove(cli->root, id);
+                        return r;
+                }
+                r = container_run(&co, &status, err);
+                if (x.detach)
+                        restore_stdio(&saved);
+                if (r < 0)
+                        state_bundle_remove(cli->root, id); /* when it failed before its state existed */
+                if (r < 0 || x.detach || !x.o.boot_init)
+                        break;
+                /* reboot(2) in a pid namespace kills its init with SIGINT for
+                 * power-off and halt, SIGHUP for restart. */
+                if (status == 128 + SIGINT)
+                        status = 0;
+                if (status != 128 + SIGHUP || x.keep)
+                        break;
+                log_warning("%s: the guest rebooted: booting it again", id);
+                if ((r = write_bundle(cli->root, id, json, bundle, sizeof bundle, err)) < 0)
+                        return r;
+        }
         if (r == 0 && x.detach)
                 printf("%s\n", id);
         return r < 0 ? r : status;
