@@ -291,3 +291,13 @@ two" ] || fail "$output"
 	wait_status "$ID" stopped
 	run -0 carrel delete "$ID"
 }
+
+@test "profile server: pid 1's command line is carrel-init, not the host's carrel command line" {
+	local rootfs
+	rootfs=$(copy_rootfs_dir)
+	run --separate-stderr carrel run --rootfs "$rootfs" --name "$ID" --profile server -- sh -c 'tr "\0" "|" </proc/1/cmdline; echo; cat /proc/1/comm'
+	[ "$status" -eq 0 ] || fail "$output"
+	[ "${lines[0]}" = "carrel-init|" ] || fail "cmdline: ${lines[0]}"
+	[ "${lines[1]}" = carrel-init ]
+	[[ "$output" != *"$rootfs"* ]] || fail "host path visible: $output"
+}
