@@ -195,6 +195,20 @@ static int write_bundle(const char *root, const char *id, const char *json, char
         return 0;
 }
 
+/* --init in the foreground: a guest init that ends other than by powering
+ * off says so, instead of leaving a bare exit status. */
+static void explain_init_exit(int status, bool tty)
+{
+        if (status == 0)
+                return;
+        if (status > 128 && status < 128 + 65)
+                log_warning("the guest's /sbin/init was killed by signal %d (%s)%s", status - 128,
+                            strsignal(status - 128), tty ? "" : "; its console is shown with -t");
+        else
+                log_warning("the guest's /sbin/init exited with status %d%s", status,
+                            tty ? " (its last console lines are above)" : "; run it with -t to see its console");
+}
+
 struct saved_stdio {
         int out, err;
 };
@@ -281,6 +295,23 @@ int cmd_run_shell(struct cli *cli, int argc, char **argv, struct carrel_error *e
         x.o.rootfs = rootfs;
         if (x.o.boot_init && !x.o.stop_signal && (r = init_stop_signal(rootfs, &x.o.stop_signal, err)) < 0)
                 return r;
+        char uuid_env[64];
+        if (x.o.boot_init) {
+                /* A guest init runs in a user namespace of its own unless told otherwise. */
+                if (!x.o.userns)
+                        x.o.userns = "auto";
+                /* systemd takes its machine id from container_uuid when /etc/machine-id is missing or empty. */
+                unsigned char u[16];
+                if (getrandom(u, sizeof u, 0) != sizeof u)
+                        return carrel_error_errno(err, errno, "getrandom");
+                u[6] = (unsigned char) ((u[6] & 0x0f) | 0x40);
+                u[8] = (unsigned char) ((u[8] & 0x3f) | 0x80);
+                int n = snprintf(uuid_env, sizeof uuid_env, "container_uuid=");
+                for (size_t i = 0; i < sizeof u; i++)
+                        n += snprintf(uuid_env + n, sizeof uuid_env - (size_t) n, "%02x", u[i]);
+                if ((r = push(x.o.env, &x.o.n_env, uuid_env)) < 0)
+                        return carrel_error_set(err, -r, "--env: too many");
+        }
         char id[256];
         if (x.o.name) {
                 snprintf(id, sizeof id, "%s", x.o.name);
@@ -322,8 +353,10 @@ int cmd_run_shell(struct cli *cli, int argc, char **argv, struct carrel_error *e
                  * power-off and halt, SIGHUP for restart. */
                 if (status == 128 + SIGINT)
                         status = 0;
-                if (status != 128 + SIGHUP || x.keep)
+                if (status != 128 + SIGHUP || x.keep) {
+                        explain_init_exit(status, x.o.tty);
                         break;
+                }
                 log_warning("%s: the guest rebooted: booting it again", id);
                 if ((r = write_bundle(cli->root, id, json, bundle, sizeof bundle, err)) < 0)
                         return r;

@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 
 #include "cgroup/devices_bpf.h"
+#include "core/delegate.h"
 #include "core/hooks.h"
 #include "core/init.h"
 #include "core/sealed_exe.h"
@@ -324,7 +325,8 @@ int launch_container(struct launch *l, const struct create_opts *o, bool use_fif
         r = cgroup_create(l->spec, o->id, &l->cg, err);
         if (late_pids)
                 res->has_pids_limit = true;
-        if (r < 0 || (r = device_filter(l, err)) < 0)
+        if (r < 0 || (r = device_filter(l, err)) < 0 ||
+            (l->cg.created && (r = cgroup_delegate_to_userns(l->spec, l->cg.fd, err)) < 0))
                 goto fail;
         if ((r = spawn(l, o, use_fifo, err)) < 0)
                 goto fail;

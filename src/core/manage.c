@@ -1,5 +1,6 @@
 #include "core/manage.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <jansson.h>
 #include <limits.h>
@@ -47,6 +48,45 @@ int container_pause(const char *root, const char *id, bool pause, struct carrel_
         return r;
 }
 
+/* The pids of the cgroup at `fd` and of every cgroup below it (an init such
+ * as systemd puts everything, itself too, in sub-cgroups), appended to *v. */
+static int tree_pids(int fd, int depth, pid_t **v, size_t *n)
+{
+        struct cgroup here = CGROUP_INIT;
+        here.fd = fd;
+        pid_t *pids;
+        size_t k;
+        int r = cgroup_pids(&here, &pids, &k);
+        if (r < 0)
+                return r;
+        pid_t *nv = k ? realloc(*v, (*n + k) * sizeof **v) : *v;
+        if (k && !nv) {
+                free(pids);
+                return -ENOMEM;
+        }
+        memcpy(nv + *n, pids, k * sizeof *pids);
+        *v = nv;
+        *n += k;
+        free(pids);
+        int dup = depth < 64 ? openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+        DIR *d = dup >= 0 ? fdopendir(dup) : NULL;
+        if (!d) {
+                if (dup >= 0)
+                        close(dup);
+                return 0;
+        }
+        struct dirent *de;
+        while (r == 0 && (de = readdir(d))) {
+                if (de->d_type != DT_DIR || de->d_name[0] == '.')
+                        continue;
+                _cleanup_close_ int sub = openat(fd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                if (sub >= 0 && (r = tree_pids(sub, depth + 1, v, n)) == -ENOENT)
+                        r = 0; /* removed meanwhile */
+        }
+        closedir(d);
+        return r;
+}
+
 int container_ps(const char *root, const char *id, bool json, struct carrel_error *err)
 {
         _cleanup_close_ int dirfd = -1;
@@ -55,7 +95,7 @@ int container_ps(const char *root, const char *id, bool json, struct carrel_erro
         int r = open_live(root, id, false, &dirfd, &st, &cg, err);
         pid_t *pids = NULL;
         size_t n = 0;
-        if (r == 0 && (r = cgroup_pids(&cg, &pids, &n)) < 0)
+        if (r == 0 && (r = tree_pids(cg.fd, 0, &pids, &n)) < 0)
                 r = carrel_error_set(err, -r, "cannot read the processes of \"%s\"", id);
         cgroup_close(&cg);
         if (r < 0)
