@@ -65,7 +65,8 @@ vs_bg() { carrel_bg run --rootfs "$ROOTFS" --name "$@"; }
 @test "--init: the rootfs's /sbin/init (busybox) boots as pid 1 and powers off on the stop signal" {
 	local r=$BATS_TEST_TMPDIR/rootfs out=$BATS_TEST_TMPDIR/out
 	cp -a "$ROOTFS" "$r"
-	mkdir -p "$out"
+	# --init runs the guest in a user namespace of its own: its root is no host root
+	mkdir -p -m 0777 "$out"
 	_open_path "$r"
 	_open_path "$out"
 	cat >"$r/etc/inittab" <<-'IT'
