@@ -117,3 +117,17 @@ vs_bg() { carrel_bg run --rootfs "$ROOTFS" --name "$@"; }
 		[ "$status" -eq 0 ] || fail "run $i: status $status: $output"
 	done
 }
+
+@test "--init: an init that exits at once says why, never a bare status" {
+	local r=$BATS_TEST_TMPDIR/rootfs
+	cp -a "$ROOTFS" "$r"
+	_open_path "$r"
+	rm -f "$r/sbin/init" "$r/bin/init"
+	printf '#!/bin/sh\necho "init: no /etc/inittab here" >&2\nexit 3\n' >"$r/bin/init"
+	chmod 755 "$r/bin/init"
+	run carrel run --rootfs "$r" --name "$ID" --profile server --init </dev/null
+	[ "$status" -eq 3 ] || fail "status $status: $output"
+	[[ "$output" == *"init: no /etc/inittab here"* ]] || fail "$output"
+	[[ "$output" == *"the guest's /sbin/init exited with status 3"* ]] || fail "$output"
+	assert_no_leftovers
+}
