@@ -54,7 +54,7 @@ wait_running() {
 	fail "never running: $output"
 }
 
-@test "systemd guest: boots to running on the console, serves systemd-run and the journal, powers off with 0" {
+@test "systemd guest: boots to running on the console, serves systemd-run and the journal, reboots, powers off with 0" {
 	local log=$BATS_TEST_TMPDIR/console.log start
 	start=$(date +%s.%N)
 	# the foreground run on a pty (util-linux script), as a user at a terminal would start it
@@ -102,6 +102,15 @@ wait_running() {
 	# carrel ps sees the processes in the guest's sub-cgroups too
 	run -0 carrel ps --format json "$ID"
 	[ "$(jq length <<<"$output")" -ge 4 ] || fail "carrel ps: $output"
+
+	# reboot inside boots the guest again (a fresh /run), the same run goes on
+	gexec touch /run/before-reboot
+	gexec systemctl reboot
+	sleep 1
+	wait_running 60
+	gexec test -e /run/before-reboot
+	[ "$status" -ne 0 ] || fail "no new boot after reboot"
+	grep -q "the guest rebooted" "$log" || fail "$(tail -c 1500 "$log")"
 
 	# poweroff inside ends the foreground run with 0
 	gexec systemctl poweroff
