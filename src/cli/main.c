@@ -63,6 +63,7 @@ static const char *const option_help[] = {
                "      --keep              keep the container (stopped) after it exits, until delete\n"
                "      --no-subreaper      accepted for runc compatibility (carrel is never a subreaper)\n"
                "\nOne-line mode, no bundle: carrel run --rootfs DIR [flags] [--] COMMAND [ARG...]\n"
+               "      --rootfs DIR (the root filesystem; the spec is built from a profile and the flags)\n"
                "      --name N --hostname H --profile default|server|minimal|FILE --dry-run\n"
                "      --memory SIZE --memory-swap SIZE --cpus N --pids N --io-weight N\n"
                "      --net none|host|netns:PATH|veth[:ADDR/PREFIX][,gw=ADDR][,bridge=NAME]\n"
