@@ -136,7 +136,8 @@ int command_help(const char *name)
                         notes = blank ? blank + 1 : "";
                         printf("%.*s", (int) (blank ? blank + 1 - text : (long) strlen(text)), text);
                 }
-        printf("  -h, --help              show this help\n%s\nSee carrel-%s(1).\n", notes, c->name);
+        printf("  -h, --help              show this help\n%s\nSee carrel%s%s(1).\n", notes,
+               strcmp(c->name, "help") == 0 ? "" : "-", strcmp(c->name, "help") == 0 ? "" : c->name);
         return 0;
 }
 
@@ -164,6 +165,8 @@ static int cmd_help(struct cli *cli, int argc, char **argv, struct carrel_error 
         (void) cli;
         if (argc > 2)
                 return carrel_error_set(err, EINVAL, "help: too many arguments (usage: carrel help [COMMAND])");
+        if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0))
+                return command_help("help");
         if (argc < 2 || strcmp(argv[1], "help") == 0) {
                 usage(stdout);
                 return 0;
