@@ -59,6 +59,10 @@ int parse_verb_options(const char *verb, int argc, char **argv, const char *shor
  * (or --name=...), else NULL. */
 const char *long_option_inexact(char **argv, int optind_after, const char *optarg_, const char *name);
 
+/* 1 once the init of container `id` has exited (or the container is gone),
+ * 0 while it still runs after `timeout_ms`. Holds no lock while it waits. */
+int init_exited(const char *root, const char *id, int timeout_ms);
+
 /* Exactly `n` positional arguments (min..max) remain, else a usage error. */
 int expect_args(const char *verb, int argc, int min, int max, struct carrel_error *err);
 

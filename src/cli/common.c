@@ -1,10 +1,13 @@
 /* Option parsing shared by the verbs. */
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
+#include "carrel/state.h"
 #include "cli/cli.h"
 
 const char *long_option_inexact(char **argv, int optind_after, const char *optarg_, const char *name)
@@ -73,3 +76,24 @@ int expect_args(const char *verb, int argc, int min, int max, struct carrel_erro
         return 0;
 }
 
+
+int init_exited(const char *root, const char *id, int timeout_ms)
+{
+        struct carrel_error ignore = { 0 };
+        struct container_state st;
+        int dirfd = -1;
+        if (state_dir_open(root, id, false, &dirfd, &ignore) < 0)
+                return 1;
+        int r = state_read(dirfd, id, &st, &ignore);
+        close(dirfd); /* never hold the lock while waiting: run needs it to clean up */
+        if (r < 0)
+                return 1;
+        int pidfd = state_pidfd(&st);
+        state_release(&st);
+        if (pidfd < 0)
+                return 1;
+        struct pollfd p = { .fd = pidfd, .events = POLLIN };
+        r = poll(&p, 1, timeout_ms);
+        close(pidfd);
+        return r != 0;
+}

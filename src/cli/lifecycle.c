@@ -1,13 +1,10 @@
 /* start, kill, delete: one container id and a lifecycle step. */
-#include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdlib.h>
-#include <unistd.h>
 
 #include "carrel/spec.h"
-#include "carrel/state.h"
 #include "cli/cli.h"
 #include "core/container.h"
 #include "util/log.h"
@@ -55,28 +52,6 @@ static int on_kill(int c, const char *arg, void *data)
         return 0;
 }
 
-/* 1 once the init of `id` has exited (or the container is gone), 0 after timeout_ms. */
-static int wait_init_exit(const char *root, const char *id, int timeout_ms)
-{
-        struct carrel_error ignore = { 0 };
-        struct container_state st;
-        int dirfd = -1, pidfd;
-        if (state_dir_open(root, id, false, &dirfd, &ignore) < 0)
-                return 1;
-        int r = state_read(dirfd, id, &st, &ignore);
-        close(dirfd); /* never hold the lock while waiting: run needs it to clean up */
-        if (r < 0)
-                return 1;
-        pidfd = state_pidfd(&st);
-        state_release(&st);
-        if (pidfd < 0)
-                return 1;
-        struct pollfd p = { .fd = pidfd, .events = POLLIN };
-        r = poll(&p, 1, timeout_ms);
-        close(pidfd);
-        return r != 0;
-}
-
 int cmd_kill(struct cli *cli, int argc, char **argv, struct carrel_error *err)
 {
         enum { K_TIMEOUT = 256 };
@@ -97,7 +72,7 @@ int cmd_kill(struct cli *cli, int argc, char **argv, struct carrel_error *err)
                 return carrel_error_set(err, EINVAL, "kill: unknown signal \"%s\"", name);
         if ((r = container_kill(cli->root, argv[optind], sig, o.all, err)) < 0 || name)
                 return r;
-        if (wait_init_exit(cli->root, argv[optind], o.timeout * 1000))
+        if (init_exited(cli->root, argv[optind], o.timeout * 1000))
                 return 0;
         log_warning("kill: %s did not stop within %d s: sending KILL", argv[optind], o.timeout);
         r = container_kill(cli->root, argv[optind], SIGKILL, true, err);

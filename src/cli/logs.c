@@ -1,7 +1,6 @@
 /* logs: what a `run --rootfs -d` container wrote to its stdout and stderr. */
 #include <fcntl.h>
 #include <limits.h>
-#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -10,24 +9,6 @@
 #include "cli/cli.h"
 #include "util/cleanup.h"
 #include "util/fd.h"
-
-/* 1 while the container's init runs, 0 once it is gone. */
-static int init_running(const char *root, const char *id)
-{
-        struct carrel_error ignore = { 0 };
-        struct container_state st;
-        int dirfd = -1;
-        if (state_dir_open(root, id, false, &dirfd, &ignore) < 0)
-                return 0;
-        int r = state_read(dirfd, id, &st, &ignore);
-        close(dirfd);
-        if (r < 0)
-                return 0;
-        _cleanup_close_ int pidfd = state_pidfd(&st);
-        state_release(&st);
-        struct pollfd p = { .fd = pidfd, .events = POLLIN };
-        return pidfd >= 0 && poll(&p, 1, 0) == 0;
-}
 
 static int copy_out(int fd, struct carrel_error *err)
 {
@@ -73,7 +54,7 @@ int cmd_logs(struct cli *cli, int argc, char **argv, struct carrel_error *err)
         if ((r = copy_out(fd, err)) < 0 || !follow)
                 return r;
         for (bool last = false; !last;) {
-                last = !init_running(cli->root, id); /* one more read after it stopped */
+                last = init_exited(cli->root, id, 0); /* one more read after it stopped */
                 if (!last)
                         usleep(200 * 1000);
                 if ((r = copy_out(fd, err)) < 0)

@@ -7,7 +7,8 @@
 
 load helpers
 
-DEBIAN_CACHE=${CARREL_DEBIAN_ROOTFS:-$(dirname "$CARREL")/debian-rootfs}
+# one cache for every build tier (build/, build-asan/): the source tree's build/
+DEBIAN_CACHE=${CARREL_DEBIAN_ROOTFS:-$(realpath -m "$BATS_TEST_DIRNAME/../../build/debian-rootfs")}
 
 setup_file() {
 	common_setup_file
