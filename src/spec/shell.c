@@ -423,7 +423,7 @@ static void apply_guest(json_t *spec, const struct shell_opts *o)
                 "CAP_AUDIT_CONTROL", "CAP_AUDIT_WRITE", "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH",
                 "CAP_FOWNER", "CAP_FSETID", "CAP_IPC_OWNER", "CAP_KILL", "CAP_LEASE", "CAP_LINUX_IMMUTABLE",
                 "CAP_MKNOD", "CAP_NET_ADMIN", "CAP_NET_BIND_SERVICE", "CAP_NET_BROADCAST", "CAP_NET_RAW",
-                "CAP_SETFCAP", "CAP_SETGID", "CAP_SETPCAP", "CAP_SETUID", "CAP_SYS_ADMIN", "CAP_SYS_BOOT",
+                "CAP_SETFCAP", "CAP_SETGID", "CAP_SETPCAP", "CAP_SETUID", "CAP_SYS_ADMIN",
                 "CAP_SYS_CHROOT", "CAP_SYS_NICE", "CAP_SYS_PTRACE", "CAP_SYS_RESOURCE", "CAP_SYS_TTY_CONFIG",
         };
         static const char *const sets[] = { "bounding", "effective", "permitted" };
@@ -434,21 +434,12 @@ static void apply_guest(json_t *spec, const struct shell_opts *o)
                         json_array_append_new(a, json_string(guest_caps[i]));
                 json_object_set_new(caps, sets[s], a);
         }
-        open_namespaces_in_seccomp(spec);
+        if (!o->seccomp || strcmp(o->seccomp, "default") == 0)
+                open_namespaces_in_seccomp(spec); /* never a profile the user gave */
 }
 
-int shell_apply_flags(json_t *spec, const struct shell_opts *o, struct carrel_error *err)
+static int apply_seccomp(json_t *spec, const struct shell_opts *o, struct carrel_error *err)
 {
-        int r;
-        json_object_set_new(path_obj(spec, "root", NULL, NULL), "path", json_string(o->rootfs));
-        if (o->read_only)
-                json_object_set_new(json_object_get(spec, "root"), "readonly", json_true());
-        if (o->hostname || o->name)
-                json_object_set_new(spec, "hostname", json_string(o->hostname ? o->hostname : o->name));
-        if ((r = apply_process(spec, o, err)) < 0 || (r = apply_limits(spec, o, err)) < 0 ||
-            (r = apply_net(spec, o->net, err)) < 0 || (r = apply_mounts(spec, o, err)) < 0 ||
-            (r = apply_caps(spec, o, err)) < 0 || (r = apply_boot(spec, o, err)) < 0)
-                return r;
         if (o->seccomp && strcmp(o->seccomp, "unconfined") == 0)
                 json_object_del(json_object_get(spec, "linux"), "seccomp");
         else if (o->seccomp && strcmp(o->seccomp, "default") != 0) {
@@ -459,6 +450,11 @@ int shell_apply_flags(json_t *spec, const struct shell_opts *o, struct carrel_er
                                                 jerr.line);
                 json_object_set_new(path_obj(spec, "linux", NULL, NULL), "seccomp", sc);
         }
+        return 0;
+}
+
+static int apply_userns(json_t *spec, const struct shell_opts *o, struct carrel_error *err)
+{
         if (o->userns && (strcmp(o->userns, "auto") == 0 || strcmp(o->userns, "private") == 0)) {
                 set_annotation(spec, "org.carrel.userns", o->userns);
                 drop_namespace(spec, "user");
@@ -471,6 +467,23 @@ int shell_apply_flags(json_t *spec, const struct shell_opts *o, struct carrel_er
         } else if (o->userns && strcmp(o->userns, "host") != 0) {
                 return flag_err(err, "--userns", o->userns, "expected host, auto or private, got");
         }
-        apply_guest(spec, o);
+        return 0;
+}
+
+int shell_apply_flags(json_t *spec, const struct shell_opts *o, struct carrel_error *err)
+{
+        int r;
+        json_object_set_new(path_obj(spec, "root", NULL, NULL), "path", json_string(o->rootfs));
+        if (o->read_only)
+                json_object_set_new(json_object_get(spec, "root"), "readonly", json_true());
+        if (o->hostname || o->name)
+                json_object_set_new(spec, "hostname", json_string(o->hostname ? o->hostname : o->name));
+        if ((r = apply_process(spec, o, err)) < 0 || (r = apply_limits(spec, o, err)) < 0 ||
+            (r = apply_net(spec, o->net, err)) < 0 || (r = apply_mounts(spec, o, err)) < 0 ||
+            (r = apply_seccomp(spec, o, err)) < 0 || (r = apply_userns(spec, o, err)) < 0)
+                return r;
+        apply_guest(spec, o); /* before the caps: --cap-add and --cap-drop apply to the guest's set too */
+        if ((r = apply_caps(spec, o, err)) < 0 || (r = apply_boot(spec, o, err)) < 0)
+                return r;
         return 0;
 }

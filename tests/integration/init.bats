@@ -131,3 +131,45 @@ vs_bg() { carrel_bg run --rootfs "$ROOTFS" --name "$@"; }
 	[[ "$output" == *"the guest's /sbin/init exited with status 3"* ]] || fail "$output"
 	assert_no_leftovers
 }
+
+@test "--init: a user namespace of its own unlocks the guest's set; --userns host loosens nothing" {
+	local c
+	run -0 --separate-stderr carrel run --rootfs "$ROOTFS" --name "$ID" --profile server --init --cap-drop SYS_PTRACE --dry-run
+	c=$output
+	[ "$(jq -r '.annotations["org.carrel.userns"]' <<<"$c")" = auto ]
+	[ "$(jq '[.linux.namespaces[].type] | index("user") != null and index("cgroup") != null' <<<"$c")" = true ]
+	[ "$(jq '.process.capabilities.effective | index("CAP_SYS_ADMIN") != null' <<<"$c")" = true ]
+	[ "$(jq '.process.capabilities.effective | index("CAP_SYS_PTRACE")' <<<"$c")" = null ] || fail "--cap-drop ignored"
+	[ "$(jq -c '.mounts[] | select(.destination == "/sys/fs/cgroup") | .options | index("ro")' <<<"$c")" = null ]
+	[ "$(jq -c '[.mounts[].destination] | index("/run/lock") != null' <<<"$c")" = true ]
+	[[ "$(jq -r '.process.env[]' <<<"$c")" == *container=carrel*container_uuid=* ]] || fail "$(jq -c .process.env <<<"$c")"
+	[ "$(jq '[.linux.seccomp.syscalls[] | select(.action == "SCMP_ACT_ALLOW") | .names[]] | index("unshare") != null' <<<"$c")" = true ]
+	# keyrings and bpf stay denied
+	[ "$(jq '[.linux.seccomp.syscalls[] | select(.action != "SCMP_ACT_ALLOW") | .names[]] | index("bpf") != null and index("keyctl") != null' <<<"$c")" = true ]
+
+	run -0 --separate-stderr carrel run --rootfs "$ROOTFS" --name "$ID" --profile server --init --userns host --dry-run
+	c=$output
+	[ "$(jq '.process.capabilities.effective | index("CAP_SYS_ADMIN")' <<<"$c")" = null ]
+	[ "$(jq -c '.mounts[] | select(.destination == "/sys/fs/cgroup") | .options | index("ro") != null' <<<"$c")" = true ]
+	[ "$(jq '[.linux.seccomp.syscalls[] | select(.action != "SCMP_ACT_ALLOW") | .names[]] | index("mount") != null' <<<"$c")" = true ]
+}
+
+@test "--init: the guest's root owns its cgroup (delegated) and makes namespaces and mounts inside" {
+	local r=$BATS_TEST_TMPDIR/rootfs out=$BATS_TEST_TMPDIR/out
+	cp -a "$ROOTFS" "$r"
+	mkdir -p -m 0777 "$out"
+	_open_path "$r"
+	_open_path "$out"
+	cat >"$r/etc/inittab" <<-'IT'
+		::sysinit:/bin/sh -c '{ mkdir /sys/fs/cgroup/svc && echo $$ >/sys/fs/cgroup/svc/cgroup.procs && echo cgroup-ok; unshare -m sh -c "mount -t tmpfs t /mnt && echo mount-ok"; } >/mnt/out/r 2>&1'
+	IT
+	mkdir -p "$r/mnt/out"
+	carrel_bg run --rootfs "$r" --name "$ID" --profile server -d --init --bind "$out:/mnt/out"
+	[ "$status" -eq 0 ] || fail "$output"
+	wait_file "$out/r"
+	sleep 0.5
+	run cat "$out/r"
+	[[ "$output" == *cgroup-ok* && "$output" == *mount-ok* ]] || fail "$output"
+	run -0 carrel kill "$ID" KILL
+	wait_status "$ID" stopped
+}
