@@ -13,6 +13,18 @@ teardown() { common_teardown; }
 # vs_bg NAME FLAGS... : a detached virtual server (stdio to files, as carrel_bg).
 vs_bg() { carrel_bg run --rootfs "$ROOTFS" --name "$@"; }
 
+# guest_dirs: a private copy of the rootfs in $r, whose busybox init gets
+# /etc/inittab from stdin, and $out, a directory the guest can write (--init
+# runs the guest in a user namespace of its own: its root is no host root).
+guest_dirs() {
+	r=$BATS_TEST_TMPDIR/rootfs out=$BATS_TEST_TMPDIR/out
+	cp -a "$ROOTFS" "$r"
+	mkdir -p -m 0777 "$out"
+	_open_path "$r"
+	_open_path "$out"
+	cat >"$r/etc/inittab"
+}
+
 @test "reaper: pid 1 is carrel-init, the workload is its child, the exit status passes through" {
 	run --separate-stderr carrel run --rootfs "$ROOTFS" --name "$ID" --profile server -- \
 		sh -c 'cat /proc/1/comm; echo $$; grep PPid /proc/$$/status; exit 7' </dev/null
@@ -63,13 +75,8 @@ vs_bg() { carrel_bg run --rootfs "$ROOTFS" --name "$@"; }
 }
 
 @test "--init: the rootfs's /sbin/init (busybox) boots as pid 1 and powers off on the stop signal" {
-	local r=$BATS_TEST_TMPDIR/rootfs out=$BATS_TEST_TMPDIR/out
-	cp -a "$ROOTFS" "$r"
-	# --init runs the guest in a user namespace of its own: its root is no host root
-	mkdir -p -m 0777 "$out"
-	_open_path "$r"
-	_open_path "$out"
-	cat >"$r/etc/inittab" <<-'IT'
+	local r out
+	guest_dirs <<-'IT'
 		::sysinit:/bin/sh -c 'echo "booted pid1=$(cat /proc/1/comm) caps=$(grep CapEff /proc/self/status)" >/mnt/out/boot'
 		::shutdown:/bin/sh -c 'echo down >/mnt/out/down'
 	IT
@@ -155,12 +162,8 @@ vs_bg() { carrel_bg run --rootfs "$ROOTFS" --name "$@"; }
 }
 
 @test "--init: the guest's root owns its cgroup (delegated) and makes namespaces and mounts inside" {
-	local r=$BATS_TEST_TMPDIR/rootfs out=$BATS_TEST_TMPDIR/out
-	cp -a "$ROOTFS" "$r"
-	mkdir -p -m 0777 "$out"
-	_open_path "$r"
-	_open_path "$out"
-	cat >"$r/etc/inittab" <<-'IT'
+	local r out
+	guest_dirs <<-'IT'
 		::sysinit:/bin/sh -c '{ mkdir /sys/fs/cgroup/svc && echo $$ >/sys/fs/cgroup/svc/cgroup.procs && echo cgroup-ok; unshare -m sh -c "mount -t tmpfs t /mnt && echo mount-ok"; } >/mnt/out/r 2>&1'
 	IT
 	mkdir -p "$r/mnt/out"
