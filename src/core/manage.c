@@ -59,14 +59,16 @@ static int tree_pids(int fd, int depth, pid_t **v, size_t *n)
         int r = cgroup_pids(&here, &pids, &k);
         if (r < 0)
                 return r;
-        pid_t *nv = k ? realloc(*v, (*n + k) * sizeof **v) : *v;
-        if (k && !nv) {
-                free(pids);
-                return -ENOMEM;
+        if (k) {
+                pid_t *nv = realloc(*v, (*n + k) * sizeof **v);
+                if (!nv) {
+                        free(pids);
+                        return -ENOMEM;
+                }
+                memcpy(nv + *n, pids, k * sizeof *pids);
+                *v = nv;
+                *n += k;
         }
-        memcpy(nv + *n, pids, k * sizeof *pids);
-        *v = nv;
-        *n += k;
         free(pids);
         int dup = depth < 64 ? openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
         DIR *d = dup >= 0 ? fdopendir(dup) : NULL;
