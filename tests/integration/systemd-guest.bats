@@ -145,9 +145,9 @@ wait_running() {
 	BG_PIDS+=("$pid")
 	for ((i = 0; i < 600; i++)); do
 		leader=$(guest_systemd_below "$pid")
-		if [ -n "$leader" ] && out=$(nsenter -t "$leader" -a -r -w systemctl is-system-running 2>/dev/null) ||
-			[[ "$out" == running || "$out" == degraded ]]; then
-			[[ "$out" == running || "$out" == degraded ]] || { sleep 0.1; continue; }
+		out=
+		[ -z "$leader" ] || out=$(nsenter -t "$leader" -a -r -w systemctl is-system-running 2>/dev/null) || true
+		if [[ "$out" == running || "$out" == degraded ]]; then
 			echo "# systemd-nspawn -b: running after $(since "$start") s" >&3
 			nsenter -t "$leader" -a -r -w systemctl poweroff || true
 			wait "$pid" || true
