@@ -104,6 +104,23 @@ static int init_stop_signal(const char *rootfs, const char **ret, struct carrel_
         return 0;
 }
 
+/* --init on a writable root: a rootfs without /etc/machine-id gets one
+ * (the container_uuid the guest also sees), so its first boot needs no
+ * first-boot wizard on a console it may not have. The rootfs is hostile:
+ * etc is resolved inside it, and nothing is followed or replaced. */
+static void write_machine_id(const char *rootfs, const char *id_hex)
+{
+        _cleanup_close_ int root = open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        _cleanup_close_ int etc = root < 0 ? -1 : sys_openat2(root, "etc", O_PATH | O_DIRECTORY | O_CLOEXEC, 0,
+                                                              RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
+        _cleanup_close_ int fd = etc < 0 ? -1 : openat(etc, "machine-id", O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+                                                                          O_CLOEXEC, 0444);
+        char line[40];
+        snprintf(line, sizeof line, "%.32s\n", id_hex);
+        if (fd >= 0 && write_all(fd, line, strlen(line)) < 0)
+                log_warning("--init: cannot write %s/etc/machine-id", rootfs);
+}
+
 static int load_profile(const char *name, json_t **ret, struct carrel_error *err)
 {
         json_error_t jerr;
@@ -330,6 +347,8 @@ int cmd_run_shell(struct cli *cli, int argc, char **argv, struct carrel_error *e
                 puts(json);
                 return 0;
         }
+        if (x.o.boot_init && !x.o.read_only)
+                write_machine_id(rootfs, uuid_env + strlen("container_uuid="));
         char bundle[PATH_MAX];
         if ((r = write_bundle(cli->root, id, json, bundle, sizeof bundle, err)) < 0)
                 return r;

@@ -176,3 +176,34 @@ guest_dirs() {
 	run -0 carrel kill "$ID" KILL
 	wait_status "$ID" stopped
 }
+
+@test "--init: a missing /etc/machine-id is written, an existing one or a symlink is left alone" {
+	local r out
+	guest_dirs <<-'IT'
+		::sysinit:/bin/sh -c 'cat /etc/machine-id >/mnt/out/id; echo "$container_uuid" >/mnt/out/uuid'
+	IT
+	rm -f "$r/etc/machine-id"
+	carrel_bg run --rootfs "$r" --name "$ID" --profile server -d --init --bind "$out:/mnt/out"
+	[ "$status" -eq 0 ] || fail "$output"
+	wait_file "$out/uuid"
+	[[ "$(cat "$r/etc/machine-id")" =~ ^[0-9a-f]{32}$ ]] || fail "$(cat "$r/etc/machine-id")"
+	[ "$(cat "$out/id")" = "$(cat "$r/etc/machine-id")" ] && [ "$(cat "$out/uuid")" = "$(cat "$out/id")" ] ||
+		fail "id $(cat "$out/id"), uuid $(cat "$out/uuid")"
+	run -0 carrel kill "$ID" KILL
+	wait_status "$ID" stopped
+	run -0 carrel delete "$ID"
+	# an existing id stays; a symlink (the rootfs is hostile) is never followed
+	echo 0123456789abcdef0123456789abcdef >"$r/etc/machine-id"
+	carrel_bg run --rootfs "$r" --name "$ID-2" --profile server -d --init --bind "$out:/mnt/out"
+	[ "$status" -eq 0 ] || fail "$output"
+	[ "$(cat "$r/etc/machine-id")" = 0123456789abcdef0123456789abcdef ]
+	run -0 carrel kill "$ID-2" KILL
+	wait_status "$ID-2" stopped
+	rm -f "$r/etc/machine-id"
+	ln -s "$BATS_TEST_TMPDIR/host-file" "$r/etc/machine-id"
+	carrel_bg run --rootfs "$r" --name "$ID-3" --profile server -d --init --bind "$out:/mnt/out"
+	[ "$status" -eq 0 ] || fail "$output"
+	[ ! -e "$BATS_TEST_TMPDIR/host-file" ] || fail "wrote through a symlink"
+	run -0 carrel kill "$ID-3" KILL
+	wait_status "$ID-3" stopped
+}

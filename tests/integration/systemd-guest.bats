@@ -127,6 +127,12 @@ wait_running() {
 	[ "$status" -eq 0 ] || fail "$output"
 	[ "$(state_of "$ID" 'annotations["org.carrel.stop-signal"]')" = SIGRTMIN+3 ]
 	wait_running 60
+	# carrel wrote the missing /etc/machine-id, so no first-boot wizard wants a
+	# console that a detached guest lacks: running, not degraded
+	gexec systemctl is-system-running
+	[ "$output" = running ] || fail "$output: $(carrel exec "$ID" systemctl --failed --no-pager)"
+	gexec cat /etc/machine-id
+	[ "$output" = "$(cat "$GUEST/etc/machine-id")" ] || fail "$output"
 	local start=$SECONDS
 	run -0 carrel kill --timeout 20 "$ID"
 	[[ "$output" != *"did not stop"* ]] || fail "needed KILL: $output"
