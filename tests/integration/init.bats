@@ -25,6 +25,12 @@ guest_dirs() {
 	cat >"$r/etc/inittab"
 }
 
+# boot_guest NAME — boot $r's init detached, $out at /mnt/out; require success.
+boot_guest() {
+	carrel_bg run --rootfs "$r" --name "$1" --profile server -d --init --bind "$out:/mnt/out"
+	[ "$status" -eq 0 ] || fail "$output"
+}
+
 @test "reaper: pid 1 is carrel-init, the workload is its child, the exit status passes through" {
 	run --separate-stderr carrel run --rootfs "$ROOTFS" --name "$ID" --profile server -- \
 		sh -c 'cat /proc/1/comm; echo $$; grep PPid /proc/$$/status; exit 7' </dev/null
@@ -80,8 +86,7 @@ guest_dirs() {
 		::sysinit:/bin/sh -c 'echo "booted pid1=$(cat /proc/1/comm) caps=$(grep CapEff /proc/self/status)" >/mnt/out/boot'
 		::shutdown:/bin/sh -c 'echo down >/mnt/out/down'
 	IT
-	carrel_bg run --rootfs "$r" --name "$ID" --profile server -d --init --bind "$out:/mnt/out"
-	[ "$status" -eq 0 ] || fail "$output"
+	boot_guest "$ID"
 	wait_file "$out/boot"
 	[[ "$(cat "$out/boot")" == "booted pid1=init"* ]] || fail "$(cat "$out/boot")"
 	[ "$(state_of "$ID" 'annotations["org.carrel.stop-signal"]')" = SIGUSR2 ]
@@ -167,8 +172,7 @@ guest_dirs() {
 		::sysinit:/bin/sh -c '{ mkdir /sys/fs/cgroup/svc && echo $$ >/sys/fs/cgroup/svc/cgroup.procs && echo cgroup-ok; unshare -m sh -c "mount -t tmpfs t /mnt && echo mount-ok"; } >/mnt/out/r 2>&1'
 	IT
 	mkdir -p "$r/mnt/out"
-	carrel_bg run --rootfs "$r" --name "$ID" --profile server -d --init --bind "$out:/mnt/out"
-	[ "$status" -eq 0 ] || fail "$output"
+	boot_guest "$ID"
 	wait_file "$out/r"
 	sleep 0.5
 	run cat "$out/r"
@@ -183,8 +187,7 @@ guest_dirs() {
 		::sysinit:/bin/sh -c 'cat /etc/machine-id >/mnt/out/id; echo "$container_uuid" >/mnt/out/uuid'
 	IT
 	rm -f "$r/etc/machine-id"
-	carrel_bg run --rootfs "$r" --name "$ID" --profile server -d --init --bind "$out:/mnt/out"
-	[ "$status" -eq 0 ] || fail "$output"
+	boot_guest "$ID"
 	wait_file "$out/uuid"
 	[[ "$(cat "$r/etc/machine-id")" =~ ^[0-9a-f]{32}$ ]] || fail "$(cat "$r/etc/machine-id")"
 	[ "$(cat "$out/id")" = "$(cat "$r/etc/machine-id")" ] && [ "$(cat "$out/uuid")" = "$(cat "$out/id")" ] ||
@@ -194,15 +197,13 @@ guest_dirs() {
 	run -0 carrel delete "$ID"
 	# an existing id stays; a symlink (the rootfs is hostile) is never followed
 	echo 0123456789abcdef0123456789abcdef >"$r/etc/machine-id"
-	carrel_bg run --rootfs "$r" --name "$ID-2" --profile server -d --init --bind "$out:/mnt/out"
-	[ "$status" -eq 0 ] || fail "$output"
+	boot_guest "$ID-2"
 	[ "$(cat "$r/etc/machine-id")" = 0123456789abcdef0123456789abcdef ]
 	run -0 carrel kill "$ID-2" KILL
 	wait_status "$ID-2" stopped
 	rm -f "$r/etc/machine-id"
 	ln -s "$BATS_TEST_TMPDIR/host-file" "$r/etc/machine-id"
-	carrel_bg run --rootfs "$r" --name "$ID-3" --profile server -d --init --bind "$out:/mnt/out"
-	[ "$status" -eq 0 ] || fail "$output"
+	boot_guest "$ID-3"
 	[ ! -e "$BATS_TEST_TMPDIR/host-file" ] || fail "wrote through a symlink"
 	run -0 carrel kill "$ID-3" KILL
 	wait_status "$ID-3" stopped
