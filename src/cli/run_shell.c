@@ -314,8 +314,9 @@ int cmd_run_shell(struct cli *cli, int argc, char **argv, struct carrel_error *e
                 return r;
         char uuid_env[64];
         if (x.o.boot_init) {
-                /* A guest init runs in a user namespace of its own unless told otherwise. */
-                if (!x.o.userns)
+                /* A guest init runs in a user namespace of its own unless told
+                 * otherwise (an unprivileged caller always has one). */
+                if (!x.o.userns && geteuid() == 0)
                         x.o.userns = "auto";
                 /* systemd takes its machine id from container_uuid when /etc/machine-id is missing or empty. */
                 unsigned char u[16];

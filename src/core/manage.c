@@ -97,7 +97,7 @@ int container_ps(const char *root, const char *id, bool json, struct carrel_erro
         int r = open_live(root, id, false, &dirfd, &st, &cg, err);
         pid_t *pids = NULL;
         size_t n = 0;
-        if (r == 0 && (r = tree_pids(cg.fd, 0, &pids, &n)) < 0)
+        if (r == 0 && (r = cg.fd >= 0 ? tree_pids(cg.fd, 0, &pids, &n) : cgroup_pids(&cg, &pids, &n)) < 0)
                 r = carrel_error_set(err, -r, "cannot read the processes of \"%s\"", id);
         cgroup_close(&cg);
         if (r < 0)
