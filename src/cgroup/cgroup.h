@@ -97,6 +97,11 @@ int cgroup_destroy(struct cgroup *cg, struct carrel_error *err);
 /* The pids in cgroup.procs (caller frees *ret). */
 int cgroup_pids(const struct cgroup *cg, pid_t **ret, size_t *ret_n);
 
+/* Give a cgroup carrel made (its unified one) to the root of the spec's new
+ * user namespace, so a guest's init can manage its own subtree (delegate.c).
+ * Nothing happens without a user namespace. */
+int cgroup_delegate_to_userns(const struct cgroup *cg, const struct spec *s, struct carrel_error *err);
+
 /* Controllers (memory, cpu, ...) that linux.resources needs, as a mask. */
 enum {
         CG_CPU = 1 << 0, CG_CPUSET = 1 << 1, CG_MEMORY = 1 << 2, CG_IO = 1 << 3, CG_PIDS = 1 << 4,

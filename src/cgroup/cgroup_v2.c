@@ -138,7 +138,9 @@ int cgroup_v2_freeze(const struct cgroup *cg, bool frozen, struct carrel_error *
         return 0;
 }
 
-int cgroup_read_pids(int dirfd, pid_t **ret, size_t *ret_n)
+/* Append the pids in dirfd's cgroup.procs, then those of every cgroup below
+ * it (a guest's own sub-cgroups, exec --cgroup), to *v. */
+static int read_pids_tree(int dirfd, int depth, pid_t **v, size_t *n, size_t *cap)
 {
         _cleanup_fclose_ FILE *f = NULL;
         int fd = openat(dirfd, "cgroup.procs", O_RDONLY | O_CLOEXEC);
@@ -147,23 +149,47 @@ int cgroup_read_pids(int dirfd, pid_t **ret, size_t *ret_n)
                         close(fd);
                 return -errno;
         }
-        size_t n = 0, cap = 16;
-        pid_t *v = malloc(cap * sizeof *v);
         int pid;
-        while (v && fscanf(f, "%d", &pid) == 1) {
-                if (n == cap) {
-                        pid_t *nv = realloc(v, (cap *= 2) * sizeof *v);
-                        if (!nv) {
-                                free(v);
+        while (fscanf(f, "%d", &pid) == 1) {
+                if (*n == *cap) {
+                        pid_t *nv = realloc(*v, (*cap = *cap ? *cap * 2 : 16) * sizeof **v);
+                        if (!nv)
                                 return -ENOMEM;
-                        }
-                        v = nv;
+                        *v = nv;
                 }
-                v[n++] = pid;
+                (*v)[(*n)++] = pid;
         }
-        if (!v)
+        int dup = depth < 64 ? openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+        _cleanup_closedir_ DIR *d = dup >= 0 ? fdopendir(dup) : NULL;
+        if (!d) {
+                if (dup >= 0)
+                        close(dup);
+                return 0;
+        }
+        struct dirent *de;
+        int r = 0;
+        while (r == 0 && (de = readdir(d))) {
+                if (de->d_type != DT_DIR || de->d_name[0] == '.')
+                        continue;
+                _cleanup_close_ int sub = openat(dirfd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                if (sub >= 0 && (r = read_pids_tree(sub, depth + 1, v, n, cap)) == -ENOENT)
+                        r = 0; /* removed meanwhile */
+        }
+        return r;
+}
+
+int cgroup_read_pids(int dirfd, pid_t **ret, size_t *ret_n)
+{
+        pid_t *v = NULL;
+        size_t n = 0, cap = 0;
+        int r = read_pids_tree(dirfd, 0, &v, &n, &cap);
+        if (r < 0) {
+                free(v);
+                return r;
+        }
+        *ret = v ? v : malloc(sizeof *v);
+        if (!*ret)
                 return -ENOMEM;
-        *ret = v;
         *ret_n = n;
         return 0;
 }

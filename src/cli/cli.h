@@ -6,6 +6,9 @@
 
 #include "carrel/error.h"
 
+/* run --rootfs -d: the container's output, in its bundle (--root/.bundles/ID). */
+#define SHELL_LOG_FILE "console.log"
+
 struct cli {
         const char *root;
         bool debug, systemd_cgroup;
@@ -35,6 +38,7 @@ int cmd_update(struct cli *, int, char **, struct carrel_error *);
 int cmd_events(struct cli *, int, char **, struct carrel_error *);
 int cmd_spec(struct cli *, int, char **, struct carrel_error *);
 int cmd_features(struct cli *, int, char **, struct carrel_error *);
+int cmd_logs(struct cli *, int, char **, struct carrel_error *);
 
 const struct command *command_find(const char *name);
 
@@ -48,6 +52,16 @@ int command_help(const char *name);
 int parse_verb_options(const char *verb, int argc, char **argv, const char *shortopts,
                        const struct option *longopts, int (*on_opt)(int c, const char *arg, void *data), void *data,
                        struct carrel_error *err);
+
+/* getopt_long takes any unambiguous prefix of a long option (--root for
+ * --rootfs); carrel does not. After getopt_long returned the long option
+ * `name`, returns the word the user typed when it is not exactly --name
+ * (or --name=...), else NULL. */
+const char *long_option_inexact(char **argv, int optind_after, const char *optarg_, const char *name);
+
+/* 1 once the init of container `id` has exited (or the container is gone),
+ * 0 while it still runs after `timeout_ms`. Holds no lock while it waits. */
+int init_exited(const char *root, const char *id, int timeout_ms);
 
 /* Exactly `n` positional arguments (min..max) remain, else a usage error. */
 int expect_args(const char *verb, int argc, int min, int max, struct carrel_error *err);

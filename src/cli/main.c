@@ -14,6 +14,8 @@
 
 #include <seccomp.h>
 
+static int cmd_help(struct cli *cli, int argc, char **argv, struct carrel_error *err);
+
 static const struct command commands[] = {
         { "create", cmd_create, "create a container from a bundle; it waits for start",
           "[--bundle DIR] [--pid-file FILE] [--console-socket SOCK] [--pidfd-socket SOCK] [--preserve-fds N] [--no-pivot] "
@@ -27,7 +29,8 @@ static const struct command commands[] = {
           "[--user UID[:GID]] [--additional-gids G,...] [--cap CAP]... [--no-new-privs] [--preserve-fds N] "
           "[--ignore-paused] [--console-socket SOCK] [--pidfd-socket SOCK] [--cgroup PATH] ID [COMMAND [ARG...]]" },
         { "state", cmd_state, "print the state of a container as JSON", "ID" },
-        { "kill", cmd_kill, "send a signal to the container's init (default TERM)", "[--all] ID [SIGNAL]" },
+        { "kill", cmd_kill, "send a signal to the container's init, or stop it (no SIGNAL)",
+          "[--all] [--timeout SECONDS] ID [SIGNAL]" },
         { "delete", cmd_delete, "delete a container and everything carrel made for it", "[--force] ID" },
         { "list", cmd_list, "list containers", "[--format table|json] [--quiet]" },
         { "pause", cmd_pause, "freeze every process of a container (cgroup.freeze)", "ID" },
@@ -40,6 +43,8 @@ static const struct command commands[] = {
         { "events", cmd_events, "print stats and OOM events as JSON", "[--stats] [--interval D] ID" },
         { "spec", cmd_spec, "write a default config.json", "[--bundle DIR] [--rootless]" },
         { "features", cmd_features, "print the features JSON of this runtime", "" },
+        { "logs", cmd_logs, "print the output of a run --rootfs -d container", "[--follow] ID" },
+        { "help", cmd_help, "show the help of carrel, or of one command", "[COMMAND]" },
 };
 
 static const char *const option_help[] = {
@@ -61,6 +66,7 @@ static const char *const option_help[] = {
                "      --keep              keep the container (stopped) after it exits, until delete\n"
                "      --no-subreaper      accepted for runc compatibility (carrel is never a subreaper)\n"
                "\nOne-line mode, no bundle: carrel run --rootfs DIR [flags] [--] COMMAND [ARG...]\n"
+               "      --rootfs DIR (the root filesystem; the spec is built from a profile and the flags)\n"
                "      --name N --hostname H --profile default|server|minimal|FILE --dry-run\n"
                "      --memory SIZE --memory-swap SIZE --cpus N --pids N --io-weight N\n"
                "      --net none|host|netns:PATH|veth[:ADDR/PREFIX][,gw=ADDR][,bridge=NAME]\n"
@@ -68,7 +74,7 @@ static const char *const option_help[] = {
                "      --env K=V --workdir DIR --cap-add CAP --cap-drop CAP\n"
                "      --seccomp default|unconfined|FILE --userns host|auto|private\n"
                "      --init (boot the rootfs's /sbin/init, no COMMAND) --stop-signal SIG\n"
-               "      -d/--detach -t/--tty --no-tty\n",
+               "      -d/--detach (prints the name; output to carrel logs NAME) --keep -t/--tty --no-tty\n",
         "exec", "  -p, --process FILE      a runtime-spec process object (instead of COMMAND)\n"
                 "  -d, --detach            return once the process runs\n"
                 "      --pid-file FILE     write the new process's pid to FILE\n"
@@ -85,7 +91,11 @@ static const char *const option_help[] = {
                 "      --pidfd-socket S    unix socket that receives a pidfd of the new process\n"
                 "      --cgroup PATH       run it in an existing cgroup below the container's\n"
                 "      --apparmor P, --process-label L  ignored where that LSM is not enabled\n",
-        "kill", "  -a, --all               signal every process of the container\n",
+        "kill", "  -a, --all               signal every process of the container\n"
+                "      --timeout SECONDS   without SIGNAL: how long to wait (default 10)\n"
+                "\nWith SIGNAL, sends it and returns (as runc). Without SIGNAL, stops the container:\n"
+                "sends its stop signal (--stop-signal or what --init found; TERM if it has none),\n"
+                "waits up to --timeout seconds for the init to exit, then sends KILL to every process.\n",
         "delete", "  -f, --force             kill the container first if it is running\n",
         "list", "  -f, --format F          table (default) or json\n"
                 "  -q, --quiet             print only the ids\n",
@@ -101,6 +111,7 @@ static const char *const option_help[] = {
                   "      --blkio-weight N    10..1000, converted to io.weight\n",
         "events", "      --stats             print one stats event and exit\n"
                   "      --interval D        time between stats events (default 5s)\n",
+        "logs", "  -f, --follow            keep printing new output until the container stops\n",
         "spec", "  -b, --bundle DIR        where to write config.json (default: .)\n"
                 "      --rootless          a spec for a user namespace mapped to the caller\n",
         NULL,
@@ -120,10 +131,17 @@ int command_help(const char *name)
         if (!c)
                 return 1;
         printf("Usage: carrel [global options] %s %s\n\n%s.\n", c->name, c->usage, c->summary);
+        const char *notes = "";
+        printf("\nOptions:\n");
         for (size_t i = 0; option_help[i]; i += 2)
-                if (strcmp(option_help[i], name) == 0)
-                        printf("\nOptions:\n%s", option_help[i + 1]);
-        printf("  -h, --help              show this help\n\nSee carrel-%s(1).\n", c->name);
+                if (strcmp(option_help[i], name) == 0) {
+                        /* the options, then (after a blank line) notes */
+                        const char *text = option_help[i + 1], *blank = strstr(text, "\n\n");
+                        notes = blank ? blank + 1 : "";
+                        printf("%.*s", (int) (blank ? blank + 1 - text : (long) strlen(text)), text);
+                }
+        printf("  -h, --help              show this help\n%s\nSee carrel%s%s(1).\n", notes,
+               strcmp(c->name, "help") == 0 ? "" : "-", strcmp(c->name, "help") == 0 ? "" : c->name);
         return 0;
 }
 
@@ -145,6 +163,22 @@ static void usage(FILE *f)
                    "  -v, --version         print the version\n"
                    "  -h, --help            show this help\n\n"
                    "Run 'carrel COMMAND --help' for the options of a command. See carrel(1).\n");
+}
+
+static int cmd_help(struct cli *cli, int argc, char **argv, struct carrel_error *err)
+{
+        (void) cli;
+        if (argc > 2)
+                return carrel_error_set(err, EINVAL, "help: too many arguments (usage: carrel help [COMMAND])");
+        if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0))
+                return command_help("help");
+        if (argc < 2 || strcmp(argv[1], "help") == 0) {
+                usage(stdout);
+                return 0;
+        }
+        if (!command_find(argv[1]))
+                return carrel_error_set(err, EINVAL, "help: unknown command \"%s\" (see carrel help)", argv[1]);
+        return command_help(argv[1]);
 }
 
 static void version(void)
@@ -196,8 +230,15 @@ int main(int argc, char **argv, char **envp)
         struct cli cli = { .root = default_root(rootless_root, sizeof rootless_root) };
         const char *log_path = NULL;
         enum log_format fmt = LOG_FORMAT_TEXT;
-        int c;
-        while ((c = getopt_long(argc, argv, "+vh", global, NULL)) != -1) {
+        int c, idx = -1;
+        while ((c = getopt_long(argc, argv, "+vh", global, &idx)) != -1) {
+                const char *inexact = idx >= 0 ? long_option_inexact(argv, optind, optarg, global[idx].name) : NULL;
+                idx = -1;
+                if (inexact) {
+                        fprintf(stderr, "carrel: unknown option %.*s (options are never abbreviated; see carrel --help)\n",
+                                (int) strcspn(inexact, "="), inexact);
+                        return 1;
+                }
                 switch (c) {
                 case OPT_ROOT: cli.root = optarg; break;
                 case OPT_LOG: log_path = optarg; break;
@@ -241,6 +282,12 @@ int main(int argc, char **argv, char **envp)
         argv += optind;
         optind = 0; /* reset getopt for the verb */
         int r = cmd->run(&cli, argc, argv, &err);
+        if (r < 0 && geteuid() != 0 && (err.code == EPERM || err.code == EACCES)) {
+                char msg[CARREL_ERROR_MAX + 96];
+                snprintf(msg, sizeof msg, "carrel must run as root (or see ROOTLESS in carrel(1)): %s", err.msg);
+                log_error(msg);
+                return 1;
+        }
         if (r < 0) {
                 log_error(err.msg[0] ? err.msg : "unknown error");
                 return 1;

@@ -113,7 +113,7 @@ static int on_update(int c, const char *arg, void *data)
         struct spec_resources *f = &o->flags;
         long long v;
         char *end;
-        if (c == U_RESOURCES) {
+        if (c == U_RESOURCES || c == 'r') {
                 o->resources_file = arg;
                 return 0;
         }

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <jansson.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,7 @@
 #include "cgroup/cgroup.h"
 #include "cli/cli.h"
 #include "core/container.h"
+#include "linux/net.h"
 #include "spec/shell.h"
 #include "util/cleanup.h"
 #include "util/fd.h"
@@ -28,12 +30,12 @@ extern const char carrel_profile_minimal_json[];
 
 enum { S_ROOTFS = 256, S_NAME, S_HOSTNAME, S_PROFILE, S_MEMORY, S_SWAP, S_CPUS, S_PIDS, S_IO, S_NET, S_BIND, S_TMPFS,
        S_RO, S_USER, S_ENV, S_WORKDIR, S_CAPADD, S_CAPDROP, S_SECCOMP, S_USERNS, S_DETACH, S_TTY, S_NOTTY, S_DRY,
-       S_INIT, S_STOPSIG };
+       S_INIT, S_STOPSIG, S_KEEP };
 
 struct shell_cli {
         struct shell_opts o;
         const char *profile;
-        bool detach, dry_run, tty_set;
+        bool detach, keep, dry_run, tty_set;
 };
 
 static int push(const char **v, size_t *n, const char *arg)
@@ -78,6 +80,7 @@ static int on_opt(int c, const char *arg, void *data)
         case S_DRY: x->dry_run = true; break;
         case S_INIT: o->boot_init = true; break;
         case S_STOPSIG: o->stop_signal = arg; break;
+        case S_KEEP: x->keep = true; break;
         default: return -EINVAL;
         }
         return 0;
@@ -99,6 +102,23 @@ static int init_stop_signal(const char *rootfs, const char **ret, struct carrel_
         const char *base = strrchr(target, '/') ? strrchr(target, '/') + 1 : target;
         *ret = strcmp(base, "systemd") == 0 ? "SIGRTMIN+3" : strcmp(base, "busybox") == 0 ? "SIGUSR2" : "SIGPWR";
         return 0;
+}
+
+/* --init on a writable root: a rootfs without /etc/machine-id gets one
+ * (the container_uuid the guest also sees), so its first boot needs no
+ * first-boot wizard on a console it may not have. The rootfs is hostile:
+ * etc is resolved inside it, and nothing is followed or replaced. */
+static void write_machine_id(const char *rootfs, const char *id_hex)
+{
+        _cleanup_close_ int root = open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        _cleanup_close_ int etc = root < 0 ? -1 : sys_openat2(root, "etc", O_PATH | O_DIRECTORY | O_CLOEXEC, 0,
+                                                              RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
+        _cleanup_close_ int fd = etc < 0 ? -1 : openat(etc, "machine-id", O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+                                                                          O_CLOEXEC, 0444);
+        char line[40];
+        snprintf(line, sizeof line, "%.32s\n", id_hex);
+        if (fd >= 0 && write_all(fd, line, strlen(line)) < 0)
+                log_warning("--init: cannot write %s/etc/machine-id", rootfs);
 }
 
 static int load_profile(const char *name, json_t **ret, struct carrel_error *err)
@@ -192,6 +212,60 @@ static int write_bundle(const char *root, const char *id, const char *json, char
         return 0;
 }
 
+/* --init in the foreground: a guest init that ends other than by powering
+ * off says so, instead of leaving a bare exit status. */
+static void explain_init_exit(int status, bool tty)
+{
+        if (status == 0)
+                return;
+        if (status > 128 && status < 128 + 65)
+                log_warning("the guest's /sbin/init was killed by signal %d (%s)%s", status - 128,
+                            strsignal(status - 128), tty ? "" : "; its console is shown with -t");
+        else
+                log_warning("the guest's /sbin/init exited with status %d%s", status,
+                            tty ? " (its last console lines are above)" : "; run it with -t to see its console");
+}
+
+struct saved_stdio {
+        int out, err;
+};
+
+static void restore_stdio(struct saved_stdio *saved);
+
+/* run -d: the container's stdin is /dev/null and its stdout and stderr go to
+ * console.log in its bundle (printed by `carrel logs`), so the caller's
+ * stdio (a pipe in name=$(carrel run -d ...)) is not held open. */
+static int detach_stdio(const char *bundle, struct saved_stdio *saved, struct carrel_error *err)
+{
+        char path[PATH_MAX + 16];
+        snprintf(path, sizeof path, "%s/" SHELL_LOG_FILE, bundle);
+        _cleanup_close_ int log = open(path, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0600);
+        _cleanup_close_ int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+        if (log < 0 || null < 0)
+                return carrel_error_errno(err, errno, "run -d: cannot open %s", log < 0 ? path : "/dev/null");
+        fflush(stdout);
+        fflush(stderr);
+        saved->out = fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 3);
+        saved->err = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3);
+        if (saved->out < 0 || saved->err < 0 || dup2(null, STDIN_FILENO) < 0 || dup2(log, STDOUT_FILENO) < 0 ||
+            dup2(log, STDERR_FILENO) < 0) {
+                int e = errno;
+                restore_stdio(saved);
+                return carrel_error_errno(err, e, "run -d: cannot redirect the output to %s", path);
+        }
+        return 0;
+}
+
+static void restore_stdio(struct saved_stdio *saved)
+{
+        if (saved->out >= 0)
+                dup2(saved->out, STDOUT_FILENO);
+        if (saved->err >= 0)
+                dup2(saved->err, STDERR_FILENO);
+        close_fdp(&saved->out);
+        close_fdp(&saved->err);
+}
+
 int cmd_run_shell(struct cli *cli, int argc, char **argv, struct carrel_error *err)
 {
         static const struct option opts[] = {
@@ -208,6 +282,7 @@ int cmd_run_shell(struct cli *cli, int argc, char **argv, struct carrel_error *e
                 { "detach", no_argument, NULL, S_DETACH }, { "tty", no_argument, NULL, S_TTY },
                 { "no-tty", no_argument, NULL, S_NOTTY }, { "dry-run", no_argument, NULL, S_DRY },
                 { "init", no_argument, NULL, S_INIT }, { "stop-signal", required_argument, NULL, S_STOPSIG },
+                { "keep", no_argument, NULL, S_KEEP },
                 { "help", no_argument, NULL, 'h' }, { 0 },
         };
         struct shell_cli x = { 0 };
@@ -217,6 +292,16 @@ int cmd_run_shell(struct cli *cli, int argc, char **argv, struct carrel_error *e
                 return r < 0 ? r : 0;
         if (optind >= argc && !x.o.boot_init)
                 return carrel_error_set(err, EINVAL, "run --rootfs: no command (carrel run --rootfs DIR -- CMD [ARGS...])");
+        if (x.detach && x.keep)
+                return carrel_error_set(err, EINVAL, "run: --detach and --keep cannot be used together");
+        if (x.o.name && !container_id_valid(x.o.name))
+                return carrel_error_set(err, EINVAL, "--name: invalid name \"%s\" (1 to 200 letters, digits, _ - . +; "
+                                        "not . or ..)", x.o.name);
+        struct net_config net;
+        if (x.o.net && strncmp(x.o.net, "veth", 4) == 0 && (r = net_config_parse(x.o.net, &net, err)) < 0) {
+                carrel_error_prefix(err, "--net");
+                return r;
+        }
         x.o.args = argv + optind;
         x.o.n_args = (size_t) (argc - optind);
         if (x.detach && !x.tty_set)
@@ -231,11 +316,27 @@ int cmd_run_shell(struct cli *cli, int argc, char **argv, struct carrel_error *e
         x.o.rootfs = rootfs;
         if (x.o.boot_init && !x.o.stop_signal && (r = init_stop_signal(rootfs, &x.o.stop_signal, err)) < 0)
                 return r;
-        char id[200];
+        char uuid_env[64];
+        if (x.o.boot_init) {
+                /* A guest init runs in a user namespace of its own unless told
+                 * otherwise (an unprivileged caller always has one). */
+                if (!x.o.userns && geteuid() == 0)
+                        x.o.userns = "auto";
+                /* systemd takes its machine id from container_uuid when /etc/machine-id is missing or empty. */
+                unsigned char u[16];
+                if (getrandom(u, sizeof u, 0) != sizeof u)
+                        return carrel_error_errno(err, errno, "getrandom");
+                u[6] = (unsigned char) ((u[6] & 0x0f) | 0x40);
+                u[8] = (unsigned char) ((u[8] & 0x3f) | 0x80);
+                int n = snprintf(uuid_env, sizeof uuid_env, "container_uuid=");
+                for (size_t i = 0; i < sizeof u; i++)
+                        n += snprintf(uuid_env + n, sizeof uuid_env - (size_t) n, "%02x", u[i]);
+                if ((r = push(x.o.env, &x.o.n_env, uuid_env)) < 0)
+                        return carrel_error_set(err, -r, "--env: too many");
+        }
+        char id[256];
         if (x.o.name) {
-                if (strlen(x.o.name) >= sizeof id)
-                        return carrel_error_set(err, ENAMETOOLONG, "--name: too long");
-                snprintf(id, sizeof id, "%.199s", x.o.name);
+                snprintf(id, sizeof id, "%s", x.o.name);
         } else {
                 unsigned char rnd[4];
                 if (getrandom(rnd, sizeof rnd, 0) != sizeof rnd)
@@ -251,14 +352,39 @@ int cmd_run_shell(struct cli *cli, int argc, char **argv, struct carrel_error *e
                 puts(json);
                 return 0;
         }
+        if (x.o.boot_init && !x.o.read_only)
+                write_machine_id(rootfs, uuid_env + strlen("container_uuid="));
         char bundle[PATH_MAX];
         if ((r = write_bundle(cli->root, id, json, bundle, sizeof bundle, err)) < 0)
                 return r;
-        struct create_opts co = { .root = cli->root, .id = id, .bundle = bundle, .detach = x.detach };
+        struct create_opts co = { .root = cli->root, .id = id, .bundle = bundle, .detach = x.detach,
+                                 .keep = x.keep };
         int status = 0;
-        r = container_run(&co, &status, err);
-        if (r < 0)
-                state_bundle_remove(cli->root, id); /* when it failed before its state existed */
+        for (;;) {
+                struct saved_stdio saved;
+                if (x.detach && (r = detach_stdio(bundle, &saved, err)) < 0) {
+                        state_bundle_remove(cli->root, id);
+                        return r;
+                }
+                r = container_run(&co, &status, err);
+                if (x.detach)
+                        restore_stdio(&saved);
+                if (r < 0)
+                        state_bundle_remove(cli->root, id); /* when it failed before its state existed */
+                if (r < 0 || x.detach || !x.o.boot_init)
+                        break;
+                /* reboot(2) in a pid namespace kills its init with SIGINT for
+                 * power-off and halt, SIGHUP for restart. */
+                if (status == 128 + SIGINT)
+                        status = 0;
+                if (status != 128 + SIGHUP || x.keep) {
+                        explain_init_exit(status, x.o.tty);
+                        break;
+                }
+                log_warning("%s: the guest rebooted: booting it again", id);
+                if ((r = write_bundle(cli->root, id, json, bundle, sizeof bundle, err)) < 0)
+                        return r;
+        }
         if (r == 0 && x.detach)
                 printf("%s\n", id);
         return r < 0 ? r : status;

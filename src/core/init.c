@@ -22,6 +22,7 @@
 #include "linux/ns.h"
 #include "linux/pivot.h"
 #include "linux/process.h"
+#include "core/sealed_exe.h"
 #include "linux/reaper.h"
 #include "linux/seccomp_filter.h"
 #include "linux/terminal.h"
@@ -224,6 +225,7 @@ static int fork_reaper(struct init_ctx *ctx, struct carrel_error *err)
                 return 0;
         }
         sys_close_range(3, ~0U, 0);
+        reaper_set_cmdline(sealed_exe_argv(), "carrel-init");
         reaper_run(child);
 }
 

@@ -332,8 +332,9 @@ int launch_container(struct launch *l, const struct create_opts *o, bool use_fif
         if (late_pids)
                 res->has_pids_limit = true;
         if (r == 0)
-                log_debug("cgroup: %s", l->cg.fd >= 0 ? l->cg.path : "none");
-        if (r < 0 || (r = device_filter(l, err)) < 0)
+                log_debug("cgroup: %s", cgroup_active(&l->cg) ? l->cg.path : "none");
+        if (r < 0 || (r = device_filter(l, err)) < 0 ||
+            (r = cgroup_delegate_to_userns(&l->cg, l->spec, err)) < 0)
                 goto fail;
         if ((r = spawn(l, o, use_fifo, err)) < 0)
                 goto fail;

@@ -1,5 +1,6 @@
 #include "core/manage.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <jansson.h>
 #include <limits.h>
@@ -46,6 +47,8 @@ int container_pause(const char *root, const char *id, bool pause, struct carrel_
         return r;
 }
 
+/* The pids of the cgroup at `fd` and of every cgroup below it (an init such
+ * as systemd puts everything, itself too, in sub-cgroups), appended to *v. */
 int container_ps(const char *root, const char *id, bool json, struct carrel_error *err)
 {
         _cleanup_close_ int dirfd = -1;

@@ -20,6 +20,11 @@ void sealed_exe_init(char **argv, char **envp)
         saved_envp = envp;
 }
 
+char **sealed_exe_argv(void)
+{
+        return saved_argv;
+}
+
 bool sealed_exe_active(void)
 {
         return getenv(SEALED_ENV) != NULL;

@@ -16,6 +16,9 @@
 /* Remember argv and envp for a re-exec (called from main). */
 void sealed_exe_init(char **argv, char **envp);
 
+/* The argv main() got (its strings are the process's command line). */
+char **sealed_exe_argv(void);
+
 /* True when the running binary is already a sealed copy. */
 bool sealed_exe_active(void);
 

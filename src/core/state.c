@@ -99,8 +99,11 @@ int state_dir_open(const char *root, const char *id, bool exclusive, int *ret_di
 void state_bundle_remove(const char *root, const char *id)
 {
         char path[4400];
-        snprintf(path, sizeof path, "%s/.bundles/%s/config.json", root, id);
-        unlink(path);
+        static const char *const files[] = { "config.json", "console.log" /* run --rootfs -d */ };
+        for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
+                snprintf(path, sizeof path, "%s/.bundles/%s/%s", root, id, files[i]);
+                unlink(path);
+        }
         snprintf(path, sizeof path, "%s/.bundles/%s", root, id);
         rmdir(path);
 }

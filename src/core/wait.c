@@ -60,10 +60,18 @@ int wait_forwarding(int pidfd, int master, int *ret_status, struct carrel_error 
                 }
         }
         int r = 0;
+        /* The pty hangs up whenever no one in the container holds its slave
+         * open, as when an init closes and reopens /dev/console: that is no
+         * end. The master is left out of the poll (which would report the
+         * hangup at once, again and again) for a while, then read again. */
+        bool hung_up = false;
         for (;;) {
                 struct pollfd p[4] = { { .fd = pidfd, .events = POLLIN }, { .fd = sfd, .events = POLLIN },
-                                       { .fd = master, .events = POLLIN }, { .fd = in, .events = POLLIN } };
-                if (poll(p, 4, -1) < 0) {
+                                       { .fd = hung_up ? -1 : master, .events = POLLIN }, { .fd = in, .events = POLLIN } };
+                int n = poll(p, 4, hung_up ? 100 : -1);
+                if (n == 0)
+                        hung_up = false;
+                if (n < 0) {
                         if (errno == EINTR)
                                 continue;
                         r = carrel_error_errno(err, errno, "poll");
@@ -79,7 +87,7 @@ int wait_forwarding(int pidfd, int master, int *ret_status, struct carrel_error 
                         }
                 }
                 if ((p[2].revents & (POLLIN | POLLHUP | POLLERR)) && !pump(master, STDOUT_FILENO))
-                        master = -1; /* every holder of the peer is gone */
+                        hung_up = true; /* no holder of the slave now; maybe again later */
                 if ((p[3].revents & (POLLIN | POLLHUP | POLLERR)) && !pump(in, master))
                         in = -1;
                 if (p[0].revents & POLLIN) {

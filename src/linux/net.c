@@ -76,6 +76,31 @@ void net_host_ifname(const char *id, char buf[16])
         snprintf(buf, 16, "cv%012llx", (unsigned long long) (h & 0xffffffffffffULL));
 }
 
+bool net_host_peer(const struct net_config *c, unsigned char out[16])
+{
+        if (!c->family || c->bridge[0])
+                return false;
+        unsigned bits = c->family == AF_INET ? 32 : 128, bytes = bits / 8;
+        if (c->has_gw) {
+                memcpy(out, c->gw, bytes);
+                return true;
+        }
+        if (c->prefix >= bits)
+                return false; /* a /32 or /128 has no other address */
+        memcpy(out, c->addr, bytes);
+        if (c->prefix == bits - 1) {
+                out[bytes - 1] ^= 1; /* RFC 3021: the other one of the pair */
+                return true;
+        }
+        /* the subnet's first host address, or its second when that is the container's */
+        for (unsigned i = c->prefix; i < bits; i++)
+                out[i / 8] &= (unsigned char) ~(0x80u >> (i % 8));
+        out[bytes - 1] |= 1;
+        if (memcmp(out, c->addr, bytes) == 0)
+                out[bytes - 1] ^= 3;
+        return true;
+}
+
 /* Send one request and wait for its ACK. */
 static int talk(struct mnl_socket *nl, struct nlmsghdr *nlh)
 {
@@ -114,6 +139,13 @@ int net_veth_create(const struct net_config *c, const char *host_if, pid_t pid, 
         else if (r == 0 && (r = talk(nl, nlmsg_link_up(buf, ++seq, host_if, master))) < 0) {
                 r = carrel_error_set(err, -r, "network: cannot bring %s up%s%s: %s", host_if,
                                      master ? " in bridge " : "", c->bridge, strerror(-r));
+                talk(nl, nlmsg_link_del(buf, ++seq, host_if));
+        }
+        unsigned char peer[16];
+        if (r == 0 && net_host_peer(c, peer) &&
+            (r = talk(nl, nlmsg_addr_add(buf, ++seq, if_nametoindex(host_if), c->family, peer, c->prefix))) < 0) {
+                r = carrel_error_set(err, -r, "network: cannot give %s the peer address of the container: %s",
+                                     host_if, strerror(-r));
                 talk(nl, nlmsg_link_del(buf, ++seq, host_if));
         }
         mnl_socket_close(nl);

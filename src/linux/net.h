@@ -2,7 +2,8 @@
  * container end is eth0 with an address and a default route, and whose host
  * end (named after the container id) can join a bridge. The configuration
  * travels in the annotation "org.carrel.net", so bundles can use it too:
- *   veth[:ADDR/PREFIX][,gw=ADDR][,bridge=NAME] */
+ *   veth[:ADDR/PREFIX][,gw=ADDR][,bridge=NAME]
+ * Without a bridge, the host end gets a peer address (net_host_peer). */
 #pragma once
 
 #include <netinet/in.h>
@@ -27,6 +28,13 @@ int net_config_parse(const char *text, struct net_config *ret, struct carrel_err
 
 /* The spec's network config (from its annotation), if any. 0 with ret->veth false when none. */
 int net_config_from_spec(const struct spec *s, struct net_config *ret, struct carrel_error *err);
+
+/* Without a bridge, the host end of the pair gets an address of the
+ * container's subnet, so the host reaches the container directly: the
+ * gateway when one is given, else the subnet's first host address (its
+ * second when the container has the first; the other address of a /31).
+ * false for a bridge, no address, or a /32 (/128) without gw (pure). */
+bool net_host_peer(const struct net_config *c, unsigned char out[16]);
 
 /* Host side name for a container id: "cv" + 12 hex digits of a hash (pure). */
 void net_host_ifname(const char *id, char buf[16]);

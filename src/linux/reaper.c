@@ -2,9 +2,29 @@
 
 #include <errno.h>
 #include <signal.h>
+#include <stdio.h>
+#include <string.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+void reaper_set_cmdline(char **argv, const char *title)
+{
+        if (!argv || !argv[0])
+                return;
+        char *start = argv[0], *end = argv[0];
+        for (char **a = argv; *a; a++)
+                if (*a + strlen(*a) + 1 > end)
+                        end = *a + strlen(*a) + 1;
+        size_t size = (size_t) (end - start);
+        if (size < 2)
+                return;
+        memset(start, 0, size);
+        snprintf(start, size - 1, "%s", title);
+        /* A non-NUL last byte makes the kernel read the title up to its first
+         * NUL (the setproctitle case), not the whole area with its NULs. */
+        end[-1] = ' ';
+}
 
 _Noreturn void reaper_run(pid_t workload)
 {

@@ -6,6 +6,10 @@
 
 #include <sys/types.h>
 
+/* Make /proc/self/cmdline read `title` instead of the host's carrel command
+ * line (with its host paths): the argv strings are overwritten in place. */
+void reaper_set_cmdline(char **argv, const char *title);
+
 /* Reap every child (orphans included), pass every catchable signal on to
  * `workload`, and exit with its status (128+N for signal N) when it ends.
  * Call in the parent after fork(), with every signal blocked since before

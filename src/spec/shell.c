@@ -251,6 +251,17 @@ static int apply_caps(json_t *spec, const struct shell_opts *o, struct carrel_er
  * and stops on the signal its kind expects. CAP_SYS_BOOT lets it end the
  * container with reboot(2), which in a pid namespace only kills that
  * namespace's init: so a pid namespace is required. */
+static bool has_own_namespace(json_t *spec, const char *type)
+{
+        json_t *ns = json_object_get(json_object_get(spec, "linux"), "namespaces");
+        for (size_t i = 0; i < json_array_size(ns); i++) {
+                json_t *e = json_array_get(ns, i);
+                if (strcmp(json_string_value(json_object_get(e, "type")) ?: "", type) == 0 && !json_object_get(e, "path"))
+                        return true;
+        }
+        return false;
+}
+
 static int apply_boot(json_t *spec, const struct shell_opts *o, struct carrel_error *err)
 {
         if (o->stop_signal && signal_from_name(o->stop_signal) < 0)
@@ -261,14 +272,7 @@ static int apply_boot(json_t *spec, const struct shell_opts *o, struct carrel_er
                 return 0;
         if (o->n_args)
                 return carrel_error_set(err, EINVAL, "--init boots the rootfs's /sbin/init: give no command");
-        bool pidns = false;
-        json_t *ns = json_object_get(json_object_get(spec, "linux"), "namespaces");
-        for (size_t i = 0; i < json_array_size(ns); i++) {
-                json_t *e = json_array_get(ns, i);
-                if (strcmp(json_string_value(json_object_get(e, "type")) ?: "", "pid") == 0 && !json_object_get(e, "path"))
-                        pidns = true;
-        }
-        if (!pidns)
+        if (!has_own_namespace(spec, "pid"))
                 return carrel_error_set(err, EINVAL, "--init needs a pid namespace of its own (the profile has none)");
         json_t *proc = path_obj(spec, "process", NULL, NULL);
         json_object_set_new(proc, "args", json_pack("[s]", "/sbin/init"));
@@ -329,18 +333,113 @@ static int apply_process(json_t *spec, const struct shell_opts *o, struct carrel
         return 0;
 }
 
-int shell_apply_flags(json_t *spec, const struct shell_opts *o, struct carrel_error *err)
+
+static void ensure_tmpfs(json_t *mounts, const char *dst, const char *mode, const char *size, bool noexec)
 {
-        int r;
-        json_object_set_new(path_obj(spec, "root", NULL, NULL), "path", json_string(o->rootfs));
-        if (o->read_only)
-                json_object_set_new(json_object_get(spec, "root"), "readonly", json_true());
-        if (o->hostname || o->name)
-                json_object_set_new(spec, "hostname", json_string(o->hostname ? o->hostname : o->name));
-        if ((r = apply_process(spec, o, err)) < 0 || (r = apply_limits(spec, o, err)) < 0 ||
-            (r = apply_net(spec, o->net, err)) < 0 || (r = apply_mounts(spec, o, err)) < 0 ||
-            (r = apply_caps(spec, o, err)) < 0 || (r = apply_boot(spec, o, err)) < 0)
-                return r;
+        for (size_t i = 0; i < json_array_size(mounts); i++)
+                if (strcmp(json_string_value(json_object_get(json_array_get(mounts, i), "destination")) ?: "", dst) == 0)
+                        return;
+        json_t *opts = json_pack("[s,s,s,s]", "nosuid", "nodev", mode, size);
+        if (noexec)
+                json_array_append_new(opts, json_string("noexec"));
+        json_array_append_new(mounts, json_pack("{s:s,s:s,s:s,s:o}", "destination", dst, "type", "tmpfs", "source",
+                                                "tmpfs", "options", opts));
+}
+
+/* The seccomp rules that keep mount(2), unshare(2), setns(2) and clone(2)
+ * with namespace flags out. A guest in a user namespace of its own may use
+ * them, as Docker's profile allows them with CAP_SYS_ADMIN: every mount and
+ * namespace it makes is owned by that user namespace, and what could reach
+ * the host (bpf, keyrings, kernel modules, the clock...) stays denied. */
+static void open_namespaces_in_seccomp(json_t *spec)
+{
+        json_t *rules = json_object_get(json_object_get(json_object_get(spec, "linux"), "seccomp"), "syscalls");
+        for (size_t i = json_array_size(rules); i-- > 0;) {
+                json_t *rule = json_array_get(rules, i), *names = json_object_get(rule, "names");
+                const char *action = json_string_value(json_object_get(rule, "action")) ?: "";
+                bool ns_rule = false, only_clone = json_array_size(names) == 1;
+                for (size_t j = 0; j < json_array_size(names); j++) {
+                        const char *n = json_string_value(json_array_get(names, j)) ?: "";
+                        ns_rule |= strcmp(n, "mount") == 0 || strcmp(n, "unshare") == 0;
+                        only_clone &= strcmp(n, "clone") == 0;
+                }
+                if (ns_rule && strcmp(action, "SCMP_ACT_ALLOW") != 0)
+                        json_array_remove(rules, i);
+                else if (only_clone && strcmp(action, "SCMP_ACT_ALLOW") == 0)
+                        json_object_del(rule, "args");
+        }
+        json_t *ns = json_array();
+        json_array_append_new(ns, json_string("mount"));
+        json_array_append_new(ns, json_string("umount2"));
+        json_array_append_new(ns, json_string("pivot_root"));
+        json_array_append_new(ns, json_string("unshare"));
+        json_array_append_new(ns, json_string("setns"));
+        json_array_append_new(ns, json_string("move_mount"));
+        json_array_append_new(ns, json_string("open_tree"));
+        json_array_append_new(ns, json_string("fsopen"));
+        json_array_append_new(ns, json_string("fsconfig"));
+        json_array_append_new(ns, json_string("fsmount"));
+        json_array_append_new(ns, json_string("mount_setattr"));
+        if (json_is_array(rules))
+                json_array_append_new(rules, json_pack("{s:o,s:s}", "names", ns, "action", "SCMP_ACT_ALLOW"));
+}
+
+/* --init: what a guest's own init needs of its container (systemd's
+ * "container interface"): tmpfs on /run, /run/lock and /tmp, and
+ * container=carrel in its environment (systemd writes /run/systemd/container
+ * from it). In a user namespace of its own, the guest also gets the
+ * capabilities systemd-nspawn gives one, CAP_SYS_ADMIN among them, a
+ * writable cgroup2 mount of its own (delegated) cgroup, and seccomp lets it
+ * mount and make namespaces for its services (PrivateTmp= and friends). All
+ * of that is owned by the guest's user namespace, so none of it reaches the
+ * host. Without one (--userns host) nothing is loosened. */
+static void apply_guest(json_t *spec, const struct shell_opts *o)
+{
+        if (!o->boot_init)
+                return;
+        json_t *mounts = json_object_get(spec, "mounts");
+        ensure_tmpfs(mounts, "/run", "mode=755", "size=64m", false);
+        ensure_tmpfs(mounts, "/run/lock", "mode=1777", "size=5m", true);
+        ensure_tmpfs(mounts, "/tmp", "mode=1777", "size=256m", false);
+        json_t *env = json_object_get(json_object_get(spec, "process"), "env");
+        bool has_container = false;
+        for (size_t i = 0; i < json_array_size(env); i++)
+                has_container |= strncmp(json_string_value(json_array_get(env, i)) ?: "", "container=", 10) == 0;
+        if (!has_container && json_is_array(env))
+                json_array_append_new(env, json_string("container=carrel"));
+        if (!has_own_namespace(spec, "user"))
+                return;
+        for (size_t i = 0; i < json_array_size(mounts); i++) {
+                json_t *m = json_array_get(mounts, i), *opts = json_object_get(m, "options");
+                if (strcmp(json_string_value(json_object_get(m, "destination")) ?: "", "/sys/fs/cgroup") != 0 ||
+                    !has_own_namespace(spec, "cgroup"))
+                        continue;
+                for (size_t j = json_array_size(opts); j-- > 0;)
+                        if (strcmp(json_string_value(json_array_get(opts, j)) ?: "", "ro") == 0)
+                                json_array_remove(opts, j);
+                json_array_append_new(opts, json_string("rw"));
+        }
+        static const char *const guest_caps[] = {
+                "CAP_AUDIT_CONTROL", "CAP_AUDIT_WRITE", "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH",
+                "CAP_FOWNER", "CAP_FSETID", "CAP_IPC_OWNER", "CAP_KILL", "CAP_LEASE", "CAP_LINUX_IMMUTABLE",
+                "CAP_MKNOD", "CAP_NET_ADMIN", "CAP_NET_BIND_SERVICE", "CAP_NET_BROADCAST", "CAP_NET_RAW",
+                "CAP_SETFCAP", "CAP_SETGID", "CAP_SETPCAP", "CAP_SETUID", "CAP_SYS_ADMIN",
+                "CAP_SYS_CHROOT", "CAP_SYS_NICE", "CAP_SYS_PTRACE", "CAP_SYS_RESOURCE", "CAP_SYS_TTY_CONFIG",
+        };
+        static const char *const sets[] = { "bounding", "effective", "permitted" };
+        json_t *caps = path_obj(spec, "process", "capabilities", NULL);
+        for (size_t s = 0; s < 3; s++) {
+                json_t *a = json_array();
+                for (size_t i = 0; i < sizeof guest_caps / sizeof *guest_caps; i++)
+                        json_array_append_new(a, json_string(guest_caps[i]));
+                json_object_set_new(caps, sets[s], a);
+        }
+        if (!o->seccomp || strcmp(o->seccomp, "default") == 0)
+                open_namespaces_in_seccomp(spec); /* never a profile the user gave */
+}
+
+static int apply_seccomp(json_t *spec, const struct shell_opts *o, struct carrel_error *err)
+{
         if (o->seccomp && strcmp(o->seccomp, "unconfined") == 0)
                 json_object_del(json_object_get(spec, "linux"), "seccomp");
         else if (o->seccomp && strcmp(o->seccomp, "default") != 0) {
@@ -351,6 +450,11 @@ int shell_apply_flags(json_t *spec, const struct shell_opts *o, struct carrel_er
                                                 jerr.line);
                 json_object_set_new(path_obj(spec, "linux", NULL, NULL), "seccomp", sc);
         }
+        return 0;
+}
+
+static int apply_userns(json_t *spec, const struct shell_opts *o, struct carrel_error *err)
+{
         if (o->userns && (strcmp(o->userns, "auto") == 0 || strcmp(o->userns, "private") == 0)) {
                 set_annotation(spec, "org.carrel.userns", o->userns);
                 drop_namespace(spec, "user");
@@ -363,5 +467,23 @@ int shell_apply_flags(json_t *spec, const struct shell_opts *o, struct carrel_er
         } else if (o->userns && strcmp(o->userns, "host") != 0) {
                 return flag_err(err, "--userns", o->userns, "expected host, auto or private, got");
         }
+        return 0;
+}
+
+int shell_apply_flags(json_t *spec, const struct shell_opts *o, struct carrel_error *err)
+{
+        int r;
+        json_object_set_new(path_obj(spec, "root", NULL, NULL), "path", json_string(o->rootfs));
+        if (o->read_only)
+                json_object_set_new(json_object_get(spec, "root"), "readonly", json_true());
+        if (o->hostname || o->name)
+                json_object_set_new(spec, "hostname", json_string(o->hostname ? o->hostname : o->name));
+        if ((r = apply_process(spec, o, err)) < 0 || (r = apply_limits(spec, o, err)) < 0 ||
+            (r = apply_net(spec, o->net, err)) < 0 || (r = apply_mounts(spec, o, err)) < 0 ||
+            (r = apply_seccomp(spec, o, err)) < 0 || (r = apply_userns(spec, o, err)) < 0)
+                return r;
+        apply_guest(spec, o); /* before the caps: --cap-add and --cap-drop apply to the guest's set too */
+        if ((r = apply_caps(spec, o, err)) < 0 || (r = apply_boot(spec, o, err)) < 0)
+                return r;
         return 0;
 }

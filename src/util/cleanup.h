@@ -1,6 +1,7 @@
 /* Cleanup attributes for fds and memory, with explicit hand-off. */
 #pragma once
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +27,12 @@ static inline void fclosep(FILE **f)
                 fclose(*f);
 }
 
+static inline void closedirp(DIR **d)
+{
+        if (*d)
+                closedir(*d);
+}
+
 /* Free a NULL-terminated vector of strings and the vector. */
 static inline void strv_free(char **v)
 {
@@ -45,6 +52,7 @@ static inline void strv_freep(char ***v)
 #define _cleanup_close_ _cleanup_(close_fdp)
 #define _cleanup_free_ _cleanup_(freep)
 #define _cleanup_fclose_ _cleanup_(fclosep)
+#define _cleanup_closedir_ _cleanup_(closedirp)
 #define _cleanup_strv_ _cleanup_(strv_freep)
 
 static inline int take_fd(int *fd)

@@ -252,3 +252,46 @@ COMMANDS="create start run state kill delete list spec features"
 		jq -e . "$log" >/dev/null
 	fi
 }
+
+# complete WORD... — what contrib/completion/carrel.bash offers for the last WORD.
+complete_words() {
+	bash -c 'source "$1"; shift; COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); COMPREPLY=(); _carrel; printf "%s\n" "${COMPREPLY[@]}"' \
+		_ "$BATS_TEST_DIRNAME/../../contrib/completion/carrel.bash" "$@"
+}
+
+@test "bash completion: every command, every flag of every command, container ids, and meson install puts it in place" {
+	local cmds c flag
+	cmds=$("$CARREL" help | awk '/^Commands:/ { on = 1; next } /^$/ { on = 0 } on { print $1 }')
+	[[ "$cmds" == *logs* && "$cmds" == *help* ]] || fail "$cmds"
+	run -0 complete_words "$CARREL" ""
+	for c in $cmds; do
+		grep -qx "$c" <<<"$output" || fail "command $c not offered: $output"
+	done
+	for c in $cmds; do
+		run -0 complete_words "$CARREL" "$c" --
+		# every --flag in the command's help (its options lines) is offered
+		for flag in $("$CARREL" "$c" --help | grep -E '^[[:space:]]+-' | grep -oE -- '--[a-z][a-z0-9-]*' | sort -u); do
+			grep -qx -- "$flag" <<<"$output" || fail "$c: $flag not offered: $output"
+		done
+	done
+	run -0 complete_words "$CARREL" run --
+	grep -qx -- --rootfs <<<"$output" && grep -qx -- --keep <<<"$output" || fail "$output"
+	run -0 complete_words "$CARREL" --ro
+	grep -qx -- --root <<<"$output" || fail "$output"
+	run -0 complete_words "$CARREL" run --userns ""
+	[ "$(echo $output)" = "host auto private" ] || fail "$output"
+	# container ids under the --root given on the line
+	make_bundle
+	set_args sleep 100
+	start_ctr
+	run -0 complete_words "$CARREL" --root "$STATE" kill ""
+	[ "$output" = "$ID" ] || fail "$output"
+	run -0 complete_words "$CARREL" --root "$STATE" kill "$ID" KI
+	[ "$output" = KILL ] || fail "$output"
+	run -0 carrel delete -f "$ID"
+	# meson install
+	local dest=$BATS_TEST_TMPDIR/dest
+	run meson install -C "$(dirname "$CARREL")" --no-rebuild --destdir "$dest"
+	[ "$status" -eq 0 ] || skip "meson install did not run here: ${output: -300}"
+	[ -n "$(find "$dest" -path '*/share/bash-completion/completions/carrel')" ] || fail "not installed: $(find "$dest" | head -50)"
+}

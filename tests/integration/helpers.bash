@@ -397,14 +397,15 @@ wait_file() {
 	fail "timed out waiting for $f"
 }
 
-# wait_output_line TEXT — wait until the container output file has a line TEXT.
+# wait_output_line TEXT — wait until the container output file has a line TEXT
+# (or the log of a `run --rootfs -d` container, which `carrel logs` prints).
 wait_ctr_output() {
 	local want=$1 secs=${2:-10} i
 	for ((i = 0; i < secs * 20; i++)); do
-		grep -qxF -- "$want" "$CTR_OUT" 2>/dev/null && return 0
+		grep -qxF -- "$want" "$CTR_OUT" "$STATE"/.bundles/*/console.log 2>/dev/null && return 0
 		sleep 0.05
 	done
-	fail "container never printed '$want'; output so far: $(cat "$CTR_OUT")"
+	fail "container never printed '$want'; output so far: $(cat "$CTR_OUT" "$STATE"/.bundles/*/console.log 2>/dev/null)"
 }
 
 # --- parsing helpers -------------------------------------------------------------

@@ -13,6 +13,24 @@ teardown() { common_teardown; }
 # vs_bg NAME FLAGS... : a detached virtual server (stdio to files, as carrel_bg).
 vs_bg() { carrel_bg run --rootfs "$ROOTFS" --name "$@"; }
 
+# guest_dirs: a private copy of the rootfs in $r, whose busybox init gets
+# /etc/inittab from stdin, and $out, a directory the guest can write (--init
+# runs the guest in a user namespace of its own: its root is no host root).
+guest_dirs() {
+	r=$BATS_TEST_TMPDIR/rootfs out=$BATS_TEST_TMPDIR/out
+	cp -a "$ROOTFS" "$r"
+	mkdir -p -m 0777 "$out"
+	_open_path "$r"
+	_open_path "$out"
+	cat >"$r/etc/inittab"
+}
+
+# boot_guest NAME — boot $r's init detached, $out at /mnt/out; require success.
+boot_guest() {
+	carrel_bg run --rootfs "$r" --name "$1" --profile server -d --init --bind "$out:/mnt/out"
+	[ "$status" -eq 0 ] || fail "$output"
+}
+
 @test "reaper: pid 1 is carrel-init, the workload is its child, the exit status passes through" {
 	run --separate-stderr carrel run --rootfs "$ROOTFS" --name "$ID" --profile server -- \
 		sh -c 'cat /proc/1/comm; echo $$; grep PPid /proc/$$/status; exit 7' </dev/null
@@ -63,17 +81,12 @@ vs_bg() { carrel_bg run --rootfs "$ROOTFS" --name "$@"; }
 }
 
 @test "--init: the rootfs's /sbin/init (busybox) boots as pid 1 and powers off on the stop signal" {
-	local r=$BATS_TEST_TMPDIR/rootfs out=$BATS_TEST_TMPDIR/out
-	cp -a "$ROOTFS" "$r"
-	mkdir -p "$out"
-	_open_path "$r"
-	_open_path "$out"
-	cat >"$r/etc/inittab" <<-'IT'
+	local r out
+	guest_dirs <<-'IT'
 		::sysinit:/bin/sh -c 'echo "booted pid1=$(cat /proc/1/comm) caps=$(grep CapEff /proc/self/status)" >/mnt/out/boot'
 		::shutdown:/bin/sh -c 'echo down >/mnt/out/down'
 	IT
-	carrel_bg run --rootfs "$r" --name "$ID" --profile server -d --init --bind "$out:/mnt/out"
-	[ "$status" -eq 0 ] || fail "$output"
+	boot_guest "$ID"
 	wait_file "$out/boot"
 	[[ "$(cat "$out/boot")" == "booted pid1=init"* ]] || fail "$(cat "$out/boot")"
 	[ "$(state_of "$ID" 'annotations["org.carrel.stop-signal"]')" = SIGUSR2 ]
@@ -115,4 +128,83 @@ vs_bg() { carrel_bg run --rootfs "$ROOTFS" --name "$@"; }
 		run carrel run --rootfs "$ROOTFS" --name "$ID-$i" --profile server -- true </dev/null
 		[ "$status" -eq 0 ] || fail "run $i: status $status: $output"
 	done
+}
+
+@test "--init: an init that exits at once says why, never a bare status" {
+	local r=$BATS_TEST_TMPDIR/rootfs
+	cp -a "$ROOTFS" "$r"
+	_open_path "$r"
+	rm -f "$r/sbin/init" "$r/bin/init"
+	printf '#!/bin/sh\necho "init: no /etc/inittab here" >&2\nexit 3\n' >"$r/bin/init"
+	chmod 755 "$r/bin/init"
+	run carrel run --rootfs "$r" --name "$ID" --profile server --init </dev/null
+	[ "$status" -eq 3 ] || fail "status $status: $output"
+	[[ "$output" == *"init: no /etc/inittab here"* ]] || fail "$output"
+	[[ "$output" == *"the guest's /sbin/init exited with status 3"* ]] || fail "$output"
+	assert_no_leftovers
+}
+
+@test "--init: a user namespace of its own unlocks the guest's set; --userns host loosens nothing" {
+	local c
+	run -0 --separate-stderr carrel run --rootfs "$ROOTFS" --name "$ID" --profile server --init --cap-drop SYS_PTRACE --dry-run
+	c=$output
+	[ "$(jq -r '.annotations["org.carrel.userns"]' <<<"$c")" = auto ]
+	[ "$(jq '[.linux.namespaces[].type] | index("user") != null and index("cgroup") != null' <<<"$c")" = true ]
+	[ "$(jq '.process.capabilities.effective | index("CAP_SYS_ADMIN") != null' <<<"$c")" = true ]
+	[ "$(jq '.process.capabilities.effective | index("CAP_SYS_PTRACE")' <<<"$c")" = null ] || fail "--cap-drop ignored"
+	[ "$(jq -c '.mounts[] | select(.destination == "/sys/fs/cgroup") | .options | index("ro")' <<<"$c")" = null ]
+	[ "$(jq -c '[.mounts[].destination] | index("/run/lock") != null' <<<"$c")" = true ]
+	[[ "$(jq -r '.process.env[]' <<<"$c")" == *container=carrel*container_uuid=* ]] || fail "$(jq -c .process.env <<<"$c")"
+	[ "$(jq '[.linux.seccomp.syscalls[] | select(.action == "SCMP_ACT_ALLOW") | .names[]] | index("unshare") != null' <<<"$c")" = true ]
+	# keyrings and bpf stay denied
+	[ "$(jq '[.linux.seccomp.syscalls[] | select(.action != "SCMP_ACT_ALLOW") | .names[]] | index("bpf") != null and index("keyctl") != null' <<<"$c")" = true ]
+
+	run -0 --separate-stderr carrel run --rootfs "$ROOTFS" --name "$ID" --profile server --init --userns host --dry-run
+	c=$output
+	[ "$(jq '.process.capabilities.effective | index("CAP_SYS_ADMIN")' <<<"$c")" = null ]
+	[ "$(jq -c '.mounts[] | select(.destination == "/sys/fs/cgroup") | .options | index("ro") != null' <<<"$c")" = true ]
+	[ "$(jq '[.linux.seccomp.syscalls[] | select(.action != "SCMP_ACT_ALLOW") | .names[]] | index("mount") != null' <<<"$c")" = true ]
+}
+
+@test "--init: the guest's root owns its cgroup (delegated) and makes namespaces and mounts inside" {
+	local r out
+	guest_dirs <<-'IT'
+		::sysinit:/bin/sh -c '{ mkdir /sys/fs/cgroup/svc && echo $$ >/sys/fs/cgroup/svc/cgroup.procs && echo cgroup-ok; unshare -m sh -c "mount -t tmpfs t /mnt && echo mount-ok"; } >/mnt/out/r 2>&1'
+	IT
+	mkdir -p "$r/mnt/out"
+	boot_guest "$ID"
+	wait_file "$out/r"
+	sleep 0.5
+	run cat "$out/r"
+	[[ "$output" == *cgroup-ok* && "$output" == *mount-ok* ]] || fail "$output"
+	run -0 carrel kill "$ID" KILL
+	wait_status "$ID" stopped
+}
+
+@test "--init: a missing /etc/machine-id is written, an existing one or a symlink is left alone" {
+	local r out
+	guest_dirs <<-'IT'
+		::sysinit:/bin/sh -c 'cat /etc/machine-id >/mnt/out/id; echo "$container_uuid" >/mnt/out/uuid'
+	IT
+	rm -f "$r/etc/machine-id"
+	boot_guest "$ID"
+	wait_file "$out/uuid"
+	[[ "$(cat "$r/etc/machine-id")" =~ ^[0-9a-f]{32}$ ]] || fail "$(cat "$r/etc/machine-id")"
+	[ "$(cat "$out/id")" = "$(cat "$r/etc/machine-id")" ] && [ "$(cat "$out/uuid")" = "$(cat "$out/id")" ] ||
+		fail "id $(cat "$out/id"), uuid $(cat "$out/uuid")"
+	run -0 carrel kill "$ID" KILL
+	wait_status "$ID" stopped
+	run -0 carrel delete "$ID"
+	# an existing id stays; a symlink (the rootfs is hostile) is never followed
+	echo 0123456789abcdef0123456789abcdef >"$r/etc/machine-id"
+	boot_guest "$ID-2"
+	[ "$(cat "$r/etc/machine-id")" = 0123456789abcdef0123456789abcdef ]
+	run -0 carrel kill "$ID-2" KILL
+	wait_status "$ID-2" stopped
+	rm -f "$r/etc/machine-id"
+	ln -s "$BATS_TEST_TMPDIR/host-file" "$r/etc/machine-id"
+	boot_guest "$ID-3"
+	[ ! -e "$BATS_TEST_TMPDIR/host-file" ] || fail "wrote through a symlink"
+	run -0 carrel kill "$ID-3" KILL
+	wait_status "$ID-3" stopped
 }

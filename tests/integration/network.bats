@@ -196,3 +196,28 @@ netdev_bundle() {
 		fail "$output"
 	assert_no_leftovers
 }
+
+@test "network: without a bridge the host end is the container's peer, so the host reaches the README's httpd" {
+	cp -a "$ROOTFS" "$BATS_TEST_TMPDIR/web"
+	echo hello-from-web >"$BATS_TEST_TMPDIR/web/index.html"
+	# the README's example, as written (plus --root and the test's network namespace)
+	ncarrel run --rootfs "$BATS_TEST_TMPDIR/web" --name "$ID" -d --profile server --net veth:192.0.2.10/24 -- \
+		/sbin/httpd -f -p 80 </dev/null >>"$CTR_OUT" 2>"$BATS_TEST_TMPDIR/err" 3>&- ||
+		fail "$(cat "$BATS_TEST_TMPDIR/err")"
+	local host_if
+	host_if=$(ip -n "$NETNS" -o link show | awk -F': ' '$2 ~ /^cv/ {sub(/@.*/, "", $2); print $2}')
+	run -0 ip -n "$NETNS" -4 -o addr show dev "$host_if"
+	[[ "$output" == *"inet 192.0.2.1/24"* ]] || fail "host end: $output"
+	local i
+	for i in $(seq 50); do
+		run ip netns exec "$NETNS" curl -s --max-time 2 http://192.0.2.10/
+		[ "$output" = hello-from-web ] && break
+		sleep 0.1
+	done
+	[ "$output" = hello-from-web ] || fail "curl: $status $output"
+	# and the container reaches the host end
+	run ncarrel exec "$ID" ping -c1 -W2 192.0.2.1
+	[ "$status" -eq 0 ] || fail "$output"
+	run -0 ncarrel kill "$ID" KILL
+	run -0 ncarrel delete "$ID"
+}

@@ -159,3 +159,148 @@ copy_rootfs_dir() {
 	[ "$(stat -c %a "$root")" = 700 ]
 	[ ! -e "$root/$ID" ] && [ ! -e "$root/.bundles/$ID" ] || fail "left: $(ls -aR "$root")"
 }
+
+@test "options are never abbreviated: --root is not --rootfs, --form is not --format" {
+	run carrel run --rootfs "$ROOTFS" --root "$BATS_TEST_TMPDIR/other" --name "$ID" -- true
+	[ "$status" -ne 0 ] && [[ "$output" == *"unknown option --root"* ]] || fail "$status: $output"
+	run carrel list --form json
+	[ "$status" -ne 0 ] && [[ "$output" == *"unknown option --form"* ]] || fail "$status: $output"
+	run timeout 10 "$CARREL" --roo "$STATE" list
+	[ "$status" -ne 0 ] || fail "--roo accepted: $output"
+	# the full names, and --name=VALUE, still work
+	run -0 carrel list --format=json
+	run -0 timeout 10 "$CARREL" --root="$STATE" run --rootfs="$ROOTFS" --name="$ID" -- true
+}
+
+@test "run --rootfs: --name is checked like an id; --net errors name the flag, not config.json" {
+	local bad
+	for bad in 'a/b' '..' 'x y' "$(printf 'n%.0s' {1..201})"; do
+		run carrel run --rootfs "$ROOTFS" --name "$bad" -- true
+		[ "$status" -ne 0 ] && [[ "$output" == *--name* ]] || fail "--name '$bad': $status $output"
+	done
+	for bad in veth:10.0.0.1/99 veth:10.0.0.1 veth,bogus=1; do
+		run carrel run --rootfs "$ROOTFS" --name "$ID" --net "$bad" -- true
+		[ "$status" -ne 0 ] || fail "--net $bad accepted"
+		[[ "$output" == *--net* && "$output" != *config.json* ]] || fail "--net $bad: $output"
+	done
+	[ ! -e "$STATE/$ID" ] && [ ! -e "$STATE/.bundles/$ID" ] || fail "left: $(ls -a "$STATE" "$STATE/.bundles" 2>&1)"
+}
+
+@test "an ordinary user is told that carrel must run as root" {
+	command -v setpriv >/dev/null || skip "no setpriv"
+	run timeout 10 setpriv --reuid 65534 --regid 65534 --clear-groups "$CARREL" --root "$STATE/sub" \
+		run --rootfs "$ROOTFS" --name "$ID" -- true
+	[ "$status" -ne 0 ] && [[ "$output" == *"carrel must run as root"*ROOTLESS* ]] || fail "$status: $output"
+	[ ! -e "$STATE/sub" ]
+}
+
+@test "profile server: Docker's default capabilities, NET_RAW included, so ping works" {
+	run carrel run --rootfs "$(copy_rootfs_dir)" --name "$ID" --profile server -- \
+		sh -c 'grep CapEff /proc/self/status; ping -c1 -W2 127.0.0.1 >/dev/null && echo ping-ok'
+	[ "$status" -eq 0 ] || fail "$output"
+	# CHOWN DAC_OVERRIDE FOWNER FSETID KILL SETGID SETUID SETPCAP NET_BIND_SERVICE
+	# NET_RAW SYS_CHROOT MKNOD AUDIT_WRITE SETFCAP
+	[[ "$output" == *"CapEff:	00000000a80425fb"* ]] || fail "$output"
+	[[ "$output" == *ping-ok* ]] || fail "$output"
+}
+
+@test "run --rootfs -d: detaches from the caller's stdio, prints the name; carrel logs prints the output" {
+	local name start
+	start=$(date +%s)
+	# a pipe, as in name=$(carrel run -d ...): it must not wait for the container
+	name=$(timeout 10 "$CARREL" --root "$STATE" run --rootfs "$ROOTFS" --name "$ID" -d -- \
+		sh -c 'echo to-stdout; echo to-stderr >&2; exec sleep 100')
+	[ "$name" = "$ID" ] || fail "printed: $name"
+	[ $(($(date +%s) - start)) -lt 5 ] || fail "run -d waited for the container"
+	sleep 0.5
+	run -0 carrel logs "$ID"
+	[[ "$output" == *to-stdout* && "$output" == *to-stderr* ]] || fail "$output"
+	run -0 carrel help logs
+	[[ "$output" == *--follow* ]]
+	run -0 carrel kill "$ID" KILL
+	wait_status "$ID" stopped
+	run -0 carrel delete "$ID"
+	run carrel logs "$ID"
+	[ "$status" -ne 0 ]
+}
+
+@test "carrel logs --follow prints until the container stops" {
+	carrel_bg run --rootfs "$ROOTFS" --name "$ID" -d -- sh -c 'echo one; sleep 1; echo two'
+	[ "$status" -eq 0 ] || fail "$output"
+	run -0 carrel logs -f "$ID"
+	[ "$output" = "one
+two" ] || fail "$output"
+	run -0 carrel delete "$ID"
+}
+
+@test "run --rootfs --keep: the stopped container stays until delete" {
+	vs --keep -- sh -c 'exit 4'
+	[ "$status" -eq 4 ] || fail "$status $output"
+	run -0 carrel state "$ID"
+	[ "$(jq -r .status <<<"$output")" = stopped ]
+	run -0 carrel delete "$ID"
+	[ ! -e "$STATE/.bundles/$ID" ]
+}
+
+@test "kill without a signal stops the container: its stop signal, then KILL after --timeout" {
+	run -0 carrel help kill
+	[[ "$output" == *"stop signal"* && "$output" == *"--timeout"* && "$output" == *KILL* ]] || fail "$output"
+	# pid 1 that handles its stop signal: exits at once
+	carrel_bg run --rootfs "$ROOTFS" --name "$ID" -d --stop-signal USR1 -- \
+		sh -c 'trap "exit 0" USR1; while :; do sleep 0.1; done'
+	[ "$status" -eq 0 ] || fail "$output"
+	run -0 carrel kill --timeout 5 "$ID"
+	[[ "$output" != *"did not stop"* ]] || fail "$output"
+	wait_status "$ID" stopped 2
+	run -0 carrel delete "$ID"
+	# pid 1 that ignores it: KILL after the timeout
+	carrel_bg run --rootfs "$ROOTFS" --name "$ID-2" -d -- sh -c 'trap "" TERM; while :; do sleep 0.1; done'
+	[ "$status" -eq 0 ] || fail "$output"
+	local start=$SECONDS
+	run -0 carrel kill --timeout 1 "$ID-2"
+	[[ "$output" == *"did not stop"* ]] || fail "$output"
+	wait_status "$ID-2" stopped 2
+	[ $((SECONDS - start)) -le 4 ]
+	run -0 carrel delete "$ID-2"
+}
+
+@test "carrel help [COMMAND] is the same as --help" {
+	run -0 carrel help
+	[[ "$output" == *"Commands:"* && "$output" == *logs* && "$output" == *help* ]] || fail "$output"
+	local a
+	a=$(timeout 10 "$CARREL" update --help)
+	run -0 carrel help update
+	[ "$output" = "$a" ]
+	run carrel help nosuch
+	[ "$status" -ne 0 ] && [[ "$output" == *nosuch* ]]
+}
+
+@test "update -r FILE and update -r - (stdin) replace the device rules live" {
+	carrel_bg run --rootfs "$(copy_rootfs_dir)" --name "$ID" -d --profile server -- sleep 100
+	[ "$status" -eq 0 ] || fail "$output"
+	run carrel exec "$ID" sh -c 'mknod /tmp/a c 10 200 && echo made'
+	[[ "$output" != *made* ]] || fail "mknod allowed before update: $output"
+	echo '{"devices": [{"allow": true, "type": "c", "major": 10, "minor": 200, "access": "rwm"}]}' >"$BATS_TEST_TMPDIR/res.json"
+	run -0 carrel update -r "$BATS_TEST_TMPDIR/res.json" "$ID"
+	run -0 carrel exec "$ID" sh -c 'mknod /tmp/a c 10 200 && echo made'
+	[ "$output" = made ] || fail "$output"
+	run carrel exec "$ID" sh -c 'mknod /tmp/b c 10 229 && echo made'
+	[[ "$output" != *made* ]] || fail "$output"
+	echo '{"devices": [{"allow": true, "type": "c", "major": 10, "minor": 229, "access": "rwm"}]}' |
+		timeout 10 "$CARREL" --root "$STATE" update -r - "$ID"
+	run -0 carrel exec "$ID" sh -c 'mknod /tmp/b c 10 229 && echo made'
+	[ "$output" = made ] || fail "$output"
+	run -0 carrel kill "$ID" KILL
+	wait_status "$ID" stopped
+	run -0 carrel delete "$ID"
+}
+
+@test "profile server: pid 1's command line is carrel-init, not the host's carrel command line" {
+	local rootfs
+	rootfs=$(copy_rootfs_dir)
+	run --separate-stderr carrel run --rootfs "$rootfs" --name "$ID" --profile server -- sh -c 'tr "\0" "|" </proc/1/cmdline; echo; cat /proc/1/comm'
+	[ "$status" -eq 0 ] || fail "$output"
+	[ "${lines[0]}" = "carrel-init|" ] || fail "cmdline: ${lines[0]}"
+	[ "${lines[1]}" = carrel-init ]
+	[[ "$output" != *"$rootfs"* ]] || fail "host path visible: $output"
+}

@@ -125,6 +125,18 @@ exit 5'
 	assert_no_leftovers
 }
 
+@test "terminal: the proxy survives the init closing and reopening /dev/console (a hangup is not the end)" {
+	cfg '.process.terminal = true'
+	# Every holder of the pty's slave closes it (the master sees a hangup),
+	# then the init opens /dev/console again and writes, as systemd does at boot.
+	set_sh 'echo before-close; exec 0<&- 1>&- 2>&-; sleep 1; exec 1>/dev/console 2>&1; echo after-reopen; exit 3'
+	in_script "$CARREL" --root "$STATE" run --bundle "$BUNDLE" "$ID"
+	[ "$status" -eq 3 ] || fail "status $status: $TEXT"
+	[[ "$TEXT" == *before-close* ]] || fail "$TEXT"
+	[[ "$TEXT" == *after-reopen* ]] || fail "lost after the hangup: $TEXT"
+	assert_no_leftovers
+}
+
 @test "terminal: foreground run gets input through the proxy" {
 	cfg '.process.terminal = true'
 	set_sh 'read -r line; echo "got:$line"'

@@ -98,6 +98,22 @@ int main(void)
         carrel_error_clear(&err);
         ok(net_config_parse("macvlan", &c, &err) < 0, "config: not veth");
 
+        /* the host end's peer address without a bridge */
+        unsigned char hp[16];
+        char text[64];
+#define PEER(spec) (net_config_parse(spec, &c, &err) == 0 && net_host_peer(&c, hp) && \
+                    inet_ntop(c.family, hp, text, sizeof text))
+        ok(PEER("veth:192.0.2.10/24") && strcmp(text, "192.0.2.1") == 0, "peer: the subnet's first address");
+        ok(PEER("veth:192.0.2.1/24") && strcmp(text, "192.0.2.2") == 0, "peer: the second when the container has the first");
+        ok(PEER("veth:10.1.2.5/30") && strcmp(text, "10.1.2.6") == 0, "peer: a /30");
+        ok(PEER("veth:10.1.2.4/31") && strcmp(text, "10.1.2.5") == 0, "peer: the other address of a /31");
+        ok(PEER("veth:192.0.2.10/24,gw=192.0.2.254") && strcmp(text, "192.0.2.254") == 0, "peer: the gateway");
+        ok(PEER("veth:fd00::10/64") && strcmp(text, "fd00::1") == 0, "peer: IPv6");
+        ok(net_config_parse("veth:192.0.2.10/32", &c, &err) == 0 && !net_host_peer(&c, hp), "peer: none for a /32");
+        ok(net_config_parse("veth:192.0.2.10/24,bridge=br0", &c, &err) == 0 && !net_host_peer(&c, hp),
+           "peer: none with a bridge");
+#undef PEER
+
         /* linux.netDevices: the move, and the addresses it carries over */
         nlh = nlmsg_link_move(buf, 13, 7, "ext0", 42);
         ifi = mnl_nlmsg_get_payload(nlh);
