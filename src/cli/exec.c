@@ -5,7 +5,7 @@
 #include "cli/cli.h"
 #include "core/exec.h"
 
-enum { O_PID_FILE = 256, O_CWD, O_NNP, O_PRESERVE, O_IGNORE_PAUSED, O_CONSOLE, O_PIDFD, O_CGROUP, O_LABEL };
+enum { O_PID_FILE = 256, O_CWD, O_NNP, O_PRESERVE, O_IGNORE_PAUSED, O_CONSOLE, O_PIDFD, O_CGROUP, O_LABEL, O_APPARMOR };
 
 #define MAX_REPEAT 256
 
@@ -32,7 +32,8 @@ static int on_opt(int c, const char *arg, void *data)
         case O_CONSOLE: o->console_socket = arg; break;
         case O_PIDFD: o->pidfd_socket = arg; break;
         case O_CGROUP: o->sub_cgroup = arg; break;
-        case O_LABEL: if (*arg) return -ENOTSUP; break; /* LSM labels: not supported */
+        case O_LABEL: o->process_label = arg; break;
+        case O_APPARMOR: o->apparmor = arg; break;
         case O_PRESERVE:
                 o->preserve_fds = (int) strtol(arg, &end, 10);
                 if (*end || o->preserve_fds < 0 || o->preserve_fds > 4096)
@@ -67,7 +68,7 @@ int cmd_exec(struct cli *cli, int argc, char **argv, struct carrel_error *err)
                 { "pidfd-socket", required_argument, NULL, O_PIDFD },
                 { "cgroup", required_argument, NULL, O_CGROUP },
                 { "process-label", required_argument, NULL, O_LABEL },
-                { "apparmor", required_argument, NULL, O_LABEL },
+                { "apparmor", required_argument, NULL, O_APPARMOR },
                 { "help", no_argument, NULL, 'h' },            { 0 },
         };
         struct exec_cli x = { .o = { .root = cli->root } };

@@ -66,8 +66,8 @@ int cmd_features(struct cli *cli, int argc, char **argv, struct carrel_error *er
                                "SECCOMP_FILTER_FLAG_TSYNC", "SECCOMP_FILTER_FLAG_LOG", "SECCOMP_FILTER_FLAG_SPEC_ALLOW",
                                "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV");
         json_object_set_new(lx, "seccomp", sc);
-        json_object_set_new(lx, "apparmor", json_pack("{s:b}", "enabled", 0));
-        json_object_set_new(lx, "selinux", json_pack("{s:b}", "enabled", 0));
+        json_object_set_new(lx, "apparmor", json_pack("{s:b}", "enabled", 1));
+        json_object_set_new(lx, "selinux", json_pack("{s:b}", "enabled", 1));
         json_object_set_new(lx, "intelRdt", json_pack("{s:b}", "enabled", 0));
         json_object_set_new(lx, "netDevices", json_pack("{s:b}", "enabled", 1));
         json_object_set_new(lx, "mountExtensions", json_pack("{s:{s:b}}", "idmap", "enabled", 0));

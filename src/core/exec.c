@@ -24,6 +24,7 @@
 #include "core/sync.h"
 #include "core/wait.h"
 #include "linux/creds.h"
+#include "linux/lsm.h"
 #include "linux/process.h"
 #include "linux/seccomp_filter.h"
 #include "linux/terminal.h"
@@ -80,9 +81,15 @@ static int apply_flags(struct spec *s, const struct exec_opts *o, struct carrel_
         if (o->process_file) {
                 _cleanup_free_ char *text = NULL;
                 size_t len;
+                /* Labels the process object leaves out are the container's (runc). */
+                const char *aa = p->apparmor_profile, *se = p->selinux_label;
                 int r = read_config_file(o->process_file, &text, &len, err);
                 if (r < 0 || (r = spec_decode_process(s, text, len, o->process_file, err)) < 0)
                         return r;
+                if (!p->apparmor_profile)
+                        p->apparmor_profile = aa;
+                if (!p->selinux_label)
+                        p->selinux_label = se;
         } else {
                 if (o->n_args == 0)
                         return carrel_error_set(err, EINVAL, "exec: no command given (ARGS... or --process FILE)");
@@ -133,7 +140,11 @@ static int apply_flags(struct spec *s, const struct exec_opts *o, struct carrel_
         }
         if (o->no_new_privs)
                 p->no_new_privileges = true;
-        return 0;
+        if (o->apparmor)
+                p->apparmor_profile = o->apparmor;
+        if (o->process_label)
+                p->selinux_label = o->process_label;
+        return lsm_labels_check(s, err);
 }
 
 /* The namespaces of `pid` that differ from ours, as CLONE_NEW* flags. */
@@ -189,6 +200,8 @@ static _Noreturn void exec_child(struct init_ctx *ctx, int pidfd, int ns_flags)
                 r = process_find_executable(ctx, &err);
         if (r == 0)
                 r = terminal_attach(ctx, &err);
+        if (r == 0)
+                r = lsm_apply_exec(ctx, &err);
         if (r == 0 && ctx->spec->process.no_new_privileges)
                 r = seccomp_filter_load(ctx, &err);
         if (r == 0 && ctx->hold_before_exec) {

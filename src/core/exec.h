@@ -17,6 +17,7 @@ struct exec_opts {
         const char *pid_file, *console_socket;
         const char *pidfd_socket; /* or NULL: gets the exec'd process's pidfd */
         const char *sub_cgroup;   /* --cgroup: a cgroup below the container's, or NULL */
+        const char *apparmor, *process_label; /* --apparmor, --process-label, or NULL */
         int preserve_fds;
 };
 

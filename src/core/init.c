@@ -21,6 +21,7 @@
 #include "linux/pivot.h"
 #include "linux/process.h"
 #include "linux/reaper.h"
+#include "linux/lsm.h"
 #include "linux/seccomp_filter.h"
 #include "linux/terminal.h"
 
@@ -210,6 +211,8 @@ _Noreturn void init_main(struct init_ctx *ctx)
         if (sync_send(ctx->sync_fd, SYNC_READY, NULL) < 0)
                 _exit(1);
         if (wait_for_start(ctx, &err) < 0 || start_hooks(ctx, &err) < 0 || report_started(ctx, &err) < 0)
+                goto fail;
+        if (lsm_apply_exec(ctx, &err) < 0)
                 goto fail;
         if (ctx->spec->process.no_new_privileges && seccomp_filter_load(ctx, &err) < 0)
                 goto fail;

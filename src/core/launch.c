@@ -17,6 +17,7 @@
 #include "core/init.h"
 #include "core/sealed_exe.h"
 #include "core/sync.h"
+#include "linux/lsm.h"
 #include "linux/ns.h"
 #include "linux/seccomp_filter.h"
 #include "util/cleanup.h"
@@ -58,7 +59,7 @@ static int resolve_paths(struct launch *l, const struct create_opts *o, struct c
         int r = spec_load_file(cfg, &l->spec, err);
         if (r < 0)
                 return r;
-        if ((r = spec_validate(l->spec, "config.json", err)) < 0)
+        if ((r = spec_validate(l->spec, "config.json", err)) < 0 || (r = lsm_labels_check(l->spec, err)) < 0)
                 return r;
         launch_spec_warnings(l->spec);
         const char *rp = l->spec->root_path;

@@ -18,12 +18,6 @@ static int check_not_yet(const struct spec *s, const char *origin, struct carrel
                 return FAIL("linux.intelRdt", "not supported", origin);
         if (s->has_personality)
                 return FAIL("linux.personality", "not supported yet", origin);
-        if (s->process.apparmor_profile && *s->process.apparmor_profile)
-                return FAIL("process.apparmorProfile", "AppArmor is not supported", origin);
-        if (s->process.selinux_label && *s->process.selinux_label)
-                return FAIL("process.selinuxLabel", "SELinux is not supported", origin);
-        if (s->mount_label && *s->mount_label)
-                return FAIL("linux.mountLabel", "SELinux is not supported", origin);
         return 0;
 }
 

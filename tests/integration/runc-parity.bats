@@ -179,6 +179,4 @@ pidfd_info() {
 		[ "$status" -eq 1 ] || fail "$f: $status"
 		[[ "$output" == *"update: $f is not supported by carrel"* ]] || fail "$f: $output"
 	done
-	run carrel exec --process-label foo "$ID" true
-	[[ "$output" == *"exec: --process-label is not supported by carrel"* ]] || fail "$output"
 }

@@ -277,3 +277,22 @@ caps_of_ctr() {
 	[ "$status" -eq 1 ]
 	assert_no_leftovers
 }
+
+@test "LSM labels on a host without that LSM: ignored with a debug line (as runc and crun), for run and exec" {
+	[ "$(cat /sys/module/apparmor/parameters/enabled 2>/dev/null)" != Y ] || skip "AppArmor is enabled here"
+	[ "$(stat -fc %T /sys/fs/selinux 2>/dev/null)" != selinuxfs ] || skip "SELinux is enabled here"
+	cfg '.process.apparmorProfile = "carrel-test" | .process.selinuxLabel = "system_u:system_r:container_t:s0" | .linux.mountLabel = "system_u:object_r:container_file_t:s0"'
+	set_args sleep 1000
+	local log=$BATS_TEST_TMPDIR/debug.log
+	carrel_bg --debug --log "$log" create --bundle "$BUNDLE" "$ID"
+	[ "$status" -eq 0 ] || fail "$output"
+	local f
+	for f in process.apparmorProfile process.selinuxLabel linux.mountLabel; do
+		grep -q "debug: $f .* ignored: .* is not enabled on this host" "$log" || fail "no debug line for $f: $(cat "$log")"
+	done
+	run carrel start "$ID"
+	[ "$status" -eq 0 ] || fail "$output"
+	run carrel exec --apparmor other --process-label "system_u:system_r:spc_t:s0" "$ID" echo exec-ok
+	[ "$status" -eq 0 ] || fail "$output"
+	[ "$output" = exec-ok ] || fail "$output"
+}
