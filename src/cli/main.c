@@ -79,7 +79,9 @@ static const char *const option_help[] = {
                 "  -t, --tty               allocate a pty (proxied, or sent to --console-socket)\n"
                 "      --console-socket S  unix socket that receives the pty master\n"
                 "      --pidfd-socket S    unix socket that receives a pidfd of the new process\n"
-                "      --cgroup PATH       run it in an existing cgroup below the container's\n",
+                "      --cgroup PATH       run it in an existing cgroup below the container's\n"
+                "      --apparmor PROFILE  AppArmor profile for the process (default: the container's)\n"
+                "      --process-label L   SELinux label for the process (default: the container's)\n",
         "kill", "  -a, --all               signal every process of the container\n",
         "delete", "  -f, --force             kill the container first if it is running\n",
         "list", "  -f, --format F          table (default) or json\n"
