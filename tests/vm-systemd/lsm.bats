@@ -92,6 +92,21 @@ teardown() { common_teardown; }
 	[ "$output" = "$PROFILE (enforce)" ] || fail "exec inherits the container's profile (as runc): $output"
 }
 
+@test "apparmor: a non-root process in a user namespace is confined too (run and exec --apparmor)" {
+	need_apparmor
+	add_ns user
+	cfg '.linux.uidMappings = [{containerID: 0, hostID: 100000, size: 65536}]
+	   | .linux.gidMappings = [{containerID: 0, hostID: 100000, size: 65536}]
+	   | .process.user = {uid: 1000, gid: 1000} | .process.apparmorProfile = $p' --arg p "$PROFILE"
+	set_sh 'id -u; cat /proc/self/attr/current; sleep 100'
+	start_ctr
+	wait_ctr_output "$PROFILE (enforce)"
+	grep -qx 1000 "$CTR_OUT" || fail "$(cat "$CTR_OUT")"
+	run carrel exec --apparmor unconfined "$ID" cat /proc/self/attr/current
+	[ "$status" -eq 0 ] || fail "$output"
+	[ "$output" = unconfined ] || fail "$output"
+}
+
 @test "apparmor: a profile that is not loaded fails with its name and leaves nothing behind" {
 	need_apparmor
 	cfg '.process.apparmorProfile = "carrel-not-loaded"'

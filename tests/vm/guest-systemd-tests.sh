@@ -10,7 +10,6 @@ echo "# LSMs: $(cat /sys/kernel/security/lsm 2>&1)"
 echo "# cgroup.subtree_control: $(cat /sys/fs/cgroup/cgroup.subtree_control 2>&1)"
 echo "# failed units: $(systemctl list-units --failed --plain --no-legend 2>&1 | awk '{print $1}' | tr '\n' ' ')"
 
-echo "# slowest units: $(systemd-analyze blame --no-pager 2>/dev/null | head -5 | awk '{print $2 "=" $1}' | tr "\n" " ")"
 echo "# AppArmor: $(cat /sys/module/apparmor/parameters/enabled 2>&1)"
 
 export CARREL="$PWD/build/carrel"
