@@ -53,6 +53,9 @@ struct spec_mount {
         unsigned long propagation; /* MS_PRIVATE, MS_SLAVE, MS_SHARED, MS_UNBINDABLE (| MS_REC) */
         bool bind, rbind, tmpcopyup;
         bool has_idmap;            /* uidMappings/gidMappings given (idmapped mounts) */
+        bool idmap, idmap_recursive; /* idmap / ridmap (also implied by the mappings) */
+        struct spec_idmap *uid_maps, *gid_maps; /* mounts[].uidMappings/gidMappings; none = the container's */
+        size_t n_uid_maps, n_gid_maps;
         char *data;                /* comma-joined fs options (mode=755,size=...) */
 };
 
@@ -97,6 +100,13 @@ struct spec_weight_device {
         int64_t major, minor;
         bool has_weight;
         uint16_t weight;
+        bool has_leaf_weight; /* cgroup v1 only */
+        uint16_t leaf_weight;
+};
+
+struct spec_net_prio {
+        const char *name;
+        uint32_t priority;
 };
 
 struct spec_hugepage {
@@ -147,6 +157,19 @@ struct spec_resources {
         struct spec_kv *unified;
         size_t n_unified;
         bool has_network;
+
+        /* Fields only cgroup v1 can serve. */
+        int64_t cpu_rt_runtime;
+        uint64_t cpu_rt_period;
+        bool has_cpu_rt_runtime, has_cpu_rt_period;
+        bool has_kernel_tcp;
+        int64_t kernel_tcp, kernel_memory;
+        bool has_blkio_leaf_weight;
+        uint16_t blkio_leaf_weight;
+        bool has_net_classid;
+        uint32_t net_classid;
+        struct spec_net_prio *net_prios;
+        size_t n_net_prios;
 };
 
 enum hook_phase {
@@ -202,6 +225,15 @@ struct spec_seccomp {
         size_t n_rules;
 };
 
+/* process.scheduler: the sched_setattr(2) arguments. */
+struct spec_scheduler {
+        uint32_t policy; /* SCHED_* */
+        int32_t nice;
+        uint32_t priority;
+        uint64_t flags;  /* SCHED_FLAG_* */
+        uint64_t runtime, deadline, period;
+};
+
 struct spec_process {
         bool terminal;
         bool has_console_size;
@@ -224,6 +256,11 @@ struct spec_process {
         bool has_oom_score_adj;
         int oom_score_adj;
         const char *apparmor_profile, *selinux_label;
+        bool has_scheduler;
+        struct spec_scheduler scheduler;
+        bool has_io_priority;
+        int io_class, io_level;        /* IOPRIO_CLASS_*, 0..7 */
+        const char *cpus_initial, *cpus_final; /* execCPUAffinity: CPU lists ("0-3,7") or NULL */
 };
 
 struct spec {
@@ -264,6 +301,16 @@ struct spec {
         struct spec_seccomp *seccomp; /* NULL = no filter */
         struct spec_hooks hooks[HOOK__COUNT];
         struct spec_resources *resources; /* NULL = none given */
+
+        /* linux.memoryPolicy: set_mempolicy(2) mode | flags over the node list. */
+        bool has_memory_policy;
+        int mempolicy_mode;
+        unsigned mempolicy_flags;
+        const char *mempolicy_nodes; /* "0-3,7", or NULL */
+#define MEMPOLICY_NODE_WORDS 16      /* node ids below 1024 */
+
+        /* linux.personality: personality(2) domain | flags (has_personality below). */
+        unsigned long personality;
 
         /* Parts owned by later milestones: recorded so they are refused, not ignored. */
         bool has_intel_rdt, has_personality;
@@ -322,6 +369,14 @@ int decode_seccomp(struct dctx *c, json_t *v, void *base);
 const char *seccomp_action_name(int action);
 
 const char *hook_phase_name(enum hook_phase p); /* the JSON key: "createRuntime", ... */
+
+/* The names process.scheduler, process.ioPriority, linux.memoryPolicy and
+ * linux.personality accept (for `features`): entry i, or NULL past the end. */
+enum placement_names {
+        NAMES_SCHED_POLICY, NAMES_SCHED_FLAG, NAMES_IOPRIO_CLASS, NAMES_MPOL_MODE, NAMES_MPOL_FLAG,
+        NAMES_PERSONALITY_DOMAIN, NAMES_PERSONALITY_FLAG,
+};
+const char *spec_placement_name(enum placement_names table, size_t i);
 
 /* Name tables shared by decoder, features and tests. */
 const char *ns_type_name(enum ns_type t);

@@ -1,20 +1,24 @@
+/* The cgroup interface: finds the host's hierarchies, decides which driver
+ * serves each controller (the unified hierarchy when it offers it, else its
+ * v1 hierarchy), guards the caller's own cgroups, and fans every operation
+ * out to the drivers. */
 #include "cgroup/cgroup.h"
 
-#include <dirent.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <sys/vfs.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "cgroup/devices_bpf.h"
+#include "cgroup/internal.h"
+#include "cgroup/stats.h"
+#include "util/cgroupfs.h"
 #include "util/cleanup.h"
-#include "util/cgroup2fs.h"
 #include "util/fd.h"
+#include "util/log.h"
 #include "util/sys.h"
 
 int cgroup_path_for(const char *cgroups_path, const char *id, char *buf, size_t size, struct carrel_error *err)
@@ -40,119 +44,308 @@ int cgroup_path_for(const char *cgroups_path, const char *id, char *buf, size_t 
         return 0;
 }
 
-static int read_controllers(int dirfd, unsigned *ret)
+/* CG_* -> the v1 controller that serves it. */
+static int v1_of(unsigned bit)
 {
-        char buf[512];
-        ssize_t n = read_file_at(dirfd, "cgroup.controllers", buf, sizeof buf);
-        if (n < 0)
-                return (int) n;
-        *ret = 0;
-        char *save = NULL;
-        for (char *w = strtok_r(buf, " \n", &save); w; w = strtok_r(NULL, " \n", &save))
-                for (unsigned bit = 1; bit <= CG_MISC; bit <<= 1)
-                        if (strcmp(w, cgroup_controller_name(bit)) == 0)
-                                *ret |= bit;
+        switch (bit) {
+        case CG_CPU: return CG1_CPU;
+        case CG_CPUSET: return CG1_CPUSET;
+        case CG_MEMORY: return CG1_MEMORY;
+        case CG_IO: return CG1_BLKIO;
+        case CG_PIDS: return CG1_PIDS;
+        case CG_HUGETLB: return CG1_HUGETLB;
+        case CG_RDMA: return CG1_RDMA;
+        case CG_MISC: return CG1_MISC;
+        default: return -1;
+        }
+}
+
+static unsigned v1_mask_of(const char *ctrls)
+{
+        struct cgroupfs_hier h = { 0 };
+        snprintf(h.ctrls, sizeof h.ctrls, "%s", ctrls);
+        unsigned m = 0;
+        for (int c = 0; c < CG1_NAMED; c++)
+                if (cgroupfs_carries(&h, cgroup_v1_name(c)))
+                        m |= 1U << c;
+        if (cgroupfs_carries(&h, "name=systemd"))
+                m |= 1U << CG1_NAMED;
+        return m;
+}
+
+static struct cgroup_v1 *v1_for(const struct cgroup *cg, int c)
+{
+        for (size_t i = 0; i < cg->n_v1; i++)
+                if (cg->v1[i].mask & (1U << c))
+                        return (struct cgroup_v1 *) &cg->v1[i];
+        return NULL;
+}
+
+/* The host's hierarchies into `cg` (no cgroup opened yet). `v2mount`, when
+ * given, is the cgroup2 mount a container was recorded with. */
+static void discover(struct cgroup *cg, const char *v2mount)
+{
+        struct cgroupfs_hier hs[CGROUPFS_MAX];
+        int n = cgroupfs_hierarchies(hs, CGROUPFS_MAX);
+        bool have_v2 = v2mount ? v2mount[0] != '\0' : cgroup2_mount(cg->mount, sizeof cg->mount, NULL) == 0;
+        if (v2mount)
+                snprintf(cg->mount, sizeof cg->mount, "%s", v2mount);
+        if (!have_v2)
+                cg->mount[0] = '\0';
+        if (have_v2) {
+                char buf[512];
+                _cleanup_close_ int root = open(cg->mount, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                if (root >= 0 && read_file_at(root, "cgroup.controllers", buf, sizeof buf) >= 0) {
+                        char *save = NULL;
+                        for (char *w = strtok_r(buf, " \n", &save); w; w = strtok_r(NULL, " \n", &save))
+                                for (unsigned bit = 1; bit <= CG_MISC; bit <<= 1)
+                                        if (strcmp(w, cgroup_controller_name(bit)) == 0)
+                                                cg->v2_mask |= bit;
+                }
+        }
+        for (int i = 0; i < n && cg->n_v1 < CGROUP_V1_MAX; i++) {
+                unsigned mask = hs[i].v2 ? 0 : v1_mask_of(hs[i].ctrls);
+                if (!mask)
+                        continue;
+                struct cgroup_v1 *h = &cg->v1[cg->n_v1++];
+                *h = (struct cgroup_v1) { .mask = mask, .fd = -1 };
+                _Static_assert(sizeof h->mount == sizeof hs[i].mount && sizeof h->ctrls == sizeof hs[i].ctrls, "");
+                memcpy(h->mount, hs[i].mount, sizeof h->mount);
+                memcpy(h->ctrls, hs[i].ctrls, sizeof h->ctrls);
+        }
+}
+
+/* Which driver serves CG_* `bit`: 2, 1, or 0 for none. */
+static int served_by(const struct cgroup *cg, unsigned bit)
+{
+        if (cg->mount[0] && (cg->v2_mask & bit))
+                return 2;
+        int c = v1_of(bit);
+        return c >= 0 && v1_for(cg, c) ? 1 : 0;
+}
+
+/* Whether `path` is `top` or below it. */
+static bool within(const char *path, const char *top)
+{
+        size_t n = strlen(top);
+        return strncmp(path, top, n) == 0 && (path[n] == '/' || !path[n]);
+}
+
+/* Cgroups that belong to the machine's own control process: never touched. */
+static const char *const protected_cgroups[] = { "/process_api" };
+
+/* Never take the caller's own cgroup, nor one above it (killing or limiting
+ * it would hit the caller): a relative cgroupsPath goes under /carrel, an
+ * absolute one must not be on the caller's way up. */
+static int guard(const char *path, const char *self, const char *where, struct carrel_error *err)
+{
+        if (strcmp(self, "/") != 0 && within(self, path))
+                return carrel_error_set(err, EPERM, "linux.cgroupsPath: %s is %s the cgroup carrel itself runs in "
+                                        "(%s in %s); choose another path", path, strcmp(self, path) ? "above" : "exactly",
+                                        self, where);
+        for (size_t i = 0; i < ARRAY_SIZE(protected_cgroups); i++)
+                if (within(path, protected_cgroups[i]))
+                        return carrel_error_set(err, EPERM, "linux.cgroupsPath: %s is in %s, which belongs to the "
+                                                "machine's control process, like the cgroup carrel itself runs in; "
+                                                "choose another path", path, protected_cgroups[i]);
         return 0;
 }
 
-static long long keyed_value(int dirfd, const char *file, const char *key)
+static int check_paths(const char *path, struct carrel_error *err)
 {
-        char buf[4096];
-        if (read_file_at(dirfd, file, buf, sizeof buf) < 0)
-                return -1;
-        size_t klen = strlen(key);
-        for (char *line = buf; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL)
-                if (strncmp(line, key, klen) == 0 && line[klen] == ' ')
-                        return atoll(line + klen + 1);
-        return -1;
+        struct cgroupfs_hier hs[CGROUPFS_MAX];
+        int n = cgroupfs_hierarchies(hs, CGROUPFS_MAX);
+        for (int i = 0; i < n; i++) {
+                char self[PATH_MAX];
+                int r;
+                if (cgroupfs_self_path(&hs[i], self, sizeof self) == 0 &&
+                    (r = guard(path, self, hs[i].mount, err)) < 0)
+                        return r;
+        }
+        return 0;
 }
 
-/* mkdir -p below the hierarchy root, enabling `ctrls` in every parent on the way. */
-static int make_path(int root_fd, const char *path, unsigned ctrls, bool *ret_created, struct carrel_error *err)
+/* The controllers the resources need, the unified files aside. */
+static unsigned needed_without_unified(const struct spec_resources *r)
 {
-        char enable[128] = "";
-        for (unsigned bit = 1; bit <= CG_MISC; bit <<= 1)
-                if (ctrls & bit) {
-                        strcat(enable, enable[0] ? " +" : "+");
-                        strcat(enable, cgroup_controller_name(bit));
-                }
-        _cleanup_close_ int cur = fcntl(root_fd, F_DUPFD_CLOEXEC, 3);
-        char buf[PATH_MAX];
-        snprintf(buf, sizeof buf, "%s", path);
-        char *save = NULL;
-        *ret_created = false;
-        for (char *comp = strtok_r(buf, "/", &save); comp; comp = strtok_r(NULL, "/", &save)) {
-                if (enable[0]) {
-                        int r = write_file_at(cur, "cgroup.subtree_control", enable);
-                        if (r < 0)
-                                return carrel_error_set(err, -r, "cannot enable the controllers %s below %s: %s",
-                                                        enable, path, strerror(-r));
-                }
-                bool made = mkdirat(cur, comp, 0755) == 0;
-                if (!made && errno != EEXIST)
-                        return carrel_error_errno(err, errno, "cannot create the cgroup %s", path);
-                int next = openat(cur, comp, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-                if (next < 0)
-                        return carrel_error_errno(err, errno, "cannot open the cgroup %s", path);
-                close(cur);
-                cur = next;
-                *ret_created = made; /* what counts is the last component */
+        struct spec_resources copy = *r;
+        copy.n_unified = 0;
+        return cgroup_controllers_needed(&copy);
+}
+
+/* Every field of `r` must have a driver; the names of v2's own error when
+ * the host has only cgroup v2. */
+static int check_served(const struct cgroup *cg, const struct spec_resources *r, const char *verb,
+                        struct carrel_error *err)
+{
+        unsigned need = needed_without_unified(r);
+        if (r->n_unified)
+                need |= cgroup_controllers_needed(r) & ~needed_without_unified(r);
+        for (unsigned bit = 1; bit <= CG_MISC; bit <<= 1) {
+                if (!(need & bit) || served_by(cg, bit))
+                        continue;
+                if (!cg->n_v1 && verb)
+                        return carrel_error_set(err, ENOTSUP, "%s: the cgroup has no \"%s\" controller", verb,
+                                                cgroup_controller_name(bit));
+                if (!cg->n_v1)
+                        return carrel_error_set(err, ENOTSUP, "linux.resources needs the cgroup v2 \"%s\" controller, "
+                                                "which %s does not offer", cgroup_controller_name(bit), cg->mount);
+                return carrel_error_set(err, ENOTSUP, "linux.resources needs the \"%s\" controller, which no mounted "
+                                        "cgroup hierarchy offers (neither %s nor a v1 hierarchy)",
+                                        cgroup_controller_name(bit), cg->mount[0] ? cg->mount : "cgroup2");
         }
-        return TAKE_FD(cur);
+        if (r->n_unified && !cg->mount[0])
+                return carrel_error_set(err, ENOTSUP, "linux.resources.unified needs a cgroup v2 hierarchy, which this "
+                                        "host does not have");
+        if (r->has_network && cg->n_v1) {
+                if (r->has_net_classid && !v1_for(cg, CG1_NET_CLS))
+                        return carrel_error_set(err, ENOTSUP, "linux.resources.network.classID needs the cgroup v1 "
+                                                "\"net_cls\" controller, which is not mounted");
+                if (r->n_net_prios && !v1_for(cg, CG1_NET_PRIO))
+                        return carrel_error_set(err, ENOTSUP, "linux.resources.network.priorities needs the cgroup v1 "
+                                                "\"net_prio\" controller, which is not mounted");
+        }
+        return 0;
+}
+
+/* Write `r` through the driver of each controller. */
+static int apply(const struct cgroup *cg, const struct spec_resources *r, bool update, struct carrel_error *err)
+{
+        unsigned v2 = 0, v1 = 0;
+        for (unsigned bit = 1; bit <= CG_MISC; bit <<= 1)
+                *(served_by(cg, bit) == 2 ? &v2 : &v1) |= bit;
+        if (!cg->n_v1) /* pure v2: everything goes there, as it always did */
+                return cgroup_resources_apply(cg->fd, r, update, err);
+        struct spec_resources part;
+        int rc;
+        if (cg->fd >= 0) {
+                cgroup_resources_select(r, v2, true, &part);
+                if ((rc = cgroup_resources_apply(cg->fd, &part, update, err)) < 0)
+                        return rc;
+        }
+        int fds[CG1__COUNT];
+        for (int c = 0; c < CG1__COUNT; c++) {
+                struct cgroup_v1 *h = v1_for(cg, c);
+                fds[c] = h ? h->fd : -1;
+        }
+        cgroup_resources_select(r, v1 | CG_NET, false, &part);
+        return cgroup_v1_resources_apply(fds, &part, update, err);
+}
+
+static void log_drivers(const struct cgroup *cg)
+{
+        if (!log_debug_enabled())
+                return;
+        json_t *d = cgroup_drivers_json();
+        char *text = json_dumps(d, JSON_COMPACT);
+        log_debug("cgroup %s: drivers %s", cg->path, text ? text : "?");
+        free(text);
+        json_decref(d);
+}
+
+static int remove_dir(int fd, const char *mount, const char *path, struct carrel_error *err)
+{
+        char full[PATH_MAX + 128];
+        snprintf(full, sizeof full, "%s%s", mount, path);
+        cgroup_remove_children(fd, 0);
+        if (rmdir(full) < 0 && errno != ENOENT)
+                return carrel_error_errno(err, errno, "cannot remove the cgroup %s", full);
+        return 0;
 }
 
 int cgroup_create(const struct spec *s, const char *id, struct cgroup *ret, struct carrel_error *err)
 {
-        bool hybrid = false;
         int r;
         *ret = (struct cgroup) CGROUP_INIT;
-        if (cgroup2_mount(ret->mount, sizeof ret->mount, &hybrid) < 0) {
+        discover(ret, NULL);
+        if (!ret->mount[0] && !ret->n_v1) {
                 if (s->resources && cgroup_controllers_needed(s->resources))
-                        return carrel_error_set(err, ENOTSUP, "linux.resources: this host has no cgroup2 hierarchy");
+                        return carrel_error_set(err, ENOTSUP, "linux.resources: this host has no cgroup hierarchy");
+                *ret = (struct cgroup) CGROUP_INIT;
                 return 0; /* nothing to track with: run without a cgroup */
         }
-        if ((r = cgroup_path_for(s->cgroups_path, id, ret->path, sizeof ret->path, err)) < 0)
-                return r;
-        _cleanup_close_ int root = open(ret->mount, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (root < 0)
-                return carrel_error_errno(err, errno, "cannot open %s", ret->mount);
-        unsigned need = s->resources ? cgroup_controllers_needed(s->resources) : 0, have = 0;
-        read_controllers(root, &have);
-        for (unsigned bit = 1; bit <= CG_MISC; bit <<= 1)
-                if ((need & bit) && !(have & bit))
-                        return carrel_error_set(err, ENOTSUP,
-                                                "linux.resources needs the cgroup v2 \"%s\" controller, which %s does not "
-                                                "offer%s", cgroup_controller_name(bit), ret->mount,
-                                                hybrid ? " (this is a hybrid cgroup host: boot with "
-                                                         "systemd.unified_cgroup_hierarchy=1 or cgroup_no_v1=all "
-                                                         "for a pure cgroup v2 host)" : "");
-        int fd = make_path(root, ret->path, need, &ret->created, err);
-        if (fd < 0)
-                return fd;
-        /* Never adopt a cgroup that holds processes: another container's
-         * (the same id under another --root) would die with this one. */
-        if (!ret->created && keyed_value(fd, "cgroup.events", "populated") > 0) {
-                close(fd);
-                return carrel_error_set(err, EBUSY, "the cgroup %s is not empty: another container (or process) "
-                                        "uses it; set linux.cgroupsPath", ret->path);
+        if ((r = cgroup_path_for(s->cgroups_path, id, ret->path, sizeof ret->path, err)) < 0 ||
+            (r = check_paths(ret->path, err)) < 0 ||
+            (s->resources && (r = check_served(ret, s->resources, NULL, err)) < 0))
+                goto fail;
+        log_drivers(ret);
+        if (ret->mount[0]) {
+                _cleanup_close_ int root = open(ret->mount, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                if (root < 0) {
+                        r = carrel_error_errno(err, errno, "cannot open %s", ret->mount);
+                        goto fail;
+                }
+                unsigned need = s->resources ? cgroup_controllers_needed(s->resources) & ret->v2_mask : 0;
+                char self[PATH_MAX] = "/";
+                cgroup2_self_path(self, sizeof self);
+                int fd = cgroup_v2_make(root, ret->path, need, ret->n_v1 ? self : NULL, &ret->created, err);
+                if (fd < 0) {
+                        r = fd;
+                        goto fail;
+                }
+                ret->fd = fd;
+                /* Never adopt a cgroup that holds processes: another container's
+                 * (the same id under another --root) would die with this one. */
+                if (!ret->created && cgroup_v2_populated(fd)) {
+                        r = carrel_error_set(err, EBUSY, "the cgroup %s is not empty: another container (or process) "
+                                             "uses it; set linux.cgroupsPath", ret->path);
+                        goto fail;
+                }
         }
-        ret->fd = fd;
-        if (s->resources && (r = cgroup_resources_apply(fd, s->resources, false, err)) < 0) {
-                cgroup_destroy(ret, NULL);
-                return r;
+        for (size_t i = 0; i < ret->n_v1; i++) {
+                struct cgroup_v1 *h = &ret->v1[i];
+                char procs[16];
+                if ((r = cgroup_v1_make(h, ret->path, err)) < 0)
+                        goto fail;
+                if (h->made)
+                        ret->made_v1 |= h->mask;
+                if (!h->made && read_file_at(h->fd, "cgroup.procs", procs, sizeof procs) > 0) {
+                        r = carrel_error_set(err, EBUSY, "the cgroup %s%s is not empty: another container (or process) "
+                                             "uses it; set linux.cgroupsPath", h->mount, ret->path);
+                        goto fail;
+                }
         }
+        if (s->resources && (r = apply(ret, s->resources, false, err)) < 0)
+                goto fail;
         return 0;
+fail:
+        /* Nothing of ours runs in it yet, and what does is someone else's:
+         * remove only the directories made here (rmdir fails on a busy one). */
+        if (ret->created && ret->fd >= 0)
+                remove_dir(ret->fd, ret->mount, ret->path, NULL);
+        for (size_t i = 0; i < ret->n_v1; i++)
+                if (ret->v1[i].made && ret->v1[i].fd >= 0)
+                        remove_dir(ret->v1[i].fd, ret->v1[i].mount, ret->path, NULL);
+        cgroup_close(ret);
+        *ret = (struct cgroup) CGROUP_INIT;
+        return r;
 }
 
 int cgroup_open(const char *mount, const char *path, struct cgroup *ret)
 {
         *ret = (struct cgroup) CGROUP_INIT;
-        snprintf(ret->mount, sizeof ret->mount, "%s", mount);
+        discover(ret, mount);
         snprintf(ret->path, sizeof ret->path, "%s", path);
-        char full[PATH_MAX + 64];
-        snprintf(full, sizeof full, "%s%s", mount, path);
-        ret->fd = open(full, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-        return ret->fd < 0 ? -errno : 0;
+        char full[PATH_MAX + 128];
+        if (ret->mount[0]) {
+                snprintf(full, sizeof full, "%s%s", ret->mount, path);
+                ret->fd = open(full, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+                if (ret->fd < 0)
+                        return -errno;
+        }
+        /* The v1 hierarchies it is in (a hierarchy mounted since is left out). */
+        size_t kept = 0;
+        for (size_t i = 0; i < ret->n_v1; i++) {
+                struct cgroup_v1 h = ret->v1[i];
+                snprintf(full, sizeof full, "%s%s", h.mount, path);
+                h.fd = open(full, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+                if (h.fd >= 0)
+                        ret->v1[kept++] = h;
+        }
+        ret->n_v1 = kept;
+        if (!ret->mount[0] && !kept)
+                return -ENOENT;
+        return 0;
 }
 
 void cgroup_close(struct cgroup *cg)
@@ -160,93 +353,79 @@ void cgroup_close(struct cgroup *cg)
         if (cg->fd >= 0)
                 close(cg->fd);
         cg->fd = -1;
+        for (size_t i = 0; i < cg->n_v1; i++) {
+                if (cg->v1[i].fd >= 0)
+                        close(cg->v1[i].fd);
+                cg->v1[i].fd = -1;
+        }
+}
+
+bool cgroup_active(const struct cgroup *cg)
+{
+        return cg->fd >= 0 || (cg->n_v1 && cg->v1[0].fd >= 0);
+}
+
+int cgroup_clone_fd(const struct cgroup *cg)
+{
+        return cg->fd;
+}
+
+bool cgroup_clone_places_fully(const struct cgroup *cg)
+{
+        return cg->n_v1 == 0;
 }
 
 int cgroup_enter(const struct cgroup *cg, pid_t pid, struct carrel_error *err)
 {
         char buf[32];
         snprintf(buf, sizeof buf, "%d", (int) pid);
-        int r = write_file_at(cg->fd, "cgroup.procs", buf);
+        int r = cg->fd >= 0 ? write_file_at(cg->fd, "cgroup.procs", buf) : 0;
         if (r < 0)
                 return carrel_error_set(err, -r, "cannot move the init into %s: %s", cg->path, strerror(-r));
+        for (size_t i = 0; i < cg->n_v1; i++)
+                if ((r = write_file_at(cg->v1[i].fd, "cgroup.procs", buf)) < 0)
+                        return carrel_error_set(err, -r, "cannot move the init into %s%s: %s", cg->v1[i].mount,
+                                                cg->path, strerror(-r));
         return 0;
 }
 
-/* The value of `key` in a "key value" file such as cgroup.events, or -1. */
 bool cgroup_frozen(const struct cgroup *cg)
 {
-        return cg->fd >= 0 && keyed_value(cg->fd, "cgroup.events", "frozen") == 1;
-}
-
-/* Poll cgroup.events until `key` has `want`, for up to `ms`. */
-static int wait_event(const struct cgroup *cg, const char *key, long long want, int ms)
-{
-        _cleanup_close_ int ev = openat(cg->fd, "cgroup.events", O_RDONLY | O_CLOEXEC);
-        struct timespec start;
-        clock_gettime(CLOCK_MONOTONIC, &start);
-        for (;;) {
-                if (keyed_value(cg->fd, "cgroup.events", key) == want)
-                        return 0;
-                struct timespec now;
-                clock_gettime(CLOCK_MONOTONIC, &now);
-                long spent = (now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000;
-                if (spent >= ms)
-                        return -ETIMEDOUT;
-                /* cgroup.events signals changes with POLLPRI; re-check every 50 ms anyway. */
-                struct pollfd p = { .fd = ev, .events = POLLPRI };
-                poll(&p, ev >= 0 ? 1 : 0, 50);
-                if (ev >= 0)
-                        pread(ev, (char[256]) { 0 }, 255, 0);
-        }
+        struct cgroup_v1 *freezer = v1_for(cg, CG1_FREEZER);
+        return freezer ? cgroup_v1_frozen(freezer) : cgroup_v2_frozen(cg->fd);
 }
 
 int cgroup_freeze(const struct cgroup *cg, bool frozen, struct carrel_error *err)
 {
+        struct cgroup_v1 *freezer = v1_for(cg, CG1_FREEZER);
+        if (freezer)
+                return cgroup_v1_freeze(freezer, cg->path, frozen, err);
         if (cg->fd < 0)
                 return carrel_error_set(err, ENOTSUP, "the container has no cgroup to freeze");
-        int r = write_file_at(cg->fd, "cgroup.freeze", frozen ? "1" : "0");
-        if (r < 0)
-                return carrel_error_set(err, -r, "cannot write cgroup.freeze in %s: %s", cg->path, strerror(-r));
-        if (wait_event(cg, "frozen", frozen ? 1 : 0, 10000) < 0)
-                return carrel_error_set(err, ETIMEDOUT, "the cgroup %s did not %s within 10 s", cg->path,
-                                        frozen ? "freeze" : "thaw");
-        return 0;
+        return cgroup_v2_freeze(cg, frozen, err);
+}
+
+/* The directory whose cgroup.procs lists the container's processes. */
+static int procs_fd(const struct cgroup *cg)
+{
+        return cg->fd >= 0 ? cg->fd : cg->n_v1 ? cg->v1[0].fd : -1;
+}
+
+bool cgroup_populated(const struct cgroup *cg)
+{
+        if (cg->fd >= 0)
+                return cgroup_v2_populated(cg->fd);
+        char buf[16];
+        return cg->n_v1 && read_file_at(cg->v1[0].fd, "cgroup.procs", buf, sizeof buf) > 0;
 }
 
 int cgroup_pids(const struct cgroup *cg, pid_t **ret, size_t *ret_n)
 {
-        _cleanup_fclose_ FILE *f = NULL;
-        int fd = openat(cg->fd, "cgroup.procs", O_RDONLY | O_CLOEXEC);
-        if (fd < 0 || !(f = fdopen(fd, "r"))) {
-                if (fd >= 0)
-                        close(fd);
-                return -errno;
-        }
-        size_t n = 0, cap = 16;
-        pid_t *v = malloc(cap * sizeof *v);
-        int pid;
-        while (v && fscanf(f, "%d", &pid) == 1) {
-                if (n == cap) {
-                        pid_t *nv = realloc(v, (cap *= 2) * sizeof *v);
-                        if (!nv) {
-                                free(v);
-                                return -ENOMEM;
-                        }
-                        v = nv;
-                }
-                v[n++] = pid;
-        }
-        if (!v)
-                return -ENOMEM;
-        *ret = v;
-        *ret_n = n;
-        return 0;
+        return cgroup_read_pids(procs_fd(cg), ret, ret_n);
 }
 
-int cgroup_signal_all(const struct cgroup *cg, int sig, struct carrel_error *err)
+static int signal_each(const struct cgroup *cg, int sig, struct carrel_error *err)
 {
-        if (sig == SIGKILL && write_file_at(cg->fd, "cgroup.kill", "1") == 0)
-                return 0;
         pid_t *pids;
         size_t n;
         int r = cgroup_pids(cg, &pids, &n);
@@ -263,47 +442,134 @@ int cgroup_signal_all(const struct cgroup *cg, int sig, struct carrel_error *err
         return 0;
 }
 
-/* Remove every cgroup below `dirfd`, deepest first (made by the workload,
- * or for exec --cgroup); they are empty once the subtree is dead. */
-static void remove_children(int dirfd, int depth)
+int cgroup_signal_all(const struct cgroup *cg, int sig, struct carrel_error *err)
 {
-        int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
-        if (!d) {
-                if (fd >= 0)
-                        close(fd);
-                return;
+        struct cgroup_v1 *freezer = v1_for(cg, CG1_FREEZER);
+        if (sig == SIGKILL && cg->fd >= 0) {
+                /* A task frozen by the v1 freezer only dies once thawed. */
+                if (freezer && cgroup_v1_frozen(freezer))
+                        cgroup_v1_freeze(freezer, cg->path, false, NULL);
+                if (write_file_at(cg->fd, "cgroup.kill", "1") == 0)
+                        return 0;
         }
-        struct dirent *de;
-        while ((de = readdir(d)))
-                if (de->d_type == DT_DIR && strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0) {
-                        _cleanup_close_ int child = openat(dirfd, de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-                        if (child >= 0 && depth < 64)
-                                remove_children(child, depth + 1);
-                        unlinkat(dirfd, de->d_name, AT_REMOVEDIR);
-                }
-        closedir(d);
+        if (!freezer)
+                return signal_each(cg, sig, err);
+        /* v1: freeze so nothing forks past the list, signal, thaw. A paused
+         * container stays paused unless the signal is SIGKILL (a frozen task
+         * only dies once thawed). */
+        bool was = cgroup_v1_frozen(freezer);
+        int r = cgroup_v1_freeze(freezer, cg->path, true, err);
+        if (r == 0)
+                r = signal_each(cg, sig, err);
+        if (!was || sig == SIGKILL)
+                cgroup_v1_freeze(freezer, cg->path, false, NULL);
+        return r;
 }
+
+/* Wait until no process is left, for up to `ms`. */
+static int wait_empty(const struct cgroup *cg, int ms)
+{
+        if (cg->fd >= 0)
+                return cgroup_v2_wait_empty(cg->fd, ms);
+        for (int spent = 0; spent < ms; spent += 20) {
+                if (!cgroup_populated(cg))
+                        return 0;
+                nanosleep(&(struct timespec) { 0, 20 * 1000000L }, NULL);
+        }
+        return -ETIMEDOUT;
+}
+
 
 int cgroup_destroy(struct cgroup *cg, struct carrel_error *err)
 {
-        if (cg->fd < 0)
+        if (!cgroup_active(cg))
                 return 0;
         int r = 0;
-        if (keyed_value(cg->fd, "cgroup.events", "populated") != 0) {
+        if (cgroup_populated(cg)) {
                 /* A frozen cgroup must thaw for its processes to die. */
-                write_file_at(cg->fd, "cgroup.freeze", "0");
+                struct cgroup_v1 *freezer = v1_for(cg, CG1_FREEZER);
+                if (cg->fd >= 0)
+                        write_file_at(cg->fd, "cgroup.freeze", "0");
+                if (freezer && freezer->fd >= 0)
+                        cgroup_v1_freeze(freezer, cg->path, false, NULL);
                 cgroup_signal_all(cg, SIGKILL, NULL);
-                if (wait_event(cg, "populated", 0, 10000) < 0)
+                if (wait_empty(cg, 10000) < 0)
                         r = carrel_error_set(err, EBUSY, "processes in %s did not die", cg->path);
         }
-        if (r == 0 && cg->created) {
-                char full[PATH_MAX + 64];
-                snprintf(full, sizeof full, "%s%s", cg->mount, cg->path);
-                remove_children(cg->fd, 0);
-                if (rmdir(full) < 0 && errno != ENOENT)
-                        r = carrel_error_errno(err, errno, "cannot remove the cgroup %s", full);
-        }
+        if (r == 0 && cg->created && cg->fd >= 0)
+                r = remove_dir(cg->fd, cg->mount, cg->path, err);
+        for (size_t i = 0; i < cg->n_v1; i++)
+                if (r == 0 && (cg->v1[i].made || (cg->v1[i].mask & cg->made_v1)) && cg->v1[i].fd >= 0)
+                        r = remove_dir(cg->v1[i].fd, cg->v1[i].mount, cg->path, err);
         cgroup_close(cg);
         return r;
+}
+
+int cgroup_update(const struct cgroup *cg, const struct spec_resources *r, struct carrel_error *err)
+{
+        int rc = check_served(cg, r, "update", err);
+        return rc < 0 ? rc : apply(cg, r, true, err);
+}
+
+int cgroup_devices_apply(const struct cgroup *cg, const struct spec_device_rule *rules, size_t n,
+                         struct carrel_error *err)
+{
+        struct cgroup_v1 *devices = v1_for(cg, CG1_DEVICES);
+        if (devices)
+                return cgroup_v1_devices_apply(devices->fd, rules, n, err);
+        if (cg->fd < 0)
+                return carrel_error_set(err, ENOTSUP, "linux.resources.devices: no devices cgroup to enforce them in");
+        struct devices_prog prog;
+        if (devices_prog_build(rules, n, &prog) < 0)
+                return carrel_error_set(err, ENOMEM, "out of memory");
+        int r = devices_prog_attach(cg->fd, &prog, err);
+        devices_prog_free(&prog);
+        return r;
+}
+
+json_t *cgroup_stats(const struct cgroup *cg)
+{
+        if (!cg->n_v1)
+                return cgroup_stats_json(cg->fd);
+        int fds[CG1__COUNT];
+        for (int c = 0; c < CG1__COUNT; c++) {
+                struct cgroup_v1 *h = v1_for(cg, c);
+                fds[c] = h ? h->fd : -1;
+        }
+        json_t *o = cgroup_v1_stats_json(fds);
+        if (cg->fd >= 0 && (cg->v2_mask & CG_HUGETLB)) {
+                json_t *v2 = cgroup_stats_json(cg->fd);
+                json_object_set(o, "hugetlb", json_object_get(v2, "hugetlb"));
+                json_decref(v2);
+        }
+        return o;
+}
+
+long long cgroup_oom_count(const struct cgroup *cg)
+{
+        if (served_by(cg, CG_MEMORY) == 2 || !cg->n_v1)
+                return cgroup_oom_kills(cg->fd);
+        struct cgroup_v1 *memory = v1_for(cg, CG1_MEMORY);
+        return memory ? cgroup_v1_oom_kills(memory->fd) : -1;
+}
+
+json_t *cgroup_drivers_json(void)
+{
+        struct cgroup cg = CGROUP_INIT;
+        discover(&cg, NULL);
+        json_t *o = json_object();
+        for (int c = 0; c < CG1__COUNT; c++) {
+                const char *name = c == CG1_NAMED ? "name=systemd" : cgroup_v1_name(c);
+                unsigned v2bit = 0;
+                for (unsigned bit = 1; bit <= CG_MISC; bit <<= 1)
+                        if (v1_of(bit) == c)
+                                v2bit = bit;
+                /* cgroup v2 does cpuacct, devices and freezer in its core and in eBPF. */
+                bool v2core = c == CG1_CPUACCT || c == CG1_DEVICES || c == CG1_FREEZER;
+                if (v1_for(&cg, c) && !(v2bit && (cg.v2_mask & v2bit)))
+                        json_object_set_new(o, name, json_string("v1"));
+                else if (cg.mount[0] && ((v2bit && (cg.v2_mask & v2bit)) || v2core))
+                        json_object_set_new(o, c == CG1_BLKIO ? "io" : name, json_string("v2"));
+        }
+        return o;
 }

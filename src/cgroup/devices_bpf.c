@@ -1,6 +1,7 @@
 #include "cgroup/devices_bpf.h"
 
 #include <linux/bpf.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
@@ -126,22 +127,36 @@ int devices_prog_run(const struct devices_prog *p, char type, unsigned major, un
         return -1;
 }
 
+static struct spec_device_rule node_rule(const struct spec_device *d, const char *access)
+{
+        struct spec_device_rule r = { true, d->type == 'b' ? 'b' : 'c', d->major, d->minor, "" };
+        snprintf(r.access, sizeof r.access, "%s", access);
+        return r;
+}
+
 int devices_rules_for(const struct spec *s, struct spec_device_rule **ret, size_t *ret_n)
 {
         size_t spec_n = s->resources ? s->resources->n_devices : 0;
-        size_t n = spec_n + devices_default_allow_n + s->n_devices;
+        size_t n = spec_n + devices_default_allow_n + 2 * s->n_devices;
         struct spec_device_rule *v = calloc(n ? n : 1, sizeof *v);
         if (!v)
                 return -ENOMEM;
         size_t k = 0;
+        /* linux.devices first: the spec's own rules come after and win, so a
+         * deny there covers the nodes linux.devices made (runc allows them
+         * only through resources.devices). Fifos are not devices. */
+        for (size_t i = 0; i < s->n_devices; i++)
+                if (s->devices[i].type != 'p')
+                        v[k++] = node_rule(&s->devices[i], "rwm");
         for (size_t i = 0; i < spec_n; i++)
                 v[k++] = s->resources->devices[i];
         for (size_t i = 0; i < devices_default_allow_n; i++)
                 v[k++] = devices_default_allow[i];
+        /* The init makes those nodes after the filter is attached: mknod of
+         * them stays allowed, opening them is up to the rules above. */
         for (size_t i = 0; i < s->n_devices; i++)
-                if (s->devices[i].type != 'p') /* fifos are not devices */
-                        v[k++] = (struct spec_device_rule) { true, s->devices[i].type == 'b' ? 'b' : 'c',
-                                                             s->devices[i].major, s->devices[i].minor, "rwm" };
+                if (s->devices[i].type != 'p')
+                        v[k++] = node_rule(&s->devices[i], "m");
         *ret = v;
         *ret_n = k;
         return 0;

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cgroup/cgroup.h"
 #include "carrel/spec.h"
 #include "carrel/version.h"
 #include "cli/cli.h"
@@ -23,6 +24,15 @@ static int by_name(const void *a, const void *b)
 static int no_opt(int c, const char *arg, void *data)
 {
         return -EINVAL;
+}
+
+static json_t *names(enum placement_names table)
+{
+        json_t *a = json_array();
+        const char *name;
+        for (size_t i = 0; (name = spec_placement_name(table, i)); i++)
+                json_array_append_new(a, json_string(name));
+        return a;
 }
 
 int cmd_features(struct cli *cli, int argc, char **argv, struct carrel_error *err)
@@ -55,7 +65,7 @@ int cmd_features(struct cli *cli, int argc, char **argv, struct carrel_error *er
         }
         json_object_set_new(lx, "namespaces", ns);
         json_object_set_new(lx, "capabilities", caps);
-        json_object_set_new(lx, "cgroup", json_pack("{s:b,s:b,s:b,s:b,s:b}", "v1", 0, "v2", 1, "systemd", 0,
+        json_object_set_new(lx, "cgroup", json_pack("{s:b,s:b,s:b,s:b,s:b}", "v1", 1, "v2", 1, "systemd", 0,
                                                     "systemdUser", 0, "rdma", 1));
         json_t *sc = json_pack("{s:b,s:[s,s,s,s,s,s,s,s,s],s:[s,s,s,s,s,s,s],s:[s,s,s],s:[s,s,s,s]}", "enabled", 1,
                                "actions", "SCMP_ACT_ALLOW", "SCMP_ACT_ERRNO", "SCMP_ACT_KILL", "SCMP_ACT_KILL_PROCESS",
@@ -66,17 +76,36 @@ int cmd_features(struct cli *cli, int argc, char **argv, struct carrel_error *er
                                "SECCOMP_FILTER_FLAG_TSYNC", "SECCOMP_FILTER_FLAG_LOG", "SECCOMP_FILTER_FLAG_SPEC_ALLOW",
                                "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV");
         json_object_set_new(lx, "seccomp", sc);
+        /* Not (yet) in the OCI features schema: what carrel accepts for these fields. */
+        json_object_set_new(lx, "scheduler", json_pack("{s:o,s:o}", "policies", names(NAMES_SCHED_POLICY),
+                                                       "flags", names(NAMES_SCHED_FLAG)));
+        json_object_set_new(lx, "ioPriority", json_pack("{s:o}", "classes", names(NAMES_IOPRIO_CLASS)));
+        json_object_set_new(lx, "execCPUAffinity", json_pack("{s:b}", "enabled", 1));
+        json_object_set_new(lx, "memoryPolicy", json_pack("{s:o,s:o}", "modes", names(NAMES_MPOL_MODE), "flags",
+                                                          names(NAMES_MPOL_FLAG)));
+        json_object_set_new(lx, "personality", json_pack("{s:o,s:o}", "domains", names(NAMES_PERSONALITY_DOMAIN),
+                                                         "flags", names(NAMES_PERSONALITY_FLAG)));
         json_object_set_new(lx, "apparmor", json_pack("{s:b}", "enabled", 1));
         json_object_set_new(lx, "selinux", json_pack("{s:b}", "enabled", 1));
         json_object_set_new(lx, "intelRdt", json_pack("{s:b}", "enabled", 0));
         json_object_set_new(lx, "netDevices", json_pack("{s:b}", "enabled", 1));
-        json_object_set_new(lx, "mountExtensions", json_pack("{s:{s:b}}", "idmap", "enabled", 0));
+        json_object_set_new(lx, "mountExtensions", json_pack("{s:{s:b}}", "idmap", "enabled", 1));
         const struct scmp_version *lv = seccomp_version();
         char libseccomp[32];
         snprintf(libseccomp, sizeof libseccomp, "%u.%u.%u", lv->major, lv->minor, lv->micro);
         json_object_set_new(o, "annotations", json_pack("{s:s,s:s,s:s}", "io.github.carrel.version", carrel_version,
                                                         "io.github.carrel.commit", carrel_commit,
                                                         "io.github.seccomp.libseccomp.version", libseccomp));
+        /* Which cgroup driver serves each controller on this host: "cpu=v1,hugetlb=v2,...". */
+        json_t *drivers = cgroup_drivers_json();
+        char served[512] = "";
+        const char *ctrl;
+        json_t *drv;
+        json_object_foreach(drivers, ctrl, drv)
+                snprintf(served + strlen(served), sizeof served - strlen(served), "%s%s=%s", served[0] ? "," : "", ctrl,
+                         json_string_value(drv));
+        json_object_set_new(json_object_get(o, "annotations"), "io.github.carrel.cgroup.drivers", json_string(served));
+        json_decref(drivers);
         char *text = json_dumps(o, JSON_INDENT(4) | JSON_PRESERVE_ORDER);
         json_decref(o);
         if (!text)

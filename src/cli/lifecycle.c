@@ -1,4 +1,5 @@
 /* start, kill, delete: one container id and a lifecycle step. */
+#include <string.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -41,8 +42,9 @@ int cmd_kill(struct cli *cli, int argc, char **argv, struct carrel_error *err)
                 return r;
         /* No signal: the container's stop signal (org.carrel.stop-signal), else TERM. */
         const char *name = optind + 1 < argc ? argv[optind + 1] : NULL;
-        int sig = name ? signal_from_name(name) : 0;
-        if (sig < 0)
+        /* Signal 0 only checks that the container is alive, as kill(2). */
+        int sig = !name ? -1 : strcmp(name, "0") == 0 ? 0 : signal_from_name(name);
+        if (name && sig < 0)
                 return carrel_error_set(err, EINVAL, "kill: unknown signal \"%s\"", name);
         return container_kill(cli->root, argv[optind], sig, all, err);
 }

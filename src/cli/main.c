@@ -72,7 +72,7 @@ static const char *const option_help[] = {
                 "  -e, --env K=V           set an environment variable (repeatable)\n"
                 "  -u, --user UID[:GID]    run as this user\n"
                 "  -g, --additional-gids G comma-separated supplementary groups\n"
-                "  -c, --cap CAP           add a capability (never to the inheritable set; repeatable)\n"
+                "  -c, --cap CAP           add a capability (ambient too if inheritable; repeatable)\n"
                 "      --no-new-privs      set no_new_privs\n"
                 "      --preserve-fds N    pass N extra fds (from fd 3)\n"
                 "      --ignore-paused     exec even if the container is paused\n"

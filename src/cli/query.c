@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <jansson.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <unistd.h>
@@ -66,6 +67,28 @@ static int on_list_opt(int c, const char *arg, void *data)
         return 0;
 }
 
+static int cmp_id(const void *a, const void *b)
+{
+        json_t *const *x = a, *const *y = b;
+        return strcmp(json_string_value(json_object_get(*x, "id")), json_string_value(json_object_get(*y, "id")));
+}
+
+/* In id order, as runc lists them (readdir order is the filesystem's). */
+static void sort_by_id(json_t *all)
+{
+        size_t n = json_array_size(all);
+        json_t **v = calloc(n ? n : 1, sizeof *v);
+        if (!v)
+                return;
+        for (size_t i = 0; i < n; i++)
+                v[i] = json_incref(json_array_get(all, i));
+        qsort(v, n, sizeof *v, cmp_id);
+        json_array_clear(all);
+        for (size_t i = 0; i < n; i++)
+                json_array_append_new(all, v[i]);
+        free(v);
+}
+
 int cmd_list(struct cli *cli, int argc, char **argv, struct carrel_error *err)
 {
         static const struct option opts[] = { { "format", required_argument, NULL, 'f' },
@@ -96,6 +119,7 @@ int cmd_list(struct cli *cli, int argc, char **argv, struct carrel_error *err)
                 json_decref(all);
                 return carrel_error_errno(err, errno, "cannot read %s", cli->root);
         }
+        sort_by_id(all);
         size_t i;
         json_t *c;
         if (o.json) {

@@ -124,29 +124,27 @@ static int load_profile(const char *name, json_t **ret, struct carrel_error *err
 }
 
 /* Limits that came from a profile, not from a flag, are best effort: a host
- * without the controller (a hybrid cgroup host) runs without them, with a
+ * without the controller in any cgroup hierarchy runs without them, with a
  * warning. Limits asked for with a flag are never dropped. */
 static void drop_unavailable_profile_limits(json_t *spec, const struct shell_opts *o)
 {
         json_t *res = json_object_get(json_object_get(spec, "linux"), "resources");
         if (!res)
                 return;
-        char mount[64], path[128], buf[512] = "";
-        bool hybrid;
-        if (cgroup2_mount(mount, sizeof mount, &hybrid) == 0) {
-                snprintf(path, sizeof path, "%s/cgroup.controllers", mount);
-                read_file_at(AT_FDCWD, path, buf, sizeof buf);
-        }
+        json_t *drivers = cgroup_drivers_json();
         static const struct {
-                const char *key, *controller;
-        } map[] = { { "memory", "memory" }, { "pids", "pids" }, { "cpu", "cpu" }, { "blockIO", "io" } };
+                const char *key, *controller, *v1;
+        } map[] = { { "memory", "memory", "memory" }, { "pids", "pids", "pids" }, { "cpu", "cpu", "cpu" },
+                    { "blockIO", "io", "blkio" } };
         bool by_flag[] = { o->memory || o->memory_swap, o->pids != NULL, o->cpus != NULL, o->io_weight != NULL };
         for (size_t i = 0; i < sizeof map / sizeof *map; i++)
-                if (json_object_get(res, map[i].key) && !by_flag[i] && !strstr(buf, map[i].controller)) {
-                        log_warning("the profile's %s limit is left out: this host has no cgroup v2 %s controller",
-                                    map[i].key, map[i].controller);
+                if (json_object_get(res, map[i].key) && !by_flag[i] && !json_object_get(drivers, map[i].controller) &&
+                    !json_object_get(drivers, map[i].v1)) {
+                        log_warning("the profile's %s limit is left out: this host has no %s controller in any cgroup "
+                                    "hierarchy", map[i].key, map[i].controller);
                         json_object_del(res, map[i].key);
                 }
+        json_decref(drivers);
 }
 
 static int build_spec(struct shell_cli *x, char **ret, struct carrel_error *err)

@@ -138,6 +138,7 @@ int container_start(const char *root, const char *id, struct carrel_error *err)
         if (status != STATUS_CREATED)
                 return carrel_error_set(err, EINVAL, "cannot start container \"%s\": it is %s, not created", id,
                                         status_name(status));
+        log_debug("start: releasing the init of \"%s\" (pid %d)", id, (int) st.pid);
         _cleanup_close_ int pidfd = state_pidfd(&st);
         _cleanup_close_ int fifo = openat(dirfd, "exec.fifo", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
         if (pidfd < 0 || fifo < 0)
@@ -228,7 +229,7 @@ int container_kill(const char *root, const char *id, int sig, bool all, struct c
         int r = open_container(root, id, &dirfd, &st, &status, err);
         if (r < 0)
                 return r;
-        if (sig == 0) {
+        if (sig < 0) {
                 json_t *v = st.annotations ? json_object_get(st.annotations, CARREL_STOP_SIGNAL_ANNOTATION) : NULL;
                 sig = v ? signal_from_name(json_string_value(v)) : SIGTERM;
                 if (sig <= 0)
@@ -246,7 +247,7 @@ int container_kill(const char *root, const char *id, int sig, bool all, struct c
                 return signal_leftovers(&st, sig, err);
         if (pidfd < 0)
                 return carrel_error_set(err, ESRCH, "cannot kill \"%s\": container not running", id);
-        if (all && st.cgroup_path[0]) {
+        if (all && sig && st.cgroup_path[0]) {
                 struct cgroup cg;
                 if (cgroup_open(st.cgroup_mount, st.cgroup_path, &cg) == 0) {
                         r = cgroup_signal_all(&cg, sig, err);
@@ -254,7 +255,7 @@ int container_kill(const char *root, const char *id, int sig, bool all, struct c
                         if (r < 0)
                                 return r;
                 }
-        } else if (all && st.has_pidns && (r = signal_pidns(&st, sig, err)) < 0) {
+        } else if (all && sig && st.has_pidns && (r = signal_pidns(&st, sig, err)) < 0) {
                 return r;
         }
         if (sys_pidfd_send_signal(pidfd, sig, NULL, 0) < 0) {
@@ -294,6 +295,7 @@ int container_delete(const char *root, const char *id, bool force, struct carrel
         if (st.cgroup_path[0] && cgroup_open(st.cgroup_mount, st.cgroup_path, &cg) == 0) {
                 /* Every process in the cgroup dies (cgroup.kill), then the cgroup goes if carrel made it. */
                 cg.created = st.cgroup_created;
+                cg.made_v1 = st.cgroup_made_v1;
                 if ((r = cgroup_destroy(&cg, err)) < 0)
                         return r;
         }

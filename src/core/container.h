@@ -23,5 +23,6 @@ int container_create(const struct create_opts *o, struct carrel_error *err);
 /* Foreground run: *ret_status is the container's exit code (128+N for signal N). */
 int container_run(const struct create_opts *o, int *ret_status, struct carrel_error *err);
 int container_start(const char *root, const char *id, struct carrel_error *err);
+/* sig < 0: the container's stop signal; 0: only check that it is alive. */
 int container_kill(const char *root, const char *id, int sig, bool all, struct carrel_error *err);
 int container_delete(const char *root, const char *id, bool force, struct carrel_error *err);

@@ -25,12 +25,14 @@
 #include "core/wait.h"
 #include "linux/creds.h"
 #include "linux/lsm.h"
+#include "linux/placement.h"
 #include "linux/process.h"
 #include "linux/seccomp_filter.h"
 #include "linux/terminal.h"
 #include "linux/tunables.h"
 #include "util/cleanup.h"
 #include "util/fd.h"
+#include "util/log.h"
 #include "util/sys.h"
 
 #ifndef CLONE_NEWTIME
@@ -95,7 +97,11 @@ static int apply_flags(struct spec *s, const struct exec_opts *o, struct carrel_
                         return carrel_error_set(err, EINVAL, "exec: no command given (ARGS... or --process FILE)");
                 p->args = (const char **) o->args; /* NULL-terminated: the tail of argv */
                 p->n_args = (size_t) o->n_args;
+                /* Only -t gives a terminal, whatever config.json says (as runc). */
+                p->terminal = false;
         }
+        if (o->tty)
+                p->terminal = true;
         if (p->n_args == 0)
                 return carrel_error_set(err, EINVAL, "%s: process.args: must not be empty", o->process_file);
         if (o->cwd)
@@ -137,6 +143,10 @@ static int apply_flags(struct spec *s, const struct exec_opts *o, struct carrel_
                 p->caps.bounding |= bit;
                 p->caps.effective |= bit;
                 p->caps.permitted |= bit;
+                /* Ambient too, as runc 1.2, where the kernel allows it (the
+                 * capability is inheritable). */
+                if (p->caps.inheritable & bit)
+                        p->caps.ambient |= bit;
         }
         if (o->no_new_privs)
                 p->no_new_privileges = true;
@@ -180,6 +190,8 @@ static _Noreturn void exec_child(struct init_ctx *ctx, int pidfd, int ns_flags)
                 r = carrel_error_errno(&err, errno, "PR_SET_DUMPABLE");
         if (r == 0 && ns_flags && setns(pidfd, ns_flags) < 0)
                 r = carrel_error_errno(&err, errno, "cannot join the container's namespaces");
+        if (r == 0)
+                log_debug("exec: joined the container's namespaces");
         if (r == 0 && chdir("/") < 0)
                 r = carrel_error_errno(&err, errno, "chdir /");
         if (r == 0 && ctx->console_fd >= 0) {
@@ -190,6 +202,15 @@ static _Noreturn void exec_child(struct init_ctx *ctx, int pidfd, int ns_flags)
                 r = procfs_open_container(ctx, &err);
         if (r == 0)
                 r = limits_apply(ctx, &err);
+        if (r == 0)
+                r = process_setup(ctx, &err);
+        if (r == 0)
+                r = terminal_attach(ctx, &err);
+        /* Its own session and process group, as runc's exec (terminal_attach
+         * made one already for a terminal). Not only a process group: in the
+         * caller's session, reading the caller's terminal would stop it. */
+        if (r == 0 && getsid(0) != getpid() && setsid() < 0)
+                r = carrel_error_errno(&err, errno, "setsid");
         if (r == 0 && !ctx->spec->process.no_new_privileges)
                 r = seccomp_filter_load(ctx, &err);
         if (r == 0)
@@ -198,17 +219,22 @@ static _Noreturn void exec_child(struct init_ctx *ctx, int pidfd, int ns_flags)
                 r = process_prepare(ctx, &err);
         if (r == 0)
                 r = process_find_executable(ctx, &err);
-        if (r == 0)
-                r = terminal_attach(ctx, &err);
+        /* execCPUAffinity.final: now that it is in the container's cgroup
+         * (into a paused one it moves later: then after GO). */
+        if (r == 0 && !ctx->hold_before_exec)
+                r = placement_affinity(ctx->spec->process.cpus_final, "final", &err);
         if (r == 0)
                 r = lsm_apply_exec(ctx, &err);
+        if (r == 0)
+                log_debug("exec: exec %s in the container", ctx->exec_path);
         if (r == 0 && ctx->spec->process.no_new_privileges)
                 r = seccomp_filter_load(ctx, &err);
         if (r == 0 && ctx->hold_before_exec) {
-                /* The parent moves us into the frozen cgroup now: we exec on resume. */
+                /* The parent moves us into the (frozen, or v1) cgroups now: we exec once there. */
                 struct sync_msg m;
                 if (sync_send(ctx->sync_fd, SYNC_READY, NULL) < 0 || sync_recv(ctx->sync_fd, &m) < 0 || m.type != SYNC_GO)
                         _exit(127);
+                r = placement_affinity(ctx->spec->process.cpus_final, "final", &err);
         }
         if (r == 0)
                 process_exec(ctx, &err);
@@ -252,7 +278,7 @@ static int enter_sub_cgroup(struct cgroup *cg, const char *sub, struct carrel_er
                 return carrel_error_set(err, EINVAL, "--cgroup %s: \"CONTROLLER:PATH\" is for cgroup v1; give a path "
                                         "below the container's cgroup", sub);
         if (cg->fd < 0)
-                return carrel_error_set(err, ENOENT, "--cgroup %s: the container has no cgroup", sub);
+                return carrel_error_set(err, ENOENT, "--cgroup %s: the container has no cgroup v2 cgroup", sub);
         while (*path == '/')
                 path++;
         int fd = *path ? sys_openat2(cg->fd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0,
@@ -314,12 +340,14 @@ int container_exec(const struct exec_opts *o, int *ret_status, struct carrel_err
         int r = prepare(&x, o, &st, err);
         if (r < 0 || (r = sealed_exe_if_needed(x.spec, err)) < 0)
                 goto out;
-        if (o->tty)
-                x.spec->process.terminal = true;
         if (x.spec->process.terminal && (r = console_open(o->console_socket, !o->detach, &x.console, err)) < 0)
                 goto out;
 
+        /* execCPUAffinity.initial: this process, before the child joins the container. */
+        if ((r = placement_affinity(x.spec->process.cpus_initial, "initial", err)) < 0)
+                goto out;
         int ns_flags = differing_namespaces(st.pid);
+        log_debug("exec: into \"%s\" (init pid %d), cgroup %s", o->id, (int) st.pid, x.cg.fd >= 0 ? x.cg.path : "none");
         /* A pid namespace applies to children: join it here, the rest in the child. */
         if ((ns_flags & CLONE_NEWPID) && setns(x.pidfd, CLONE_NEWPID) < 0) {
                 r = carrel_error_errno(err, errno, "cannot join the pid namespace of \"%s\"", o->id);
@@ -332,7 +360,9 @@ int container_exec(const struct exec_opts *o, int *ret_status, struct carrel_err
         }
         x.sync_fd = sp[0];
         struct init_ctx ctx = {
-                .hold_before_exec = x.paused,
+                /* Held before its exec until moved in: into a paused container,
+                 * or into v1 hierarchies, which clone3 cannot place it in. */
+                .hold_before_exec = x.paused || (cgroup_active(&x.cg) && !cgroup_clone_places_fully(&x.cg)),
                 .spec = x.spec, .id = o->id, .bundle = st.bundle, .rootfs = st.rootfs, .rootfs_fd = -1,
                 .proc_fd = -1, .sync_fd = sp[1], .fifo_fd = -1, .no_new_keyring = true,
                 .preserve_fds = o->preserve_fds, .listener_fd = -1, .seccomp = x.spec->seccomp ? &x.seccomp : NULL,

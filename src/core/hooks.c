@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "carrel/version.h"
@@ -27,13 +28,98 @@ char *hook_state_json(const char *id, const char *status, pid_t pid, const char 
         return text;
 }
 
+/* What a hook printed: passed on to our own stdout/stderr as it comes, and
+ * its start kept for the error message, as runc reports it. */
+struct hook_output {
+        int fd, to;
+        char kept[256];
+        size_t n;
+};
+
+static void pump_output(struct hook_output *o)
+{
+        char buf[4096];
+        ssize_t n = read(o->fd, buf, sizeof buf);
+        if (n < 0 && (errno == EINTR || errno == EAGAIN))
+                return;
+        if (n <= 0) {
+                close(o->fd);
+                o->fd = -1;
+                return;
+        }
+        write_all(o->to, buf, (size_t) n);
+        size_t room = sizeof o->kept - 1 - o->n, take = (size_t) n < room ? (size_t) n : room;
+        memcpy(o->kept + o->n, buf, take);
+        o->n += take;
+        o->kept[o->n] = '\0';
+}
+
+/* Wait for the hook (pfd) while passing its output on. Returns false on timeout. */
+static bool wait_hook(int pfd, struct hook_output out[2], int timeout_ms)
+{
+        struct timespec start;
+        clock_gettime(CLOCK_MONOTONIC, &start);
+        bool exited = false;
+        while (!exited) {
+                struct pollfd p[3] = { { .fd = pfd, .events = POLLIN }, { .fd = out[0].fd, .events = POLLIN },
+                                       { .fd = out[1].fd, .events = POLLIN } };
+                int left = -1;
+                if (timeout_ms >= 0) {
+                        struct timespec now;
+                        clock_gettime(CLOCK_MONOTONIC, &now);
+                        long spent = (now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000;
+                        left = spent >= timeout_ms ? 0 : (int) (timeout_ms - spent);
+                }
+                int n = poll(p, 3, left);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n == 0)
+                        return false;
+                for (int i = 0; i < 2; i++)
+                        if (out[i].fd >= 0 && (p[i + 1].revents & (POLLIN | POLLHUP | POLLERR)))
+                                pump_output(&out[i]);
+                exited = (p[0].revents & POLLIN) != 0;
+        }
+        /* What is left now; a child the hook left behind may keep the pipes open. */
+        for (int i = 0; i < 2; i++)
+                if (out[i].fd >= 0) {
+                        fcntl(out[i].fd, F_SETFL, O_NONBLOCK);
+                        while (out[i].fd >= 0 && out[i].n < sizeof out[i].kept - 1) {
+                                size_t before = out[i].n;
+                                pump_output(&out[i]);
+                                if (out[i].fd >= 0 && out[i].n == before)
+                                        break;
+                        }
+                }
+        return true;
+}
+
+static void trim_newline(char *s)
+{
+        size_t n = strlen(s);
+        while (n && (s[n - 1] == '\n' || s[n - 1] == '\r'))
+                s[--n] = '\0';
+}
+
 static int run_one(const struct spec_hook *h, const char *what, const char *state, struct carrel_error *err)
 {
         /* A socket, not a pipe: a hook that exits without reading its stdin must
          * not kill us with SIGPIPE (send with MSG_NOSIGNAL gets EPIPE instead). */
-        int in[2];
+        int in[2], po[2], pe[2];
         if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, in) < 0)
                 return carrel_error_errno(err, errno, "%s: socketpair", what);
+        if (pipe2(po, O_CLOEXEC) < 0) {
+                close(in[0]);
+                close(in[1]);
+                return carrel_error_errno(err, errno, "%s: pipe", what);
+        }
+        if (pipe2(pe, O_CLOEXEC) < 0) {
+                close(in[0]);
+                close(in[1]);
+                close(po[0]);
+                close(po[1]);
+                return carrel_error_errno(err, errno, "%s: pipe", what);
+        }
         const char *argv0[] = { h->path, NULL };
         const char *const *argv = h->n_args ? h->args : argv0;
         const char *envp0[] = { NULL };
@@ -43,7 +129,7 @@ static int run_one(const struct spec_hook *h, const char *what, const char *stat
                                    .exit_signal = SIGCHLD };
         pid_t pid = sys_clone3(&args);
         if (pid == 0) {
-                if (dup2(in[0], STDIN_FILENO) < 0)
+                if (dup2(in[0], STDIN_FILENO) < 0 || dup2(po[1], STDOUT_FILENO) < 0 || dup2(pe[1], STDERR_FILENO) < 0)
                         _exit(127);
                 fd_cloexec_from(3);
                 execve(h->path, (char *const *) argv, (char *const *) envp);
@@ -51,8 +137,13 @@ static int run_one(const struct spec_hook *h, const char *what, const char *stat
                 _exit(127);
         }
         close(in[0]);
+        close(po[1]);
+        close(pe[1]);
+        struct hook_output out[2] = { { .fd = po[0], .to = STDOUT_FILENO }, { .fd = pe[0], .to = STDERR_FILENO } };
         if (pid < 0) {
                 close(in[1]);
+                close(po[0]);
+                close(pe[0]);
                 return carrel_error_errno(err, errno, "%s: cannot start %s", what, h->path);
         }
         _cleanup_close_ int pfd = pidfd;
@@ -60,25 +151,27 @@ static int run_one(const struct spec_hook *h, const char *what, const char *stat
         send(in[1], state, strlen(state), MSG_NOSIGNAL | MSG_DONTWAIT);
         close(in[1]);
 
-        struct pollfd p = { .fd = pfd, .events = POLLIN };
-        int timeout_ms = h->has_timeout ? h->timeout * 1000 : -1;
-        int n;
-        do
-                n = poll(&p, 1, timeout_ms);
-        while (n < 0 && errno == EINTR);
-        bool timed_out = n == 0;
+        bool timed_out = !wait_hook(pfd, out, h->has_timeout ? h->timeout * 1000 : -1);
         if (timed_out)
                 sys_pidfd_send_signal(pfd, SIGKILL, NULL, 0);
+        for (int i = 0; i < 2; i++)
+                if (out[i].fd >= 0)
+                        close(out[i].fd);
         siginfo_t si = { 0 };
         waitid(P_PIDFD, (id_t) pfd, &si, WEXITED);
+        char why[64];
         if (timed_out)
-                return carrel_error_set(err, ETIMEDOUT, "%s (%s) timed out after %d s", what, h->path, h->timeout);
-        if (si.si_code != CLD_EXITED)
-                return carrel_error_set(err, ECANCELED, "%s (%s) was killed by signal %d", what, h->path, si.si_status);
-        if (si.si_status != 0)
-                return carrel_error_set(err, ECANCELED, "%s (%s) failed with exit status %d", what, h->path,
-                                        si.si_status);
-        return 0;
+                snprintf(why, sizeof why, "timed out after %d s", h->timeout);
+        else if (si.si_code != CLD_EXITED)
+                snprintf(why, sizeof why, "was killed by signal %d", si.si_status);
+        else if (si.si_status != 0)
+                snprintf(why, sizeof why, "failed with exit status %d", si.si_status);
+        else
+                return 0;
+        trim_newline(out[0].kept);
+        trim_newline(out[1].kept);
+        return carrel_error_set(err, timed_out ? ETIMEDOUT : ECANCELED, "%s (%s) %s%s%s%s%s", what, h->path, why,
+                                out[1].n ? "; stderr: " : "", out[1].kept, out[0].n ? "; stdout: " : "", out[0].kept);
 }
 
 int hooks_run(const struct spec *s, enum hook_phase phase, const char *state_json, struct carrel_error *err)

@@ -5,12 +5,14 @@
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <sys/prctl.h>
 #include <unistd.h>
 
 #include "core/hooks.h"
 #include "core/sync.h"
 #include "util/cleanup.h"
+#include "util/log.h"
 #include "util/sys.h"
 #include "linux/creds.h"
 #include "linux/devices.h"
@@ -36,10 +38,32 @@ static bool maps_container_root(const struct spec_idmap *m, size_t n)
 static int wait_for_go(struct init_ctx *ctx, struct carrel_error *err)
 {
         struct sync_msg m;
-        int r = sync_recv_fd(ctx->sync_fd, &m, &ctx->rootfs_tree);
+        size_t n = ctx->spec->n_mounts;
+        ctx->bind_fds = malloc((n ? n : 1) * sizeof *ctx->bind_fds);
+        if (!ctx->bind_fds)
+                return carrel_error_set(err, ENOMEM, "out of memory");
+        for (size_t i = 0; i < n; i++)
+                ctx->bind_fds[i] = -1;
+        int r, fd;
+        /* Bind mounts the parent made come first, one per message. */
+        while ((r = sync_recv_fd(ctx->sync_fd, &m, &fd)) == 0 && m.type == SYNC_MOUNT) {
+                if (m.code >= 0 && (size_t) m.code < n && ctx->bind_fds[m.code] < 0)
+                        ctx->bind_fds[m.code] = fd;
+                else if (fd >= 0)
+                        close(fd);
+        }
+        ctx->rootfs_tree = r == 0 ? fd : -1;
         if (r < 0 || m.type != SYNC_GO)
                 return carrel_error_set(err, r < 0 ? -r : EPROTO, "the parent went away during set-up");
         ctx->host_pid = m.code;
+        if (ctx->userns_joined) {
+                /* Root of the joined user namespace, where it has one (as runc). */
+                if (setresgid(0, 0, 0) < 0 && errno != EINVAL)
+                        return carrel_error_errno(err, errno, "setresgid(0) in the user namespace");
+                if (setresuid(0, 0, 0) < 0 && errno != EINVAL)
+                        return carrel_error_errno(err, errno, "setresuid(0) in the user namespace");
+                return 0;
+        }
         if (!ctx->userns)
                 return 0;
         const struct spec *s = ctx->spec;
@@ -89,6 +113,7 @@ static int init_setup(struct init_ctx *ctx, struct carrel_error *err)
                 return r;
         if ((r = ns_join(ctx, err)) < 0)
                 return r;
+        log_debug("init: in the container's namespaces (host pid %d)", (int) ctx->host_pid);
         if (ctx->late_cgroupns && unshare(CLONE_NEWCGROUP) < 0)
                 return carrel_error_errno(err, errno, "cannot create a cgroup namespace");
         r = procfs_open_private(ctx, err);
@@ -102,7 +127,10 @@ static int init_setup(struct init_ctx *ctx, struct carrel_error *err)
                 return r;
         if ((r = mounts_apply(ctx, err)) < 0)
                 return r;
+        log_debug("init: rootfs %s and %zu mounts ready", ctx->rootfs, ctx->spec->n_mounts);
         if ((r = devices_setup(ctx, err)) < 0)
+                return r;
+        if ((r = process_make_cwd(ctx, err)) < 0)
                 return r;
         if (ctx->spec->process.terminal && (r = terminal_setup(ctx, ctx->rootfs_fd, true, err)) < 0)
                 return r;
@@ -114,11 +142,16 @@ static int init_setup(struct init_ctx *ctx, struct carrel_error *err)
                 return r;
         if ((r = rootfs_enter(ctx, err)) < 0)
                 return r;
+        log_debug("init: entered the rootfs (%s)", ctx->no_pivot ? "chroot" : "pivot_root");
         if (ctx->proc_fd < 0 && (r = procfs_open_container(ctx, err)) < 0)
                 return r;
         if ((r = sysctl_apply(ctx, err)) < 0)
                 return r;
         if ((r = limits_apply(ctx, err)) < 0)
+                return r;
+        if ((r = process_setup(ctx, err)) < 0)
+                return r;
+        if ((r = terminal_attach(ctx, err)) < 0)
                 return r;
         /* Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: load it
          * before the capabilities go (as runc does). Otherwise it comes last. */
@@ -126,11 +159,10 @@ static int init_setup(struct init_ctx *ctx, struct carrel_error *err)
                 return r;
         if ((r = creds_apply(ctx, err)) < 0)
                 return r;
+        log_debug("init: user %u:%u and capabilities set", ctx->spec->process.uid, ctx->spec->process.gid);
         if ((r = process_prepare(ctx, err)) < 0)
                 return r;
-        if ((r = process_find_executable(ctx, err)) < 0)
-                return r;
-        return terminal_attach(ctx, err);
+        return process_find_executable(ctx, err);
 }
 
 static int wait_for_start(struct init_ctx *ctx, struct carrel_error *err)
@@ -214,6 +246,7 @@ _Noreturn void init_main(struct init_ctx *ctx)
                 goto fail;
         if (lsm_apply_exec(ctx, &err) < 0)
                 goto fail;
+        log_debug("init: exec %s (seccomp filter: %s)", ctx->exec_path, ctx->seccomp ? "yes" : "none");
         if (ctx->spec->process.no_new_privileges && seccomp_filter_load(ctx, &err) < 0)
                 goto fail;
         if (spec_init_reaper(ctx->spec) && fork_reaper(ctx, &err) < 0)

@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 
 #include "cgroup/devices_bpf.h"
+#include "core/bind_fds.h"
 #include "core/hooks.h"
 #include "core/init.h"
 #include "core/sealed_exe.h"
@@ -26,7 +27,7 @@
 #include "util/proc.h"
 #include "util/sys.h"
 
-static int write_idmap(pid_t pid, const char *file, const struct spec_idmap *m, size_t n, struct carrel_error *err)
+int write_idmap(pid_t pid, const char *file, const struct spec_idmap *m, size_t n, struct carrel_error *err)
 {
         char path[64], buf[4096] = "";
         size_t len = 0;
@@ -70,8 +71,11 @@ static int resolve_paths(struct launch *l, const struct create_opts *o, struct c
         struct stat st;
         if (stat(l->rootfs, &st) < 0 || !S_ISDIR(st.st_mode))
                 return carrel_error_set(err, ENOTDIR, "config.json: root.path: %s is not a directory", l->rootfs);
-        if (!l->spec->ns[NS_MNT].present || l->spec->ns[NS_MNT].path)
-                return carrel_error_set(err, EINVAL, "config.json: linux.namespaces: a new mount namespace is required");
+        /* One joined by path is set up like a new one, as runc does. Without
+         * any, the container's mounts and pivot_root would land in the host's. */
+        if (!l->spec->ns[NS_MNT].present)
+                return carrel_error_set(err, EINVAL, "config.json: linux.namespaces: a mount namespace is required "
+                                        "(a new one, or one joined by path)");
         return net_config_from_spec(l->spec, &l->net, err);
 }
 
@@ -80,16 +84,14 @@ static int resolve_paths(struct launch *l, const struct create_opts *o, struct c
  * set is applied where the kernel lets us. */
 static int device_filter(struct launch *l, struct carrel_error *err)
 {
-        if (l->cg.fd < 0)
+        if (!cgroup_active(&l->cg))
                 return 0;
         _cleanup_free_ struct spec_device_rule *rules = NULL;
         size_t n;
-        struct devices_prog prog;
-        if (devices_rules_for(l->spec, &rules, &n) < 0 || devices_prog_build(rules, n, &prog) < 0)
+        if (devices_rules_for(l->spec, &rules, &n) < 0)
                 return carrel_error_set(err, ENOMEM, "out of memory");
         struct carrel_error attach_err = { 0 };
-        int r = devices_prog_attach(l->cg.fd, &prog, &attach_err);
-        devices_prog_free(&prog);
+        int r = cgroup_devices_apply(&l->cg, rules, n, &attach_err);
         if (r < 0 && l->spec->resources && l->spec->resources->has_devices)
                 return carrel_error_set(err, attach_err.code, "%s", attach_err.msg);
         if (r < 0)
@@ -164,7 +166,7 @@ static int spawn(struct launch *l, const struct create_opts *o, bool use_fifo, s
                 .userns = l->spec->ns[NS_USER].present && !l->spec->ns[NS_USER].path, .listener_fd = -1,
                 .console_fd = l->console.send_fd, .pty_peer = -1, .net = l->net,
                 .idmap_rootfs = l->ids.slot >= 0 && strcmp(spec_userns_mode(l->spec), "auto") == 0, .rootfs_tree = -1,
-                .start_fd = -1,
+                .start_fd = -1, .cgroup_path = cgroup_active(&l->cg) ? l->cg.path : NULL,
         };
         int r = ns_open_joined(ctx, err);
         if (r < 0)
@@ -189,27 +191,29 @@ static int spawn(struct launch *l, const struct create_opts *o, bool use_fifo, s
 
         /* Born in its cgroup: no window in which the init runs outside it.
          * CARREL_NO_CLONE_INTO_CGROUP=1 forces the fallback (for benchmarks). */
-        bool into = l->cg.fd >= 0 && !getenv("CARREL_NO_CLONE_INTO_CGROUP");
+        int cg_fd = cgroup_clone_fd(&l->cg);
+        bool into = cg_fd >= 0 && !getenv("CARREL_NO_CLONE_INTO_CGROUP");
         struct clone_args args = {
                 .flags = ns_clone_flags(l->spec) | CLONE_PIDFD | (into ? CLONE_INTO_CGROUP : 0),
                 .pidfd = (uint64_t) (uintptr_t) &l->pidfd,
                 .exit_signal = SIGCHLD,
-                .cgroup = (uint64_t) (l->cg.fd >= 0 ? l->cg.fd : 0),
+                .cgroup = (uint64_t) (cg_fd >= 0 ? cg_fd : 0),
         };
         /* A cgroup namespace is rooted where its creator stands: an init
-         * that is moved in later makes its own after the move. */
-        if (l->cg.fd >= 0 && !into && (args.flags & CLONE_NEWCGROUP)) {
+         * that is moved in later (into every v1 hierarchy too) makes its own
+         * after the move, which happens before GO. */
+        bool move_later = cgroup_active(&l->cg) && (!into || !cgroup_clone_places_fully(&l->cg));
+        if (move_later && (args.flags & CLONE_NEWCGROUP)) {
                 args.flags &= ~(uint64_t) CLONE_NEWCGROUP;
                 ctx->late_cgroupns = true;
         }
-        pid_t pid = sys_clone3(&args);
-        bool move_later = l->cg.fd >= 0 && !into;
+        pid_t pid = ns_clone_init(ctx, &args, &l->pidfd);
         if (pid < 0 && (args.flags & CLONE_INTO_CGROUP) && errno != ENOMEM && errno != EAGAIN) {
                 /* Older kernels, or a cgroup type that refuses it: move the init in before GO. */
                 args.flags &= ~(uint64_t) (CLONE_INTO_CGROUP | CLONE_NEWCGROUP);
                 args.cgroup = 0;
                 ctx->late_cgroupns = (ns_clone_flags(l->spec) & CLONE_NEWCGROUP) != 0;
-                pid = sys_clone3(&args);
+                pid = ns_clone_init(ctx, &args, &l->pidfd);
                 move_later = true;
         }
         if (pid < 0)
@@ -223,6 +227,7 @@ static int spawn(struct launch *l, const struct create_opts *o, bool use_fifo, s
                 init_main(ctx);
         }
         l->pid = pid;
+        log_debug("init started: pid %d, new namespaces 0x%llx", (int) pid, (unsigned long long) args.flags);
         for (int t = 0; t < NS__COUNT; t++)
                 if (ctx->ns_fds[t] >= 0)
                         close(ctx->ns_fds[t]);
@@ -236,10 +241,10 @@ static int spawn(struct launch *l, const struct create_opts *o, bool use_fifo, s
         if (move_later && (r = cgroup_enter(&l->cg, pid, err)) < 0)
                 return r;
         struct spec_resources *res = l->spec->resources;
-        if (res && res->has_pids_limit && res->pids_limit == 0 && l->cg.fd >= 0 &&
-            (r = write_file_at(l->cg.fd, "pids.max", "0")) < 0)
-                return carrel_error_set(err, -r, "linux.resources.pids.limit: cannot write 0 to pids.max: %s",
-                                        strerror(-r));
+        struct spec_resources zero = { .has_pids_limit = true, .pids_limit = 0 };
+        if (res && res->has_pids_limit && res->pids_limit == 0 && cgroup_active(&l->cg) &&
+            (r = cgroup_update(&l->cg, &zero, err)) < 0)
+                return r;
         if (l->net.veth) {
                 net_host_ifname(o->id, l->host_if);
                 if ((r = net_veth_create(&l->net, l->host_if, pid, err)) < 0) {
@@ -258,6 +263,8 @@ static int spawn(struct launch *l, const struct create_opts *o, bool use_fifo, s
         _cleanup_close_ int tree = -1;
         if (ctx->idmap_rootfs && (tree = idmapped_rootfs(l, pid, err)) < 0)
                 return tree;
+        if ((r = bind_fds_send(l->spec, l->bundle, ctx->userns, pid, l->sync_fd, err)) < 0)
+                return r;
         struct carrel_error go = { .code = pid };
         if ((r = sync_send_fd(l->sync_fd, SYNC_GO, &go, tree)) < 0)
                 return carrel_error_set(err, -r, "the container init died during set-up");
@@ -289,10 +296,11 @@ static int record_state(struct launch *l, const struct create_opts *o, struct ca
         snprintf(st.id, sizeof st.id, "%s", o->id);
         snprintf(st.bundle, sizeof st.bundle, "%s", l->bundle);
         snprintf(st.rootfs, sizeof st.rootfs, "%s", l->rootfs);
-        if (l->cg.fd >= 0) {
+        if (cgroup_active(&l->cg)) {
                 snprintf(st.cgroup_mount, sizeof st.cgroup_mount, "%s", l->cg.mount);
                 snprintf(st.cgroup_path, sizeof st.cgroup_path, "%s", l->cg.path);
                 st.cgroup_created = l->cg.created;
+                st.cgroup_made_v1 = l->cg.made_v1;
         }
         snprintf(st.net_host_if, sizeof st.net_host_if, "%s", l->host_if);
         st.userns_slot = l->ids.slot;
@@ -336,6 +344,8 @@ int launch_container(struct launch *l, const struct create_opts *o, bool use_fif
         r = cgroup_create(l->spec, o->id, &l->cg, err);
         if (late_pids)
                 res->has_pids_limit = true;
+        if (r == 0)
+                log_debug("cgroup: %s", l->cg.fd >= 0 ? l->cg.path : "none");
         if (r < 0 || (r = device_filter(l, err)) < 0)
                 goto fail;
         if ((r = spawn(l, o, use_fifo, err)) < 0)

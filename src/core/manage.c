@@ -12,7 +12,6 @@
 #include "carrel/state.h"
 #include "cgroup/cgroup.h"
 #include "cgroup/devices_bpf.h"
-#include "cgroup/stats.h"
 #include "util/cleanup.h"
 #include "util/fd.h"
 
@@ -87,20 +86,8 @@ int container_update(const char *root, const char *id, struct spec *s, struct ca
         struct container_state st;
         struct cgroup cg = CGROUP_INIT;
         int r = open_live(root, id, true, &dirfd, &st, &cg, err);
-        if (r == 0 && s->resources) {
-                unsigned need = cgroup_controllers_needed(s->resources), have = 0;
-                char buf[512];
-                if (read_file_at(cg.fd, "cgroup.controllers", buf, sizeof buf) >= 0)
-                        for (unsigned bit = 1; bit <= CG_MISC; bit <<= 1)
-                                if (strstr(buf, cgroup_controller_name(bit)))
-                                        have |= bit;
-                for (unsigned bit = 1; r == 0 && bit <= CG_MISC; bit <<= 1)
-                        if ((need & bit) && !(have & bit))
-                                r = carrel_error_set(err, ENOTSUP, "update: the cgroup of \"%s\" has no \"%s\" "
-                                                     "controller", id, cgroup_controller_name(bit));
-                if (r == 0)
-                        r = cgroup_resources_apply(cg.fd, s->resources, true, err);
-        }
+        if (r == 0 && s->resources)
+                r = cgroup_update(&cg, s->resources, err);
         if (r == 0 && s->resources && s->resources->has_devices) {
                 /* The container's own linux.devices stay allowed: read them from the bundle. */
                 char cfg[PATH_MAX + 16];
@@ -112,13 +99,10 @@ int container_update(const char *root, const char *id, struct spec *s, struct ca
                 }
                 struct spec_device_rule *rules = NULL;
                 size_t n;
-                struct devices_prog prog;
-                if (devices_rules_for(s, &rules, &n) < 0 || devices_prog_build(rules, n, &prog) < 0) {
+                if (devices_rules_for(s, &rules, &n) < 0)
                         r = carrel_error_set(err, ENOMEM, "out of memory");
-                } else {
-                        r = devices_prog_attach(cg.fd, &prog, err);
-                        devices_prog_free(&prog);
-                }
+                else
+                        r = cgroup_devices_apply(&cg, rules, n, err);
                 free(rules);
                 s->devices = NULL;
                 s->n_devices = 0;
@@ -156,21 +140,20 @@ int container_events(const char *root, const char *id, bool stats_once, int inte
         close(dirfd);
         dirfd = -1;
         if (stats_once) {
-                emit("stats", id, cgroup_stats_json(cg.fd));
+                emit("stats", id, cgroup_stats(&cg));
                 cgroup_close(&cg);
                 return 0;
         }
-        long long ooms = cgroup_oom_kills(cg.fd);
+        long long ooms = cgroup_oom_count(&cg);
         for (;;) {
-                emit("stats", id, cgroup_stats_json(cg.fd));
-                long long now = cgroup_oom_kills(cg.fd);
+                emit("stats", id, cgroup_stats(&cg));
+                long long now = cgroup_oom_count(&cg);
                 if (now > ooms)
                         emit("oom", id, NULL);
                 ooms = now;
                 struct timespec ts = { interval_ms / 1000, (interval_ms % 1000) * 1000000L };
                 nanosleep(&ts, NULL);
-                char events[64];
-                if (read_file_at(cg.fd, "cgroup.events", events, sizeof events) < 0 || strstr(events, "populated 0"))
+                if (!cgroup_populated(&cg))
                         break;
         }
         cgroup_close(&cg);

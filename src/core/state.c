@@ -1,4 +1,5 @@
 #include "carrel/state.h"
+#include "cgroup/cgroup.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -136,6 +137,7 @@ int state_write(int dirfd, const struct container_state *st, struct carrel_error
         json_object_set_new(o, "cgroup_mount", json_string(st->cgroup_mount));
         json_object_set_new(o, "cgroup_path", json_string(st->cgroup_path));
         json_object_set_new(o, "cgroup_created", json_boolean(st->cgroup_created));
+        json_object_set_new(o, "cgroup_made_v1", json_integer(st->cgroup_made_v1));
         json_object_set_new(o, "net_host_if", json_string(st->net_host_if));
         json_object_set_new(o, "userns_slot", json_integer(st->userns_slot));
         json_object_del(o, "status");
@@ -177,6 +179,7 @@ int state_read(int dirfd, const char *id, struct container_state *ret, struct ca
         copy_str(ret->cgroup_mount, sizeof ret->cgroup_mount, json_object_get(o, "cgroup_mount"));
         copy_str(ret->cgroup_path, sizeof ret->cgroup_path, json_object_get(o, "cgroup_path"));
         ret->cgroup_created = json_is_true(json_object_get(o, "cgroup_created"));
+        ret->cgroup_made_v1 = (unsigned) json_integer_value(json_object_get(o, "cgroup_made_v1"));
         copy_str(ret->net_host_if, sizeof ret->net_host_if, json_object_get(o, "net_host_if"));
         json_t *slot = json_object_get(o, "userns_slot");
         ret->userns_slot = json_is_integer(slot) ? (int) json_integer_value(slot) : -1;
@@ -208,9 +211,10 @@ enum container_status state_status(int dirfd, const struct container_state *st)
         if (faccessat(dirfd, "exec.fifo", F_OK, 0) == 0)
                 return STATUS_CREATED;
         if (st->cgroup_path[0]) {
-                char events[4200], buf[512];
-                snprintf(events, sizeof events, "%s%s/cgroup.events", st->cgroup_mount, st->cgroup_path);
-                if (read_file_at(AT_FDCWD, events, buf, sizeof buf) > 0 && strstr(buf, "frozen 1"))
+                struct cgroup cg;
+                bool frozen = cgroup_open(st->cgroup_mount, st->cgroup_path, &cg) == 0 && cgroup_frozen(&cg);
+                cgroup_close(&cg);
+                if (frozen)
                         return STATUS_PAUSED;
         }
         return STATUS_RUNNING;

@@ -11,6 +11,7 @@ enum sync_type {
         SYNC_START,  /* parent -> child (run): exec now */
         SYNC_ERROR,  /* child -> parent: code and message */
         SYNC_HOOKS,  /* child -> parent: mounts are ready, run prestart and createRuntime, then GO */
+        SYNC_MOUNT,  /* parent -> child, before GO: mounts[code] made by the parent (its fd attached) */
 };
 
 struct sync_msg {

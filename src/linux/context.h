@@ -23,10 +23,13 @@ struct init_ctx {
         int fifo_fd;             /* O_PATH to exec.fifo (create), or -1 (run) */
         int ns_fds[NS__COUNT];   /* namespaces to join, -1 = none */
         bool userns;             /* running in a new user namespace */
+        bool userns_joined;      /* in a user namespace joined by path (see ns_clone_init) */
         bool idmap_rootfs;       /* mount the rootfs idmapped into that user namespace */
         bool late_cgroupns;      /* born outside its cgroup: unshare the cgroup ns once moved in */
+        const char *cgroup_path; /* its cgroup, the same path in every hierarchy; NULL = none */
         bool hold_before_exec;   /* exec into a paused container: READY, wait for GO, then exec */
         int rootfs_tree;         /* the idmapped rootfs the parent made, or -1 */
+        int *bind_fds;           /* per mount: the detached tree the parent made (core/bind_fds.h), or -1 */
         int start_fd;            /* exec.fifo's write end while start waits for the exec, or -1 */
         bool no_pivot, no_new_keyring;
         int preserve_fds;
@@ -36,5 +39,7 @@ struct init_ctx {
         int pty_peer;            /* the container side of the pty, or -1 */
         struct net_config net;   /* veth set-up for eth0, when asked */
         pid_t host_pid;          /* the init's pid as the runtime sees it (sent with SYNC_GO) */
+        bool cwd_retry;          /* root could not enter process.cwd: try again as the user */
+        const char **env;        /* process.env plus HOME, when it was missing; NULL = process.env */
         char exec_path[PATH_MAX];
 };

@@ -54,7 +54,7 @@ static int make_node(struct init_ctx *ctx, int dirfd, const char *name, const ch
         int r = clear_entry(dirfd, name, type, rdev);
         if (r < 0)
                 return carrel_error_set(err, -r, "cannot replace /dev/%s: %s", name, strerror(-r));
-        if (ctx->userns) {
+        if (ctx->userns || ctx->userns_joined) {
                 /* mknod is not allowed in a user namespace: bind the host's node. */
                 _cleanup_close_ int src = open(host, O_PATH | O_NOFOLLOW | O_CLOEXEC);
                 struct stat st;

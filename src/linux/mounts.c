@@ -13,6 +13,7 @@
 #include "linux/copyup.h"
 #include "linux/lsm.h"
 #include "util/cgroup2fs.h"
+#include "util/cgroupfs.h"
 #include "util/chase.h"
 #include "util/cleanup.h"
 #include "util/log.h"
@@ -233,18 +234,83 @@ static int mount_cgroup_at(int target, const struct spec_mount *m, struct carrel
         return mount_bind_at(src, target, true, m->attr_set, m->attr_clr, true, err);
 }
 
+/* A host with cgroup v1 hierarchies (v1 or hybrid): /sys/fs/cgroup as runc
+ * shows it there, a tmpfs with one directory per hierarchy, each the
+ * container's own cgroup in it (a bind of it from the host), "unified" the
+ * cgroup2 one as above, and a symlink per controller of a co-mounted
+ * hierarchy ("cpu" -> "cpu,cpuacct"). */
+static int mount_cgroup_view(struct init_ctx *ctx, int target, const struct spec_mount *m, struct carrel_error *err)
+{
+        struct cgroupfs_hier hs[CGROUPFS_MAX];
+        int n = cgroupfs_hierarchies(hs, CGROUPFS_MAX);
+        int r = mount_fs_at(target, "tmpfs", "cgroup", "mode=755", m->attr_set & ~(uint64_t) MOUNT_ATTR_RDONLY, err);
+        if (r < 0)
+                return r;
+        _cleanup_close_ int top = -1;
+        if ((r = chase(ctx->rootfs_fd, m->destination, CHASE_NOFOLLOW, &top, err)) < 0)
+                return r;
+        for (int i = 0; i < n; i++) {
+                const char *base = strrchr(hs[i].mount, '/') ? strrchr(hs[i].mount, '/') + 1 : hs[i].mount;
+                if (!*base || (mkdirat(top, base, 0555) < 0 && errno != EEXIST))
+                        continue;
+                _cleanup_close_ int sub = openat(top, base, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                if (sub < 0)
+                        return carrel_error_errno(err, errno, "%s/%s", m->destination, base);
+                if (hs[i].v2) {
+                        if ((r = mount_cgroup_at(sub, m, err)) < 0)
+                                return r;
+                        continue;
+                }
+                char path[PATH_MAX + 128];
+                snprintf(path, sizeof path, "%s%s", hs[i].mount, ctx->cgroup_path ? ctx->cgroup_path : "");
+                _cleanup_close_ int src = ctx->cgroup_path ? open(path, O_PATH | O_DIRECTORY | O_CLOEXEC) : -1;
+                if (src < 0) {
+                        log_debug("%s/%s stays empty: the container has no cgroup %s", m->destination, base, path);
+                        continue;
+                }
+                if ((r = mount_bind_at(src, sub, false, m->attr_set, m->attr_clr, false, err)) < 0)
+                        return r;
+                if (strchr(hs[i].ctrls, ',') && strcmp(base, hs[i].ctrls) == 0) {
+                        char names[96];
+                        snprintf(names, sizeof names, "%s", hs[i].ctrls);
+                        char *save = NULL;
+                        for (char *c = strtok_r(names, ",", &save); c; c = strtok_r(NULL, ",", &save))
+                                symlinkat(base, top, c);
+                }
+        }
+        if ((m->attr_set & MOUNT_ATTR_RDONLY) && (r = set_attrs(top, 0, MOUNT_ATTR_RDONLY, 0, 0)) < 0)
+                return carrel_error_set(err, -r, "cannot make %s read-only: %s", m->destination, strerror(-r));
+        return 0;
+}
+
+static bool host_has_cgroup_v1(void)
+{
+        struct cgroupfs_hier hs[CGROUPFS_MAX];
+        int n = cgroupfs_hierarchies(hs, CGROUPFS_MAX);
+        for (int i = 0; i < n; i++)
+                if (!hs[i].v2)
+                        return true;
+        return false;
+}
+
 static bool is_kernel_fs(const char *type)
 {
         return strcmp(type, "proc") == 0 || strcmp(type, "sysfs") == 0;
 }
 
-static int mount_one(struct init_ctx *ctx, const struct spec_mount *m, struct carrel_error *err)
+/* made: the detached tree the parent made for this bind mount, or -1. */
+static int mount_one(struct init_ctx *ctx, const struct spec_mount *m, int made, struct carrel_error *err)
 {
         _cleanup_close_ int src = -1, target = -1;
         bool dir = true;
         int r;
 
-        if (m->bind) {
+        if (made >= 0) {
+                struct stat st;
+                if (fstat(made, &st) < 0)
+                        return carrel_error_errno(err, errno, "bind source %s", m->source);
+                dir = S_ISDIR(st.st_mode);
+        } else if (m->bind) {
                 char path[PATH_MAX];
                 if (m->source[0] == '/')
                         snprintf(path, sizeof path, "%s", m->source);
@@ -271,7 +337,11 @@ static int mount_one(struct init_ctx *ctx, const struct spec_mount *m, struct ca
         if (!dir && S_ISDIR(tst.st_mode))
                 return carrel_error_set(err, EISDIR, "%s is a directory but the source is not", m->destination);
 
-        if (m->bind) {
+        if (made >= 0) {
+                r = move_onto(made, target);
+                if (r < 0)
+                        return carrel_error_set(err, -r, "cannot attach the bind mount: %s", strerror(-r));
+        } else if (m->bind) {
                 r = mount_bind_at(src, target, m->rbind, m->attr_set, m->attr_clr, m->attr_recursive, err);
         } else {
                 bool cgroup = strcmp(m->type, "cgroup") == 0 || strcmp(m->type, "cgroup2") == 0;
@@ -285,7 +355,9 @@ static int mount_one(struct init_ctx *ctx, const struct spec_mount *m, struct ca
                         data = labelled;
                 }
                 const char *type = cgroup ? "cgroup2" : m->type;
-                if (cgroup && !m->tmpcopyup) {
+                if (cgroup && !m->tmpcopyup && host_has_cgroup_v1()) {
+                        r = mount_cgroup_view(ctx, target, m, err);
+                } else if (cgroup && !m->tmpcopyup) {
                         r = mount_cgroup_at(target, m, err);
                 } else if (m->tmpcopyup) {
                         int mnt = fs_create(type, m->source, data, m->attr_set & ~MOUNT_ATTR_RDONLY);
@@ -325,7 +397,12 @@ static int mount_one(struct init_ctx *ctx, const struct spec_mount *m, struct ca
 int mounts_apply(struct init_ctx *ctx, struct carrel_error *err)
 {
         for (size_t i = 0; i < ctx->spec->n_mounts; i++) {
-                int r = mount_one(ctx, &ctx->spec->mounts[i], err);
+                int made = ctx->bind_fds ? ctx->bind_fds[i] : -1;
+                int r = mount_one(ctx, &ctx->spec->mounts[i], made, err);
+                if (made >= 0) {
+                        close(made);
+                        ctx->bind_fds[i] = -1;
+                }
                 if (r < 0) {
                         carrel_error_prefix(err, "mounts[%zu] (%s)", i, ctx->spec->mounts[i].destination);
                         return r;

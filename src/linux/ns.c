@@ -4,14 +4,17 @@
 #include <linux/nsfs.h>
 #include <net/if.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "util/cleanup.h"
+#include "util/sys.h"
 
 #ifndef CLONE_NEWTIME
 #define CLONE_NEWTIME 0x00000080
@@ -46,6 +49,81 @@ uint64_t ns_clone_flags(const struct spec *s)
                 if (s->ns[t].present && !s->ns[t].path && t != NS_TIME)
                         flags |= (uint64_t) ns_clone_flag(t);
         return flags;
+}
+
+pid_t ns_clone_init(struct init_ctx *ctx, struct clone_args *args, int *ret_pidfd)
+{
+        int userns = ctx->ns_fds[NS_USER];
+        if (userns < 0) {
+                args->pidfd = (uint64_t) (uintptr_t) ret_pidfd;
+                return sys_clone3(args);
+        }
+        /* p: the helper's answer; q: held open by us until the init is ours
+         * (before that, its parent-death signal would follow the helper). */
+        int p[2], q[2];
+        if (pipe2(p, O_CLOEXEC) < 0)
+                return -1;
+        if (pipe2(q, O_CLOEXEC) < 0) {
+                close(p[0]);
+                close(p[1]);
+                return -1;
+        }
+        prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+        pid_t helper = fork();
+        if (helper == 0) {
+                close(p[0]);
+                int32_t res;
+                if (setns(userns, CLONE_NEWUSER) < 0) {
+                        res = -errno;
+                } else {
+                        struct clone_args a = *args;
+                        a.flags &= ~(uint64_t) CLONE_PIDFD;
+                        a.pidfd = 0;
+                        pid_t pid = sys_clone3(&a);
+                        if (pid == 0) {
+                                /* The init, already in the user namespace. */
+                                close(p[1]);
+                                close(q[1]);
+                                char c;
+                                while (read(q[0], &c, 1) < 0 && errno == EINTR) {
+                                }
+                                close(q[0]);
+                                close(userns);
+                                ctx->ns_fds[NS_USER] = -1;
+                                ctx->userns_joined = true;
+                                return 0;
+                        }
+                        res = pid < 0 ? -errno : pid;
+                }
+                if (write(p[1], &res, sizeof res) != sizeof res)
+                        _exit(1);
+                _exit(0);
+        }
+        int32_t res = helper < 0 ? -errno : -EPROTO;
+        close(p[1]);
+        close(q[0]);
+        if (helper > 0) {
+                while (read(p[0], &res, sizeof res) < 0 && errno == EINTR) {
+                }
+                while (waitpid(helper, NULL, 0) < 0 && errno == EINTR) {
+                }
+        }
+        close(p[0]);
+        close(q[1]); /* the init goes on */
+        /* The init is ours now (or was never made): stop adopting. */
+        prctl(PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0);
+        if (res <= 0) {
+                errno = res ? -res : EPROTO;
+                return -1;
+        }
+        *ret_pidfd = sys_pidfd_open(res, 0);
+        if (*ret_pidfd < 0) {
+                int e = errno;
+                kill(res, SIGKILL);
+                errno = e;
+                return -1;
+        }
+        return res;
 }
 
 int ns_join(struct init_ctx *ctx, struct carrel_error *err)
@@ -111,9 +189,11 @@ static int loopback_up(struct carrel_error *err)
 int ns_uts_net_setup(struct init_ctx *ctx, struct carrel_error *err)
 {
         const struct spec *s = ctx->spec;
-        if (s->has_hostname && sethostname(s->hostname, strlen(s->hostname)) < 0)
+        /* Never an empty one: without a uts namespace of its own that would
+         * blank the host's. */
+        if (s->has_hostname && *s->hostname && sethostname(s->hostname, strlen(s->hostname)) < 0)
                 return carrel_error_errno(err, errno, "cannot set the hostname");
-        if (s->has_domainname && setdomainname(s->domainname, strlen(s->domainname)) < 0)
+        if (s->has_domainname && *s->domainname && setdomainname(s->domainname, strlen(s->domainname)) < 0)
                 return carrel_error_errno(err, errno, "cannot set the domainname");
         if (s->ns[NS_NET].present && !s->ns[NS_NET].path) {
                 int r = loopback_up(err);

@@ -10,12 +10,19 @@
 #include <unistd.h>
 
 #include "linux/lsm.h"
+#include "linux/placement.h"
+#include "util/chase.h"
 #include "util/cleanup.h"
 #include "util/fd.h"
 #include "util/proc.h"
 #include "util/sys.h"
 
 #define KEYCTL_JOIN_SESSION_KEYRING 1
+
+static bool cwd_in_fd_table(const char *cwd)
+{
+        return strncmp(cwd, "/proc/self/fd", 13) == 0 || strncmp(cwd, "/proc/thread-self/fd", 20) == 0;
+}
 
 int procfs_open_private(struct init_ctx *ctx, struct carrel_error *err)
 {
@@ -102,18 +109,92 @@ int process_find_executable(struct init_ctx *ctx, struct carrel_error *err)
         return carrel_error_set(err, ENOENT, "exec: \"%s\": executable file not found in $PATH", arg0);
 }
 
-int process_prepare(struct init_ctx *ctx, struct carrel_error *err)
+int process_make_cwd(struct init_ctx *ctx, struct carrel_error *err)
+{
+        const char *cwd = ctx->spec->process.cwd;
+        if (cwd_in_fd_table(cwd))
+                return carrel_error_set(err, EPERM, "process.cwd: %s points into the fd table", cwd);
+        _cleanup_close_ int fd = -1;
+        int r = chase(ctx->rootfs_fd, cwd, CHASE_MKDIR, &fd, err);
+        if (r < 0)
+                carrel_error_prefix(err, "process.cwd");
+        return r;
+}
+
+/* HOME, when process.env lacks it: the user's home in the container's
+ * /etc/passwd, or "/" without an entry (as runc). Read as root, before the
+ * user switch and the seccomp filter. */
+static int set_home(struct init_ctx *ctx, struct carrel_error *err)
+{
+        const struct spec_process *p = &ctx->spec->process;
+        for (size_t i = 0; i < p->n_env; i++)
+                if (strncmp(p->env[i], "HOME=", 5) == 0)
+                        return 0;
+        _cleanup_free_ char *home = NULL, *line = NULL;
+        /* O_NONBLOCK: a FIFO planted as /etc/passwd must not hang us. */
+        int fd = open("/etc/passwd", O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+        struct stat st;
+        FILE *f = fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) ? fdopen(fd, "r") : NULL;
+        if (!f && fd >= 0)
+                close(fd);
+        size_t cap = 0;
+        while (f && !home && getline(&line, &cap, f) > 0) {
+                /* name:password:uid:gid:gecos:dir:shell */
+                char *field[7] = { 0 }, *q = line;
+                line[strcspn(line, "\n")] = '\0';
+                for (int i = 0; i < 7 && q; i++) {
+                        field[i] = q;
+                        q = strchr(q, ':');
+                        if (q)
+                                *q++ = '\0';
+                }
+                char *end;
+                if (!field[5] || !*field[2] || strtoul(field[2], &end, 10) != p->uid || *end)
+                        continue;
+                home = strdup(*field[5] ? field[5] : "/");
+        }
+        if (f)
+                fclose(f);
+        const char **env = calloc(p->n_env + 2, sizeof *env);
+        char *kv = NULL;
+        if (!env || asprintf(&kv, "HOME=%s", home ? home : "/") < 0) {
+                free(env);
+                return carrel_error_set(err, ENOMEM, "out of memory");
+        }
+        for (size_t i = 0; i < p->n_env; i++)
+                env[i] = p->env[i];
+        env[p->n_env] = kv;
+        ctx->env = env; /* lives until exec */
+        return 0;
+}
+
+static int enter_cwd(const char *cwd, struct carrel_error *err)
+{
+        if (chdir(cwd) < 0)
+                return carrel_error_errno(err, errno, "process.cwd: cannot enter %s", cwd);
+        char buf[PATH_MAX];
+        if (!getcwd(buf, sizeof buf) || buf[0] != '/')
+                return carrel_error_set(err, EPERM, "process.cwd: %s leads outside the container root", cwd);
+        return 0;
+}
+
+int process_setup(struct init_ctx *ctx, struct carrel_error *err)
 {
         const struct spec_process *p = &ctx->spec->process;
         umask(p->has_umask ? p->umask : 0022);
         /* CVE-2024-21626: a cwd through /proc/self/fd could reach a host fd. */
-        if (strncmp(p->cwd, "/proc/self/fd", 13) == 0 || strncmp(p->cwd, "/proc/thread-self/fd", 20) == 0)
+        if (cwd_in_fd_table(p->cwd))
                 return carrel_error_set(err, EPERM, "process.cwd: %s points into the fd table", p->cwd);
-        if (chdir(p->cwd) < 0)
-                return carrel_error_errno(err, errno, "process.cwd: cannot enter %s", p->cwd);
-        char cwd[PATH_MAX];
-        if (!getcwd(cwd, sizeof cwd) || cwd[0] != '/')
-                return carrel_error_set(err, EPERM, "process.cwd: %s leads outside the container root", p->cwd);
+        /* As root first (runc does too): a directory only the container
+         * user may enter is tried again after the user switch. */
+        ctx->cwd_retry = chdir(p->cwd) < 0 && errno == EACCES;
+        int r;
+        if (!ctx->cwd_retry && (r = enter_cwd(p->cwd, err)) < 0)
+                return r;
+        if ((r = set_home(ctx, err)) < 0)
+                return r;
+        if ((r = placement_apply(ctx, err)) < 0)
+                return r;
         if (!ctx->no_new_keyring) {
                 char name[128];
                 snprintf(name, sizeof name, "_ses.%.100s", ctx->id);
@@ -124,6 +205,15 @@ int process_prepare(struct init_ctx *ctx, struct carrel_error *err)
                     errno != EACCES && errno != EPERM && errno != EDQUOT)
                         return carrel_error_errno(err, errno, "cannot create a session keyring");
         }
+        return 0;
+}
+
+int process_prepare(struct init_ctx *ctx, struct carrel_error *err)
+{
+        const struct spec_process *p = &ctx->spec->process;
+        int r;
+        if (ctx->cwd_retry && (r = enter_cwd(p->cwd, err)) < 0)
+                return r;
         if (p->no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
                 return carrel_error_errno(err, errno, "cannot set no_new_privs");
         return 0;
@@ -141,6 +231,6 @@ int process_exec(struct init_ctx *ctx, struct carrel_error *err)
                 if (fl >= 0)
                         fcntl(fd, F_SETFD, fl & ~FD_CLOEXEC);
         }
-        execve(ctx->exec_path, (char *const *) p->args, (char *const *) p->env);
+        execve(ctx->exec_path, (char *const *) p->args, (char *const *) (ctx->env ? ctx->env : p->env));
         return carrel_error_errno(err, errno, "exec: \"%s\"", p->args[0]);
 }

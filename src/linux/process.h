@@ -13,7 +13,14 @@ int procfs_open_container(struct init_ctx *ctx, struct carrel_error *err);
  * the result in ctx->exec_path. Run after pivot_root and the user switch. */
 int process_find_executable(struct init_ctx *ctx, struct carrel_error *err);
 
-/* umask, cwd (checked to lie inside the root), session keyring, no_new_privs. */
+/* Create a missing process.cwd in the rootfs (mode 0755, as runc). Before pivot_root. */
+int process_make_cwd(struct init_ctx *ctx, struct carrel_error *err);
+
+/* As root, before the seccomp filter and the user switch: umask, cwd
+ * (checked to lie inside the root), HOME from /etc/passwd, session keyring. */
+int process_setup(struct init_ctx *ctx, struct carrel_error *err);
+
+/* After the user switch: the cwd again if root could not enter it, no_new_privs. */
 int process_prepare(struct init_ctx *ctx, struct carrel_error *err);
 
 /* Mark fds from 3 + preserve_fds close-on-exec and exec the workload. Returns only on error. */

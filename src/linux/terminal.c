@@ -36,6 +36,14 @@ int terminal_setup(struct init_ctx *ctx, int root_fd, bool console, struct carre
         _cleanup_close_ int peer = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
         if (peer < 0)
                 return carrel_error_errno(err, errno, "TIOCGPTPEER");
+        /* As runc: no "\n" -> "\r\n" on output, so what the workload writes
+         * reaches the caller as written. */
+        struct termios t;
+        if (tcgetattr(peer, &t) < 0)
+                return carrel_error_errno(err, errno, "cannot read the pty's modes");
+        t.c_oflag &= ~(tcflag_t) ONLCR;
+        if (tcsetattr(peer, TCSANOW, &t) < 0)
+                return carrel_error_errno(err, errno, "cannot clear ONLCR on the pty");
         const struct spec_process *p = &ctx->spec->process;
         if (p->has_console_size) {
                 struct winsize ws = { .ws_row = (unsigned short) p->console_height,

@@ -229,13 +229,6 @@ static int dec_console_size(struct dctx *c, json_t *v, void *base)
         return decode_object(c, v, console_size_fields, base);
 }
 
-/* A runtime-spec field carrel does not implement: refused by its path, never
- * dropped in silence (null counts as absent). */
-static int dec_unsupported(struct dctx *c, json_t *v, void *base)
-{
-        return json_is_null(v) ? 0 : dctx_fail(c, "not supported by carrel yet");
-}
-
 static const struct field process_fields[] = {
         B("terminal", struct spec_process, terminal),
         FNH("consoleSize", dec_console_size, struct spec_process, has_console_size),
@@ -249,9 +242,9 @@ static const struct field process_fields[] = {
         I32H("oomScoreAdj", struct spec_process, oom_score_adj, has_oom_score_adj),
         S("apparmorProfile", struct spec_process, apparmor_profile),
         S("selinuxLabel", struct spec_process, selinux_label),
-        FN("ioPriority", dec_unsupported),
-        FN("scheduler", dec_unsupported),
-        FN("execCPUAffinity", dec_unsupported),
+        FNH("ioPriority", decode_io_priority, struct spec_process, has_io_priority),
+        FNH("scheduler", decode_scheduler, struct spec_process, has_scheduler),
+        FN("execCPUAffinity", decode_exec_cpu_affinity),
         FIELD_END,
 };
 
@@ -269,15 +262,25 @@ static const struct field root_fields[] = {
         FIELD_END,
 };
 
-static int dec_mount_idmap(struct dctx *c, json_t *v, void *base)
+static int dec_idmaps(struct dctx *c, json_t *v, struct spec_idmap **ret, size_t *ret_n);
+
+static int dec_mount_uidmaps(struct dctx *c, json_t *v, void *base)
 {
-        ((struct spec_mount *) base)->has_idmap = true;
-        return 0;
+        struct spec_mount *m = base;
+        m->has_idmap = true;
+        return dec_idmaps(c, v, &m->uid_maps, &m->n_uid_maps);
+}
+
+static int dec_mount_gidmaps(struct dctx *c, json_t *v, void *base)
+{
+        struct spec_mount *m = base;
+        m->has_idmap = true;
+        return dec_idmaps(c, v, &m->gid_maps, &m->n_gid_maps);
 }
 
 static const struct field mount_fields[] = {
-        FN("uidMappings", dec_mount_idmap),
-        FN("gidMappings", dec_mount_idmap),
+        FN("uidMappings", dec_mount_uidmaps),
+        FN("gidMappings", dec_mount_gidmaps),
         S("destination", struct spec_mount, destination),
         S("type", struct spec_mount, type),
         S("source", struct spec_mount, source),
@@ -311,8 +314,12 @@ static int dec_mounts(struct dctx *c, json_t *v, void *base)
                         dctx_push_key(c, "type");
                         return dctx_fail(c, "is required unless the options contain bind or rbind");
                 }
+                if (m->has_idmap && (!m->n_uid_maps || !m->n_gid_maps))
+                        return dctx_fail(c, "an idmapped mount needs both uidMappings and gidMappings");
                 if (m->has_idmap)
-                        return dctx_fail(c, "idmapped mounts (uidMappings, gidMappings) are not supported yet");
+                        m->idmap = true; /* the mappings imply "idmap" */
+                if (m->idmap && !m->bind)
+                        return dctx_fail(c, "idmap and ridmap are supported on bind mounts only");
                 if (m->bind && !m->source) {
                         dctx_push_key(c, "source");
                         return dctx_fail(c, "is required for a bind mount");
@@ -561,12 +568,6 @@ static int dec_present_rdt(struct dctx *c, json_t *v, void *base)
         return 0;
 }
 
-static int dec_present_personality(struct dctx *c, json_t *v, void *base)
-{
-        ((struct spec *) base)->has_personality = true;
-        return 0;
-}
-
 static int dec_cgroups_path(struct dctx *c, json_t *v, void *base)
 {
         struct spec *s = base;
@@ -591,8 +592,8 @@ static const struct field linux_fields[] = {
         FN("resources", decode_resources),
         FN("seccomp", decode_seccomp),
         FN("intelRdt", dec_present_rdt),
-        FN("personality", dec_present_personality),
-        FN("memoryPolicy", dec_unsupported),
+        FNH("personality", decode_personality, struct spec, has_personality),
+        FNH("memoryPolicy", decode_memory_policy, struct spec, has_memory_policy),
         FN("netDevices", dec_net_devices),
         FIELD_END,
 };
@@ -726,16 +727,29 @@ int read_config_file(const char *path, char **ret, size_t *ret_len, struct carre
         struct stat st;
         if (fstat(fd, &st) < 0)
                 return carrel_error_errno(err, errno, "cannot stat %s", path);
-        if (!S_ISREG(st.st_mode))
-                return carrel_error_set(err, EINVAL, "%s: not a regular file", path);
-        if (st.st_size > 64 * 1024 * 1024)
+        /* A pipe (/dev/fd/N, <(...)) is read to its end like a file. */
+        if (!S_ISREG(st.st_mode) && !S_ISFIFO(st.st_mode) && !S_ISCHR(st.st_mode))
+                return carrel_error_set(err, EINVAL, "%s: not a regular file or a pipe", path);
+        const size_t max = 64 * 1024 * 1024;
+        size_t size = S_ISREG(st.st_mode) ? (size_t) st.st_size : 4096, got = 0;
+        if (size > max)
                 return carrel_error_set(err, EFBIG, "%s: larger than 64 MiB", path);
-        _cleanup_free_ char *buf = malloc((size_t) st.st_size + 1);
+        _cleanup_free_ char *buf = malloc(size + 1);
         if (!buf)
                 return carrel_error_set(err, ENOMEM, "out of memory");
-        size_t got = 0;
-        while (got < (size_t) st.st_size) {
-                ssize_t n = read(fd, buf + got, (size_t) st.st_size - got);
+        for (;;) {
+                if (got == size) {
+                        if (S_ISREG(st.st_mode))
+                                break;
+                        if (size >= max)
+                                return carrel_error_set(err, EFBIG, "%s: larger than 64 MiB", path);
+                        size = size * 2 > max ? max : size * 2;
+                        char *bigger = realloc(buf, size + 1);
+                        if (!bigger)
+                                return carrel_error_set(err, ENOMEM, "out of memory");
+                        buf = bigger;
+                }
+                ssize_t n = read(fd, buf + got, size - got);
                 if (n < 0 && errno == EINTR)
                         continue;
                 if (n < 0)

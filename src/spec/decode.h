@@ -68,3 +68,11 @@ int decode_map(struct dctx *c, json_t *v, const struct field *table, size_t elem
 int decode_u32(struct dctx *c, json_t *v, uint32_t *ret);
 int decode_string(struct dctx *c, json_t *v, const char **ret);
 int decode_strv(struct dctx *c, json_t *v, const char ***ret, size_t *ret_n);
+
+/* decode_sched.c: how the process runs. Into struct spec_process: */
+int decode_scheduler(struct dctx *c, json_t *v, void *base);
+int decode_io_priority(struct dctx *c, json_t *v, void *base);
+int decode_exec_cpu_affinity(struct dctx *c, json_t *v, void *base);
+/* Into struct spec: */
+int decode_memory_policy(struct dctx *c, json_t *v, void *base);
+int decode_personality(struct dctx *c, json_t *v, void *base);

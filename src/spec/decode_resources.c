@@ -68,22 +68,12 @@ static const struct field memory_fields[] = {
         { "reservation", F_I64, R(memory_reservation), R(has_memory_reservation), 0, NULL, NULL },
         { "swap", F_I64, R(memory_swap), R(has_memory_swap), 0, NULL, NULL },
         { "swappiness", F_U64, R(swappiness), R(has_swappiness), 0, NULL, NULL },
-        { "kernel", F_I64, R(memory_limit) /* unused value */, R(has_kernel_memory), 0, NULL, NULL },
+        { "kernel", F_I64, R(kernel_memory), R(has_kernel_memory), 0, NULL, NULL },
+        { "kernelTCP", F_I64, R(kernel_tcp), R(has_kernel_tcp), 0, NULL, NULL },
         { "disableOOMKiller", F_BOOL, R(disable_oom_killer), -1, 0, NULL, NULL },
         { "checkBeforeUpdate", F_BOOL, R(check_before_update), -1, 0, NULL, NULL },
         FIELD_END,
 };
-
-/* Real-time CPU limits: 0 is "not set" (runc); any other value is recorded
- * so that applying it can refuse it by name. */
-static int dec_cpu_realtime(struct dctx *c, json_t *v, void *base)
-{
-        if (!json_is_integer(v))
-                return dctx_fail(c, "expected an integer");
-        if (json_integer_value(v) != 0)
-                ((struct spec_resources *) base)->has_cpu_realtime = true;
-        return 0;
-}
 
 static const struct field cpu_fields[] = {
         { "shares", F_U64, R(cpu_shares), R(has_cpu_shares), 0, NULL, NULL },
@@ -91,8 +81,8 @@ static const struct field cpu_fields[] = {
         { "period", F_U64, R(cpu_period), R(has_cpu_period), 0, NULL, NULL },
         { "burst", F_U64, R(cpu_burst), R(has_cpu_burst), 0, NULL, NULL },
         { "idle", F_I64, R(cpu_idle), R(has_cpu_idle), 0, NULL, NULL },
-        { "realtimeRuntime", F_CUSTOM, 0, -1, 0, dec_cpu_realtime, NULL },
-        { "realtimePeriod", F_CUSTOM, 0, -1, 0, dec_cpu_realtime, NULL },
+        { "realtimeRuntime", F_I64, R(cpu_rt_runtime), R(has_cpu_rt_runtime), 0, NULL, NULL },
+        { "realtimePeriod", F_U64, R(cpu_rt_period), R(has_cpu_rt_period), 0, NULL, NULL },
         { "cpus", F_STRING, R(cpus), -1, 0, NULL, NULL },
         { "mems", F_STRING, R(mems), -1, 0, NULL, NULL },
         FIELD_END,
@@ -112,14 +102,16 @@ static const struct field throttle_fields[] = {
 
 struct weight_raw {
         int64_t major, minor;
-        uint32_t weight;
-        bool has_weight;
+        uint32_t weight, leaf_weight;
+        bool has_weight, has_leaf_weight;
 };
 
 static const struct field weight_fields[] = {
         { "major", F_I64, offsetof(struct weight_raw, major), -1, 0, NULL, NULL },
         { "minor", F_I64, offsetof(struct weight_raw, minor), -1, 0, NULL, NULL },
         { "weight", F_U32, offsetof(struct weight_raw, weight), offsetof(struct weight_raw, has_weight), 0, NULL, NULL },
+        { "leafWeight", F_U32, offsetof(struct weight_raw, leaf_weight), offsetof(struct weight_raw, has_leaf_weight), 0,
+          NULL, NULL },
         FIELD_END,
 };
 
@@ -148,6 +140,17 @@ static int dec_blkio(struct dctx *c, json_t *v, void *base)
                 r->blkio_weight = (uint16_t) val;
                 dctx_pop(c, old);
         }
+        json_t *lw = json_object_get(v, "leafWeight");
+        if (lw && !json_is_null(lw)) {
+                size_t old = dctx_push_key(c, "leafWeight");
+                uint32_t val;
+                int rc = decode_u32(c, lw, &val);
+                if (rc < 0 || (val != 0 && (rc = check_weight(c, val)) < 0))
+                        return rc;
+                r->has_blkio_leaf_weight = val != 0; /* 0: not set */
+                r->blkio_leaf_weight = (uint16_t) val;
+                dctx_pop(c, old);
+        }
         json_t *wd = json_object_get(v, "weightDevice");
         if (wd && !json_is_null(wd)) {
                 size_t old = dctx_push_key(c, "weightDevice");
@@ -162,13 +165,16 @@ static int dec_blkio(struct dctx *c, json_t *v, void *base)
                 size_t kept = 0;
                 for (size_t i = 0; i < n; i++) {
                         size_t old2 = dctx_push_index(c, i);
-                        /* A weight of 0 (or none) sets nothing, so the entry is left out. */
-                        if (raw[i].has_weight && raw[i].weight != 0) {
-                                if ((rc = check_weight(c, raw[i].weight)) < 0)
-                                        return rc;
+                        /* A weight of 0 (or none) sets nothing; an entry with neither is left out. */
+                        bool w = raw[i].has_weight && raw[i].weight != 0;
+                        bool lw = raw[i].has_leaf_weight && raw[i].leaf_weight != 0;
+                        if ((w && (rc = check_weight(c, raw[i].weight)) < 0) ||
+                            (lw && (rc = check_weight(c, raw[i].leaf_weight)) < 0))
+                                return rc;
+                        if (w || lw)
                                 r->weight_devices[kept++] = (struct spec_weight_device) {
-                                        raw[i].major, raw[i].minor, true, (uint16_t) raw[i].weight };
-                        }
+                                        raw[i].major, raw[i].minor, w, (uint16_t) raw[i].weight, lw,
+                                        (uint16_t) raw[i].leaf_weight };
                         dctx_pop(c, old2);
                 }
                 r->n_weight_devices = kept;
@@ -253,15 +259,40 @@ static int dec_unified(struct dctx *c, json_t *v, void *base)
         return 0;
 }
 
+static const struct field prio_fields[] = {
+        { "name", F_STRING, offsetof(struct spec_net_prio, name), -1, 0, NULL, NULL },
+        { "priority", F_U32, offsetof(struct spec_net_prio, priority), -1, 0, NULL, NULL },
+        FIELD_END,
+};
+
+static const struct field network_fields[] = {
+        { "classID", F_U32, R(net_classid), R(has_net_classid), 0, NULL, NULL },
+        FIELD_END,
+};
+
 static int dec_network(struct dctx *c, json_t *v, void *base)
 {
+        struct spec_resources *r = base;
         if (!json_is_object(v))
                 return dctx_fail(c, "expected an object");
-        /* {} or a classID of 0 with no priorities asks for nothing. */
-        json_t *id = json_object_get(v, "classID"), *prio = json_object_get(v, "priorities");
-        if ((id && !json_is_null(id) && !(json_is_integer(id) && json_integer_value(id) == 0)) ||
-            (prio && !json_is_null(prio) && !(json_is_array(prio) && json_array_size(prio) == 0)))
-                ((struct spec_resources *) base)->has_network = true;
+        json_t *prios = json_object_get(v, "priorities");
+        int rc = decode_object(c, v, network_fields, base);
+        if (rc < 0)
+                return rc;
+        if (prios && !json_is_null(prios)) {
+                size_t old = dctx_push_key(c, "priorities");
+                if ((rc = decode_array(c, prios, prio_fields, sizeof *r->net_prios, (void **) &r->net_prios,
+                                       &r->n_net_prios)) < 0)
+                        return rc;
+                for (size_t i = 0; i < r->n_net_prios; i++)
+                        if (!r->net_prios[i].name || !*r->net_prios[i].name || strpbrk(r->net_prios[i].name, " \n/")) {
+                                dctx_push_index(c, i);
+                                dctx_push_key(c, "name");
+                                return dctx_fail(c, "must be an interface name");
+                        }
+                dctx_pop(c, old);
+        }
+        r->has_network = r->has_net_classid || r->n_net_prios;
         return 0;
 }
 
@@ -272,7 +303,10 @@ static int dec_memory(struct dctx *c, json_t *v, void *base)
 
 static int dec_cpu(struct dctx *c, json_t *v, void *base)
 {
-        return decode_object(c, v, cpu_fields, base);
+        struct spec_resources *r = base;
+        int rc = decode_object(c, v, cpu_fields, base);
+        r->has_cpu_realtime = r->has_cpu_rt_runtime || r->has_cpu_rt_period;
+        return rc;
 }
 
 static int dec_pids(struct dctx *c, json_t *v, void *base)
@@ -305,10 +339,22 @@ static void zero_means_unset(struct spec_resources *r)
                 r->has_memory_reservation = false;
         if (r->memory_swap == 0)
                 r->has_memory_swap = false;
+        if (r->kernel_memory == 0) /* Docker's update always sends kernel: 0 */
+                r->has_kernel_memory = false;
+        if (r->kernel_tcp == 0)
+                r->has_kernel_tcp = false;
         if (r->cpu_shares == 0)
                 r->has_cpu_shares = false;
         if (r->cpu_quota == 0)
                 r->has_cpu_quota = false;
+        if (r->cpu_rt_runtime == 0)
+                r->has_cpu_rt_runtime = false;
+        if (r->cpu_rt_period == 0)
+                r->has_cpu_rt_period = false;
+        r->has_cpu_realtime = r->has_cpu_rt_runtime || r->has_cpu_rt_period;
+        if (r->has_net_classid && r->net_classid == 0)
+                r->has_net_classid = false;
+        r->has_network = r->has_net_classid || r->n_net_prios;
         if (r->cpu_period == 0)
                 r->has_cpu_period = false;
         if (r->pids_limit == 0)

@@ -9,7 +9,7 @@
 #include "util/cleanup.h"
 #include "util/sys.h"
 
-enum opt_kind { O_ATTR, O_PROP, O_BIND, O_RBIND, O_IGNORE, O_TMPCOPYUP };
+enum opt_kind { O_ATTR, O_ATIME, O_PROP, O_BIND, O_RBIND, O_IGNORE, O_TMPCOPYUP, O_IDMAP };
 
 struct mount_opt {
         const char *name;
@@ -21,6 +21,8 @@ struct mount_opt {
 };
 
 #define ATTR(n, a) { n, O_ATTR, false, false, a, 0 }, { "r" n, O_ATTR, false, true, a, 0 }
+/* The atime modes are one field (an enum, not bits; relatime is 0). */
+#define ATIME(n, a) { n, O_ATIME, false, false, a, 0 }, { "r" n, O_ATIME, false, true, a, 0 }
 #define CLEAR(n, a) { n, O_ATTR, true, false, a, 0 }, { "r" n, O_ATTR, true, true, a, 0 }
 
 static const struct mount_opt opts[] = {
@@ -32,15 +34,15 @@ static const struct mount_opt opts[] = {
         CLEAR("dev", MOUNT_ATTR_NODEV),
         ATTR("noexec", MOUNT_ATTR_NOEXEC),
         CLEAR("exec", MOUNT_ATTR_NOEXEC),
-        ATTR("noatime", MOUNT_ATTR_NOATIME),
-        ATTR("relatime", MOUNT_ATTR_RELATIME),
-        ATTR("strictatime", MOUNT_ATTR_STRICTATIME),
+        ATIME("noatime", MOUNT_ATTR_NOATIME),
+        ATIME("relatime", MOUNT_ATTR_RELATIME),
+        ATIME("strictatime", MOUNT_ATTR_STRICTATIME),
         ATTR("nodiratime", MOUNT_ATTR_NODIRATIME),
         CLEAR("diratime", MOUNT_ATTR_NODIRATIME),
         ATTR("nosymfollow", MOUNT_ATTR_NOSYMFOLLOW),
         CLEAR("symfollow", MOUNT_ATTR_NOSYMFOLLOW),
-        { "atime", O_ATTR, true, false, MOUNT_ATTR_NOATIME, 0 },
-        { "ratime", O_ATTR, true, true, MOUNT_ATTR_NOATIME, 0 },
+        /* "atime" only drops noatime: the kernel's default, relatime. */
+        ATIME("atime", MOUNT_ATTR_RELATIME),
         { "private", O_PROP, false, false, 0, MS_PRIVATE },
         { "rprivate", O_PROP, false, false, 0, MS_PRIVATE | MS_REC },
         { "shared", O_PROP, false, false, 0, MS_SHARED },
@@ -52,6 +54,8 @@ static const struct mount_opt opts[] = {
         { "bind", O_BIND, false, false, 0, 0 },
         { "rbind", O_RBIND, false, false, 0, 0 },
         { "tmpcopyup", O_TMPCOPYUP, false, false, 0, 0 },
+        { "idmap", O_IDMAP, false, false, 0, 0 },
+        { "ridmap", O_IDMAP, false, true, 0, 0 },
         /* Accepted for runc compatibility; they have no effect on a new mount. */
         { "defaults", O_IGNORE, false, false, 0, 0 },
         { "async", O_IGNORE, false, false, 0, 0 },
@@ -69,7 +73,6 @@ static const struct mount_opt *find_opt(const char *name)
         return NULL;
 }
 
-/* The atime attributes form one field in mount_setattr: setting one must clear the field. */
 static void apply_attr(struct spec_mount *m, const struct mount_opt *o)
 {
         if (o->clear) {
@@ -77,12 +80,15 @@ static void apply_attr(struct spec_mount *m, const struct mount_opt *o)
                 m->attr_set &= ~o->attr;
                 return;
         }
-        if (o->attr & MOUNT_ATTR__ATIME) {
-                m->attr_clr |= MOUNT_ATTR__ATIME;
-                m->attr_set &= ~MOUNT_ATTR__ATIME;
-        }
         m->attr_set |= o->attr;
         m->attr_clr &= ~o->attr;
+}
+
+/* mount_setattr changes the atime mode only with all of MOUNT_ATTR__ATIME in attr_clr. */
+static void apply_atime(struct spec_mount *m, const struct mount_opt *o)
+{
+        m->attr_clr |= MOUNT_ATTR__ATIME;
+        m->attr_set = (m->attr_set & ~(uint64_t) MOUNT_ATTR__ATIME) | o->attr;
 }
 
 int mount_options_parse(struct dctx *c, struct spec_mount *m)
@@ -97,10 +103,12 @@ int mount_options_parse(struct dctx *c, struct spec_mount *m)
 
         for (size_t i = 0; i < m->n_options; i++) {
                 const char *name = m->options[i];
+                if (*name == '\0')
+                        continue; /* asks for nothing (buildah run -v writes one; runc ignores it too) */
                 const struct mount_opt *o = find_opt(name);
                 if (!o) {
                         /* Not a VFS option: pass it to the filesystem. */
-                        if (*name == '\0' || strchr(name, ',')) {
+                        if (strchr(name, ',')) {
                                 dctx_push_index(c, i);
                                 return dctx_fail(c, "invalid mount option \"%s\"", name);
                         }
@@ -110,8 +118,12 @@ int mount_options_parse(struct dctx *c, struct spec_mount *m)
                         continue;
                 }
                 switch (o->kind) {
+                case O_ATIME:
                 case O_ATTR:
-                        apply_attr(m, o);
+                        if (o->kind == O_ATIME)
+                                apply_atime(m, o);
+                        else
+                                apply_attr(m, o);
                         if (o->recursive)
                                 m->attr_recursive = true;
                         break;
@@ -126,6 +138,10 @@ int mount_options_parse(struct dctx *c, struct spec_mount *m)
                         break;
                 case O_TMPCOPYUP:
                         m->tmpcopyup = true;
+                        break;
+                case O_IDMAP:
+                        m->idmap = true;
+                        m->idmap_recursive |= o->recursive;
                         break;
                 case O_IGNORE:
                         break;

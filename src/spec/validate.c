@@ -16,8 +16,6 @@ static int check_not_yet(const struct spec *s, const char *origin, struct carrel
 {
         if (s->has_intel_rdt)
                 return FAIL("linux.intelRdt", "not supported", origin);
-        if (s->has_personality)
-                return FAIL("linux.personality", "not supported yet", origin);
         return 0;
 }
 
@@ -90,18 +88,26 @@ static int check_idmaps(const struct spec *s, const char *origin, struct carrel_
                 return FAIL("linux.uidMappings", "mappings need a new user namespace", origin);
         if (userns_new && (!s->n_uid_mappings || !s->n_gid_mappings))
                 return FAIL("linux.namespaces", "a new user namespace needs uidMappings and gidMappings", origin);
-        if (s->ns[NS_USER].path && s->ns[NS_PID].present && !s->ns[NS_PID].path)
-                return FAIL("linux.namespaces", "joining a user namespace together with a new pid namespace "
-                            "is not supported yet", origin);
+        return 0;
+}
+
+/* idmap without mappings maps the mount into the container's own user namespace. */
+static int check_mount_idmaps(const struct spec *s, const char *origin, struct carrel_error *err)
+{
+        for (size_t i = 0; i < s->n_mounts; i++)
+                if (s->mounts[i].idmap && !s->mounts[i].has_idmap && !ns_new(s, NS_USER) && !spec_userns_mode(s))
+                        return carrel_error_set(err, EINVAL, "%s: mounts[%zu]: idmap without uidMappings and "
+                                                "gidMappings needs a new user namespace to take them from", origin, i);
         return 0;
 }
 
 static int check_names(const struct spec *s, const char *origin, struct carrel_error *err)
 {
-        if (s->has_hostname && *s->hostname && !ns_new(s, NS_UTS))
-                return FAIL("hostname", "setting the hostname needs a new uts namespace", origin);
-        if (s->has_domainname && *s->domainname && !ns_new(s, NS_UTS))
-                return FAIL("domainname", "setting the domainname needs a new uts namespace", origin);
+        /* As runc: a uts namespace of the container's, new or joined by path. */
+        if (s->has_hostname && *s->hostname && !s->ns[NS_UTS].present)
+                return FAIL("hostname", "setting the hostname needs a uts namespace", origin);
+        if (s->has_domainname && *s->domainname && !s->ns[NS_UTS].present)
+                return FAIL("domainname", "setting the domainname needs a uts namespace", origin);
         if (s->has_hostname && strlen(s->hostname) > 64)
                 return FAIL("hostname", "longer than 64 bytes", origin);
         if (s->has_domainname && strlen(s->domainname) > 64)
@@ -135,6 +141,8 @@ int spec_validate(const struct spec *s, const char *origin, struct carrel_error 
         if ((r = check_idmaps(s, origin, err)) < 0)
                 return r;
         if ((r = check_names(s, origin, err)) < 0)
+                return r;
+        if ((r = check_mount_idmaps(s, origin, err)) < 0)
                 return r;
         for (size_t i = 0; i < s->n_sysctl; i++) {
                 char why[128];

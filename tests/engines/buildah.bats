@@ -24,10 +24,10 @@ setup_file() {
 	sed "s|\"/usr/local/bin/carrel\", \"/usr/bin/carrel\"|\"$CARREL\"|" \
 		"$REPO/contrib/engines/podman/containers.conf" >"$B/containers.conf"
 	grep -q "carrel = \[\"$CARREL\"\]" "$B/containers.conf"
-	# Host notes as in podman.bats (its [containers] table is the file's last):
-	# no v2 pids controller on a hybrid host, and root cannot raise rlimits.
-	# v1-driver: with cgroup v1 support, pids_limit = 0 can go.
-	printf '%s\n' 'pids_limit = 0' 'default_ulimits = ["nofile=20000:20000", "nproc=32768:32768"]' >>"$B/containers.conf"
+	# Root cannot raise rlimits on this host (as in podman.bats; its [containers]
+	# table is the file's last). podman's default pids_limit (2048) stays: the
+	# cgroup v1 driver serves it on a hybrid host.
+	printf '%s\n' 'default_ulimits = ["nofile=20000:20000", "nproc=32768:32768"]' >>"$B/containers.conf"
 	export CONTAINERS_CONF=$B/containers.conf
 	cat >"$B/ctx/Containerfile" <<-EOF
 		FROM $IMAGE
@@ -68,6 +68,33 @@ pm() {
 	bh rm "$c" >/dev/null
 }
 
+@test "buildah: from --memory 64m --cpu-shares 512: run applies them in the container's own v1 cgroups" {
+	local c pid
+	c=$(bh from --pull-never --memory 64m --cpu-shares 512 "$IMAGE")
+	mkdir -p "$B/sync"
+	rm -f "$B/sync/"*
+	# the container reports its memory cgroup, then waits until the host has looked
+	bh run --runtime "$CARREL" --isolation oci -v "$B/sync:/sync" "$c" -- sh -c '
+		cat /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/cpu/cpu.shares > /sync/inside
+		awk -F: "\$2 == \"memory\" { print \$3 }" /proc/self/cgroup > /sync/cg.new && mv /sync/cg.new /sync/cg
+		i=0; while [ ! -f /sync/done ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done' >"$B/run.out" 2>&1 3>&- &
+	pid=$!
+	local i cg=
+	for i in $(seq 300); do [ -s "$B/sync/cg" ] && break; sleep 0.1; done
+	cg=$(cat "$B/sync/cg" 2>/dev/null || true)
+	local mem cpu
+	mem=$(cat "/sys/fs/cgroup/memory$cg/memory.limit_in_bytes" 2>&1)
+	cpu=$(cat "/sys/fs/cgroup/cpu$cg/cpu.shares" 2>&1)
+	touch "$B/sync/done"
+	wait "$pid" || { cat "$B/run.out"; false; }
+	bh rm "$c" >/dev/null
+	echo "cgroup $cg: memory.limit_in_bytes $mem, cpu.shares $cpu; inside: $(cat "$B/sync/inside")"
+	[ -n "$cg" ] && [ "$cg" != / ]
+	[ "$mem" = 67108864 ] && [ "$cpu" = 512 ]
+	[ "$(cat "$B/sync/inside")" = "67108864
+512" ]
+}
+
 @test "buildah: bud with RUN steps (--layers): each layer holds what its step wrote" {
 	run bh bud --pull-never --layers --runtime "$CARREL" --isolation oci -t bud-built "$B/ctx"
 	echo "$output"
@@ -92,4 +119,15 @@ pm() {
 	[ "$output" = "one
 two
 one" ]
+	# with podman's default pids_limit (2048), in its own v1 pids cgroup
+	local pid cg
+	pm run -d --name lim --runtime carrel pm-built sleep 1000
+	pid=$(pm inspect -f '{{.State.Pid}}' lim)
+	cg=$(engines_cgroup "$pid" pids)
+	run pm exec lim cat /sys/fs/cgroup/pids/pids.max
+	local host
+	host=$(cat "/sys/fs/cgroup/pids$cg/pids.max" 2>&1)
+	pm rm -f -t 0 lim >/dev/null
+	echo "inside $output, host $cg: $host"
+	[ "$output" = 2048 ] && [ "$host" = 2048 ]
 }

@@ -9,9 +9,9 @@
 # `ctr run --runc-binary $CARREL`, plus one through a `runc` in the daemon's
 # PATH, the shim's default.
 #
-# Host note: ctr run always puts linux.resources.cpu.shares (default 1024) in
-# the spec; this hybrid host has no cpu controller in cgroup v2, so the runs
-# pass --cpu-shares 0 (no cpu entry) unless the controller is there.
+# ctr run always puts linux.resources.cpu.shares (default 1024) in the spec:
+# carrel writes it to cpu.weight on cgroup v2 and to cpu.shares where the cpu
+# controller is on cgroup v1 (a hybrid host like this project's).
 
 bats_require_minimum_version 1.5.0
 load helpers
@@ -69,13 +69,8 @@ teardown_file() {
 
 c() { ctr -a "$D/containerd.sock" "$@"; }
 
-cpu_shares_opt() {
-	grep -qw cpu /sys/fs/cgroup/unified/cgroup.controllers 2>/dev/null ||
-		grep -qw cpu /sys/fs/cgroup/cgroup.controllers 2>/dev/null || echo --cpu-shares=0
-}
-
-# crun ARGS...: ctr run with carrel as the runtime.
-crun_() { c run --runc-binary "$CARREL" --runc-root "$D/runc" $(cpu_shares_opt) "$@"; }
+# crun ARGS...: ctr run with carrel as the runtime (and ctr's default spec).
+crun_() { c run --runc-binary "$CARREL" --runc-root "$D/runc" "$@"; }
 
 @test "containerd: contrib config.toml parses and the CRI plugin loads with the carrel handler" {
 	run c plugins ls
@@ -170,7 +165,7 @@ crun_() { c run --runc-binary "$CARREL" --runc-root "$D/runc" $(cpu_shares_opt) 
 }
 
 @test "containerd: run -t under a terminal (script)" {
-	run script -qec "ctr -a $D/containerd.sock run --runc-binary $CARREL --runc-root $D/runc $(cpu_shares_opt) --rm -t $IMAGE t1 sh -c 'tty; exit 6'" /dev/null < <(exec 3>&-; sleep 2)
+	run script -qec "ctr -a $D/containerd.sock run --runc-binary $CARREL --runc-root $D/runc --rm -t $IMAGE t1 sh -c 'tty; exit 6'" /dev/null < <(exec 3>&-; sleep 2)
 	echo "$output"
 	[ "$status" -eq 6 ]
 	[[ "$output" == */dev/pts/0* ]]
@@ -187,7 +182,7 @@ crun_() { c run --runc-binary "$CARREL" --runc-root "$D/runc" $(cpu_shares_opt) 
 }
 
 @test "containerd: the shim finds carrel as runc in PATH (no --runc-binary)" {
-	run c run --runc-root "$D/runc" $(cpu_shares_opt) --rm "$IMAGE" p1 sh -c 'echo via-path'
+	run c run --runc-root "$D/runc" --rm "$IMAGE" p1 sh -c 'echo via-path'
 	echo "$output"
 	[ "$status" -eq 0 ]
 	[ "$output" = via-path ]
@@ -196,23 +191,30 @@ crun_() { c run --runc-binary "$CARREL" --runc-root "$D/runc" $(cpu_shares_opt) 
 @test "containerd: carrel creates a missing state root (--root) with its parents" {
 	# The shim passes --root <Root>/<namespace>, by default
 	# /run/containerd/runc/default; runc creates it (MkdirAll) when missing.
-	run c run --runc-binary "$CARREL" --runc-root "$D/not/yet/there" $(cpu_shares_opt) --rm "$IMAGE" m1 true
+	run c run --runc-binary "$CARREL" --runc-root "$D/not/yet/there" --rm "$IMAGE" m1 true
 	echo "$output"
 	c containers rm m1 2>/dev/null || true
 	[ "$status" -eq 0 ]
 }
 
-@test "containerd: ctr run with its default --cpu-shares 1024 (needs the cpu controller in cgroup v2)" {
-	[ -z "$(cpu_shares_opt)" ] || skip "no cpu controller in the cgroup v2 hierarchy (hybrid host: the VM tier runs this)"
+@test "containerd: ctr run with its default --cpu-shares 1024 (cpu.weight on cgroup v2, cpu.shares on v1)" {
 	# ctr's spec mounts no cgroupfs in the container: read its cgroup from here
 	c run -d --runc-binary "$CARREL" --runc-root "$D/runc" "$IMAGE" s1 sleep 100
-	local cg w
-	cg=$(sed -n 's/^0:://p' "/proc/$(c task ls | awk '$1 == "s1" { print $2 }')/cgroup")
-	w=$(cat "/sys/fs/cgroup$cg/cpu.weight" 2>&1)
+	local cg w pid want=39
+	pid=$(c task ls | awk '$1 == "s1" { print $2 }')
+	cg=$(awk -F: '$2 ~ /(^|,)cpu(,|$)/ { print $3 }' "/proc/$pid/cgroup")
+	if [ -n "$cg" ]; then
+		# the cpu controller on cgroup v1: the shares as they are
+		w=$(cat "/sys/fs/cgroup/cpu$cg/cpu.shares" 2>&1)
+		want=1024
+	else
+		cg=$(sed -n 's/^0:://p' "/proc/$pid/cgroup")
+		w=$(cat "/sys/fs/cgroup$cg/cpu.weight" 2>&1)
+	fi
 	c task kill -s KILL s1
 	for _ in $(seq 30); do c task ls | grep -q 's1 .*STOPPED' && break; sleep 0.1; done
 	c task rm s1
 	c containers rm s1
-	# shares 1024 -> weight 1 + (1024 - 2) * 9999 / 262142
-	[ "$w" = 39 ] || { echo "cgroup $cg: cpu.weight $w"; false; }
+	# v2: shares 1024 -> weight 1 + (1024 - 2) * 9999 / 262142 = 39
+	[ "$w" = "$want" ] || { echo "cgroup $cg: cpu weight $w, want $want"; false; }
 }

@@ -15,12 +15,11 @@
 #  * a CNI bridge of its own (Debian's containernetworking-plugins), no
 #    gateway, no masquerading, a documentation-range subnet.
 #
-# Every pod sandbox gets linux.resources.cpu.shares = 2 from the CRI plugin.
-# On a host whose cgroup v2 hierarchy has no cpu controller (hybrid cgroups)
-# carrel refuses it with an error naming the controller; then the scenarios
-# that need a running pod skip and say so. CRI_RUNTIME_BINARY replaces the
-# handler's BinaryName (default: this build's carrel), to try the scenarios
-# through a wrapper.
+# Every pod sandbox gets linux.resources.cpu.shares = 2 from the CRI plugin;
+# on a hybrid host carrel's cgroup v1 driver serves it (the unified
+# hierarchy has no cpu controller), so every scenario runs here.
+# CRI_RUNTIME_BINARY replaces the handler's BinaryName (default: this
+# build's carrel), to try the scenarios through a wrapper.
 
 bats_require_minimum_version 1.5.0
 load helpers
@@ -167,7 +166,7 @@ teardown_file() {
 		fi
 	done
 	[ -z "${BRIDGE:-}" ] || ip link del "$BRIDGE" 2>/dev/null || true
-	rmdir "/sys/fs/cgroup/unified/${C##*/}" "/sys/fs/cgroup/${C##*/}" 2>/dev/null || true
+	engines_remove_cgroup "${C##*/}"
 	pmc rmi -fa >/dev/null 2>&1 || true
 	cp "$C/containerd.log" "$ENGINES_ROOT/cri-containerd.log" 2>/dev/null || true
 	engines_cleanup_dir "$C"
@@ -201,14 +200,9 @@ ctr_config() {
 	}' | jq "${4:-.}" >"$1"
 }
 
-# need_pod: skip unless the shared pod runs; on this host the reason is the
-# sandbox's cpu.shares: 2 and a cgroup v2 hierarchy without cpu.
+# need_pod: the shared pod must run (a failed runp fails every scenario).
 need_pod() {
 	[ -f "$C/pod.ok" ] && return 0
-	if grep -qE 'cgroup v2 \\?"cpu\\?" controller' "$C/runp.err"; then
-		# v1-driver: with carrel's cgroup v1 driver the sandbox's cpu.shares works here; the skip goes.
-		skip "the pod sandbox's cpu.shares: 2 needs the cpu controller, which this host's cgroup v2 lacks (issue: cgroup v1 and hybrid hosts)"
-	fi
 	echo "runp failed: $(cat "$C/runp.err")"
 	return 1
 }
@@ -224,18 +218,25 @@ start_in_pod() {
 	cri start "$CID" >/dev/null
 }
 
-@test "cri: runp of a pod sandbox with the carrel handler runs, or fails naming the missing controller" {
-	if [ ! -f "$C/pod.ok" ]; then
-		cat "$C/runp.err"
-		# v1-driver: once the cpu controller works through cgroup v1, runp must succeed here.
-		grep -qE 'linux.resources needs the cgroup v2 \\?"cpu\\?" controller' "$C/runp.err"
-		return 0
-	fi
+@test "cri: runp of a pod sandbox with the carrel handler runs, with its cpu.shares: 2 in its own cgroup" {
+	need_pod
 	run cri inspectp "$(POD)"
 	[ "$status" -eq 0 ]
 	[ "$(jq -r .status.state <<<"$output")" = SANDBOX_READY ]
 	[ "$(jq -r .info.runtimeHandler <<<"$output")" = carrel ]
 	[[ "$(jq -r .status.network.ip <<<"$output")" == 192.0.2.* ]]
+	# the CRI plugin's cpu.shares: 2, served by the cpu controller's v1 hierarchy on this host
+	local pid cg file want=2
+	pid=$(jq -r .info.pid <<<"$output")
+	[ "$(jq -r '.info.runtimeSpec.linux.resources.cpu.shares' <<<"$output")" = 2 ]
+	cg=$(engines_cgroup "$pid" cpu)
+	file=/sys/fs/cgroup/cpu$cg/cpu.shares
+	if [ -z "$cg" ]; then # a cgroup v2 host: shares 2 is weight 1
+		cg=$(engines_cgroup "$pid" "")
+		file=/sys/fs/cgroup$cg/cpu.weight want=1
+	fi
+	[[ "$cg" == "/${C##*/}/"* ]] || { echo "the sandbox is in $cg"; false; }
+	[ "$(cat "$file")" = "$want" ]
 }
 
 @test "cri: two containers share the pod's network and IPC namespaces" {
@@ -280,7 +281,9 @@ start_in_pod() {
 
 @test "cri: exec, exec -s, logs, stats, stop, rm" {
 	need_pod
-	start_in_pod l1 '["sh", "-c", "echo to-the-log; trap \"exit 0\" TERM; while :; do sleep 0.1; done"]'
+	# the kubelet's limits for a container: cpu.shares and a memory limit
+	start_in_pod l1 '["sh", "-c", "echo to-the-log; trap \"exit 0\" TERM; while :; do sleep 0.1; done"]' \
+		'.linux.resources = {cpu_shares: 512, memory_limit_in_bytes: 67108864}'
 	run cri exec "$CID" sh -c 'echo in-exec; exit 3'
 	echo "$output"
 	# crictl itself exits 1 and reports the code
@@ -293,10 +296,35 @@ start_in_pod() {
 	for i in $(seq 30); do cri logs "$CID" 2>&1 | grep -q to-the-log && break; sleep 0.1; done
 	run cri logs "$CID"
 	[ "$output" = to-the-log ]
+	# the limits, from inside and in the container's own v1 cgroups on the host
+	run cri exec -s "$CID" cat /sys/fs/cgroup/cpu/cpu.shares /sys/fs/cgroup/memory/memory.limit_in_bytes
+	echo "$output"
+	[ "$output" = "512
+67108864" ]
+	local pid cg
+	pid=$(cri inspect "$CID" | jq -r .info.pid)
+	cg=$(engines_cgroup "$pid" memory)
+	[[ "$cg" == "/${C##*/}/"* ]] && [ "$(engines_cgroup "$pid" cpu)" = "$cg" ] && [ "$(engines_cgroup "$pid" cpuacct)" = "$cg" ]
+	[ "$(cat "/sys/fs/cgroup/cpu$cg/cpu.shares")" = 512 ]
+	[ "$(cat "/sys/fs/cgroup/memory$cg/memory.limit_in_bytes")" = 67108864 ]
+	# stats: containerd's numbers are the cgroup files' (working set = usage - inactive file)
+	local ws cpu
+	ws=$(($(cat "/sys/fs/cgroup/memory$cg/memory.usage_in_bytes") -
+		$(awk '$1 == "total_inactive_file" { print $2 }' "/sys/fs/cgroup/memory$cg/memory.stat")))
+	cpu=$(cat "/sys/fs/cgroup/cpuacct$cg/cpuacct.usage")
 	run cri stats -o json --id "$CID"
 	echo "$output"
+	echo "cgroup: working set $ws, cpuacct.usage $cpu"
 	[ "$status" -eq 0 ]
 	[ "$(jq -r '.stats[0].attributes.id' <<<"$output")" = "$CID" ]
+	# the loop keeps running between the reads: a small margin
+	local d got
+	got=$(jq -r '.stats[0].memory.workingSetBytes.value' <<<"$output")
+	[ "$got" -gt 0 ] && [ "$ws" -gt 0 ]
+	d=$((got - ws))
+	[ "${d#-}" -lt $((ws / 4 + 262144)) ]
+	d=$(($(jq -r '.stats[0].cpu.usageCoreNanoSeconds.value' <<<"$output") - cpu))
+	[ "$d" -ge 0 ] && [ "$d" -lt 2000000000 ]
 	run cri stop --timeout 10 "$CID"
 	[ "$status" -eq 0 ]
 	[ "$(cri inspect "$CID" | jq -r .status.state)" = CONTAINER_EXITED ]

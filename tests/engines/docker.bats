@@ -21,7 +21,7 @@ DOCKER=/usr/bin/docker
 DOCKERD=/usr/sbin/dockerd
 
 setup_file() {
-	engines_require "$DOCKERD" "$DOCKER" script
+	engines_require "$DOCKERD" "$DOCKER" script python3
 	[ ! -S /run/containerd/containerd.sock ] ||
 		skip "a system containerd runs (/run/containerd/containerd.sock): dockerd would use it instead of its own"
 	K=$(mktemp -d /tmp/carrel-docker.XXXXXX)
@@ -57,7 +57,7 @@ teardown_file() {
 		kill "$pid" 2>/dev/null || true
 	done
 	cp "$K/dockerd.log" "$ENGINES_ROOT/dockerd.log" 2>/dev/null || true
-	rmdir "/sys/fs/cgroup/unified/${K##*/}" "/sys/fs/cgroup/${K##*/}" 2>/dev/null || true
+	engines_remove_cgroup "${K##*/}"
 	engines_cleanup_dir "$K"
 }
 
@@ -249,55 +249,122 @@ chown-denied" ]
 	dk rm -f hc
 }
 
-@test "docker: stats --no-stream matches the container's cgroup" {
-	drun -d --name ss "$IMAGE" sh -c 'sleep 1000 & sleep 1000 & wait'
-	local pid mcg pcg n
-	pid=$(ctr_pid ss)
-	mcg=$(awk -F: '$2 ~ /(^|,)memory(,|$)/ { print $3 }' "/proc/$pid/cgroup")
-	pcg=$(awk -F: '$2 ~ /(^|,)pids(,|$)/ { print $3 }' "/proc/$pid/cgroup")
-	if [ -n "$mcg" ] && [ "$mcg" = "$(awk -F: '$2 ~ /(^|,)memory(,|$)/ { print $3 }' "/proc/$(cat "$K/docker.pid")/cgroup")" ]; then
-		dk rm -f ss
-		# v1-driver: with carrel's cgroup v1 driver the container has its own v1 cgroups; drop this skip.
-		skip "carrel left the container in dockerd's v1 memory cgroup ($mcg): the shim's stats are dockerd's"
-	fi
-	run dk stats --no-stream --format '{{.PIDs}} {{.MemUsage}}' ss
-	echo "$output"
-	dk rm -f ss
-	# three processes: sh and two sleeps
-	[ "${output%% *}" = 3 ]
-	# and a small memory use (MiB or KiB) where dockerd's own would be far larger
-	[[ "$output" =~ ^3\ [0-9.]+(KiB|MiB|B)\  ]]
-	local mib=${output#3 }
-	mib=${mib%%MiB*}
-	[[ "$output" == *KiB* ]] || [[ "$output" =~ ^3\ [0-9.]+B ]] || [ "${mib%.*}" -lt 16 ]
+# api PATH: a GET on the private dockerd's API (Docker's raw numbers).
+api() {
+	python3 - "$K/docker.sock" "$1" <<-'EOF'
+		import http.client, socket, sys
+		class Unix(http.client.HTTPConnection):
+		    def connect(self):
+		        self.sock = socket.socket(socket.AF_UNIX)
+		        self.sock.connect(sys.argv[1])
+		c = Unix("localhost")
+		c.request("GET", sys.argv[2])
+		r = c.getresponse()
+		sys.stdout.write(r.read().decode())
+		sys.exit(r.status != 200)
+	EOF
 }
 
-@test "docker: --memory and --pids-limit work or fail with carrel's error naming the controller" {
-	local pid cg
-	run drun -d --name lm --memory 64m "$IMAGE" sleep 1000
-	if [ "$status" -ne 0 ]; then
-		echo "$output"
-		# v1-driver: once carrel drives cgroup v1, --memory must work here (drop this branch).
-		[[ "$output" == *'needs the cgroup v2 "memory" controller'* ]]
-	else
-		pid=$(ctr_pid lm)
-		cg=$(awk -F: '$2 ~ /(^|,)memory(,|$)/ { print $3 }' "/proc/$pid/cgroup")
-		if [ -n "$cg" ]; then
-			[ "$(cat "/sys/fs/cgroup/memory$cg/memory.limit_in_bytes")" = 67108864 ]
-		else
-			cg=$(sed -n 's/^0:://p' "/proc/$pid/cgroup")
-			[ "$(cat "/sys/fs/cgroup$cg/memory.max")" = 67108864 ]
-		fi
-	fi
-	dk rm -f lm >/dev/null 2>&1 || true
-	run drun --rm --pids-limit 10 "$IMAGE" sh -c 'i=0; while [ $i -lt 15 ]; do sleep 3 & i=$((i+1)); done 2>/dev/null; echo loop-done'
+@test "docker: stats --no-stream matches the container's own v1 cgroups" {
+	drun -d --name ss --memory 64m "$IMAGE" sh -c 'sleep 1000 & sleep 1000 & wait'
+	local pid mcg pcg ccg
+	pid=$(ctr_pid ss)
+	mcg=$(engines_cgroup "$pid" memory)
+	pcg=$(engines_cgroup "$pid" pids)
+	ccg=$(engines_cgroup "$pid" cpuacct)
+	# carrel put the container in cgroups of its own below dockerd's parent, in every hierarchy
+	[ "$mcg" = "/${K##*/}/$(dk inspect -f '{{.Id}}' ss)" ]
+	[ "$pcg" = "$mcg" ] && [ "$ccg" = "$mcg" ] && [ "$(engines_cgroup "$pid" "")" = "$mcg" ]
+	run dk stats --no-stream --format '{{.PIDs}} {{.MemUsage}}' ss
 	echo "$output"
-	if [ "$status" -ne 0 ]; then
-		# v1-driver: once carrel drives cgroup v1, --pids-limit must work here (drop this branch).
-		[[ "$output" == *'needs the cgroup v2 "pids" controller'* ]]
-	else
-		[[ "$output" == *"can't fork"* ]] || [[ "$output" == *"Resource temporarily unavailable"* ]]
-	fi
+	# three processes (sh and two sleeps), and the container's own 64 MiB limit
+	[[ "$output" =~ ^3\ [0-9.]+(KiB|MiB|B)\ /\ 64MiB$ ]]
+	# the raw numbers behind them are the cgroup files'
+	run api "/containers/ss/stats?stream=false"
+	local mem=/sys/fs/cgroup/memory$mcg usage limit pids
+	usage=$(cat "$mem/memory.usage_in_bytes")
+	limit=$(cat "$mem/memory.limit_in_bytes")
+	pids=$(cat "/sys/fs/cgroup/pids$pcg/pids.current")
+	dk rm -f ss >/dev/null
+	jq -c '{pids_stats, memory_stats: (.memory_stats | {usage, limit}), cpu: .cpu_stats.cpu_usage.total_usage}' <<<"$output"
+	echo "cgroup: pids.current $pids, memory.usage_in_bytes $usage, memory.limit_in_bytes $limit"
+	[ "$(jq .pids_stats.current <<<"$output")" = "$pids" ] && [ "$pids" = 3 ]
+	[ "$(jq .memory_stats.limit <<<"$output")" = "$limit" ] && [ "$limit" = 67108864 ]
+	# usage moves a little between the two reads; dockerd's own would be tens of MiB
+	local d=$(($(jq .memory_stats.usage <<<"$output") - usage))
+	[ "${d#-}" -lt 1048576 ]
+	[ "$(jq .memory_stats.usage <<<"$output")" -lt 16777216 ]
+}
+
+@test "docker: --memory 64m: the limit is the container's, a memory hog is OOM-killed" {
+	local pid cg
+	drun -d --name lm --memory 64m "$IMAGE" sleep 1000
+	pid=$(ctr_pid lm)
+	cg=$(engines_cgroup "$pid" memory)
+	[ "$cg" = "/${K##*/}/$(dk inspect -f '{{.Id}}' lm)" ]
+	# from the host's cgroup files and from inside
+	[ "$(cat "/sys/fs/cgroup/memory$cg/memory.limit_in_bytes")" = 67108864 ]
+	run dk exec lm cat /sys/fs/cgroup/memory/memory.limit_in_bytes
+	[ "$output" = 67108864 ]
+	dk rm -f lm >/dev/null
+	# a shell that holds 300 MB in a variable: the kernel's OOM killer ends it
+	run drun --name hog --memory 64m "$IMAGE" sh -c 'x=$(head -c 300000000 /dev/zero | tr "\0" a); echo survived ${#x}'
+	echo "$output"
+	[ "$status" -eq 137 ]
+	[[ "$output" != *survived* ]]
+	run dk inspect -f '{{.State.OOMKilled}} {{.State.ExitCode}}' hog
+	dk rm hog >/dev/null
+	[ "$output" = "true 137" ]
+}
+
+@test "docker: --pids-limit 10: forks fail at the limit, counted in the container's pids cgroup" {
+	local pid cg
+	drun -d --name pl --pids-limit 10 "$IMAGE" sleep 1000
+	pid=$(ctr_pid pl)
+	cg=$(engines_cgroup "$pid" pids)
+	[ "$cg" = "/${K##*/}/$(dk inspect -f '{{.Id}}' pl)" ]
+	[ "$(cat "/sys/fs/cgroup/pids$cg/pids.max")" = 10 ]
+	# pid 1 and the exec's shell are two: eight sleeps fit, the ninth fork fails
+	run dk exec pl sh -c 'cat /sys/fs/cgroup/pids/pids.max; i=0; while [ $i -lt 15 ]; do sleep 1000 & i=$((i+1)); echo "forked $i"; done; echo loop-done'
+	echo "$output"
+	local cur events st
+	cur=$(cat "/sys/fs/cgroup/pids$cg/pids.current")
+	events=$(cat "/sys/fs/cgroup/pids$cg/pids.events")
+	st=$(dk stats --no-stream --format '{{.PIDs}}' pl)
+	dk rm -f pl >/dev/null
+	[ "$status" -ne 0 ]
+	[[ "$output" == 10$'\n'* ]]
+	[[ "$output" == *"forked 8"* ]] && [[ "$output" != *"forked 9"* ]] && [[ "$output" != *loop-done* ]]
+	[[ "$output" == *"can't fork"* ]]
+	# the sleeps stay: pid 1 and eight of them; the kernel counted the refusal
+	echo "pids.current $cur, docker stats $st, pids.events $events"
+	[ "$cur" = 9 ] && [ "$st" = 9 ]
+	[[ "$events" =~ ^max\ [1-9] ]]
+}
+
+@test "docker: update changes memory, swap, pids and cpu quota of a running container" {
+	drun -d --name up --cpu-shares 512 "$IMAGE" sleep 1000
+	local pid cg
+	pid=$(ctr_pid up)
+	cg=$(engines_cgroup "$pid" memory)
+	# Docker's update sends every field, kernel: 0 and cpu.shares: 0 among them ("not set")
+	run dk update --memory 32m --memory-swap 64m --pids-limit 20 --cpus 0.25 up
+	echo "$output"
+	[ "$status" -eq 0 ]
+	run dk exec up cat /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/memory/memory.memsw.limit_in_bytes \
+		/sys/fs/cgroup/pids/pids.max /sys/fs/cgroup/cpu/cpu.cfs_quota_us /sys/fs/cgroup/cpu/cpu.shares
+	local host
+	host=$(cat "/sys/fs/cgroup/memory$cg/memory.limit_in_bytes" "/sys/fs/cgroup/memory$cg/memory.memsw.limit_in_bytes" \
+		"/sys/fs/cgroup/pids$cg/pids.max" "/sys/fs/cgroup/cpu$cg/cpu.cfs_quota_us" "/sys/fs/cgroup/cpu$cg/cpu.shares")
+	dk rm -f up >/dev/null
+	echo "inside: $output"
+	echo "host $cg: $host"
+	[ "$output" = "33554432
+67108864
+20
+25000
+512" ]
+	[ "$host" = "$output" ]
 }
 
 @test "docker: build with RUN steps runs them in carrel; each layer holds what its step wrote" {

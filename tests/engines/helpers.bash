@@ -55,3 +55,21 @@ engines_check_run_layers() {
 	[ "$(tar -xOf "$dir/${layers[n - 2]}" --wildcards '*one.txt')" = one ] || return 1
 	[ "$(tar -xOf "$dir/${layers[n - 1]}" --wildcards '*copy.txt')" = one ]
 }
+
+# engines_remove_cgroup NAME: remove the (empty) cgroup /NAME that a test
+# gave its engine as cgroup parent, in every hierarchy: each v1 controller's
+# and the unified one. Only directories; rmdir fails on a busy cgroup.
+engines_remove_cgroup() {
+	local d
+	case "$1" in carrel-*) ;; *) return 0 ;; esac
+	for d in /sys/fs/cgroup/*/"$1" /sys/fs/cgroup/"$1"; do
+		[ -d "$d" ] || continue
+		find "$d" -depth -type d -exec rmdir {} + 2>/dev/null || true
+	done
+}
+
+# engines_cgroup PID CONTROLLER: the path of PID's cgroup in CONTROLLER's v1
+# hierarchy, or its unified one ("0::") when CONTROLLER is "".
+engines_cgroup() {
+	awk -F: -v c="$2" 'c == "" && $1 == 0 { print $3 } c != "" && $2 ~ ("(^|,)" c "(,|$)") { print $3 }' "/proc/$1/cgroup"
+}

@@ -71,8 +71,7 @@ teardown() { common_teardown; }
 	sleep 0.3
 	run -0 carrel pause "$ID"
 	[ "$(state_of "$ID" status)" = paused ]
-	[ "$(cat "$CG_ROOT/carrel/$ID/cgroup.freeze")" = 1 ]
-	grep -q "^frozen 1" "$CG_ROOT/carrel/$ID/cgroup.events"
+	cg_frozen "/carrel/$ID" || fail "not frozen on the host"
 	local pid a b
 	pid=$(carrel state "$ID" | jq -r .pid)
 	a=$(cat "/proc/$pid/root/tmp/n")
@@ -149,36 +148,49 @@ teardown() { common_teardown; }
 }
 
 # Stats are right or absent: every number comes from the cgroup carrel put
-# the container in, and a section whose controller that cgroup lacks (memory
-# and pids on a hybrid host's unified hierarchy) is left out, never 0.
+# the container in (the unified one, or on a v1/hybrid host the v1
+# controller's), and a section whose controller no cgroup of the container
+# has is left out, never 0.
 @test "events --stats: the numbers are the container's cgroup files', absent where the cgroup has no such file" {
 	set_sh 'sleep 1000 & i=0; while [ $i -lt 30000 ]; do i=$((i+1)); done; echo ready; wait'
 	start_ctr
 	wait_ctr_output ready
 	local cg=$CG_ROOT/carrel/$ID u1 u2 total
-	u1=$(awk '$1 == "usage_usec" { print $2 }' "$cg/cpu.stat")
-	run -0 carrel events --stats "$ID"
-	u2=$(awk '$1 == "usage_usec" { print $2 }' "$cg/cpu.stat")
+	local v1cpu=/sys/fs/cgroup/cpuacct/carrel/$ID/cpuacct.usage
+	local pids=$cg/pids.current mem=$cg/memory.current
+	[ -e "$pids" ] || pids=/sys/fs/cgroup/pids/carrel/$ID/pids.current
+	[ -e "$mem" ] || mem=/sys/fs/cgroup/memory/carrel/$ID/memory.usage_in_bytes
+	if [ -e "$v1cpu" ]; then
+		# the v1 driver reads cpuacct (nanoseconds)
+		u1=$(cat "$v1cpu")
+		run -0 carrel events --stats "$ID"
+		u2=$(cat "$v1cpu")
+	else
+		u1=$(($(awk '$1 == "usage_usec" { print $2 }' "$cg/cpu.stat") * 1000))
+		run -0 carrel events --stats "$ID"
+		u2=$(($(awk '$1 == "usage_usec" { print $2 }' "$cg/cpu.stat") * 1000))
+	fi
 	total=$(jq .data.cpu.usage.total <<<"$output")
 	# the busy loop used some CPU, and what carrel read lies between our two reads
-	[ "$u1" -gt 0 ] || fail "cpu.stat: usage_usec $u1"
-	[ "$total" -ge $((u1 * 1000)) ] && [ "$total" -le $((u2 * 1000)) ] ||
-		fail "cpu.usage.total $total not within cpu.stat's ${u1}..${u2} us"
-	if [ -e "$cg/pids.current" ]; then
-		[ "$(jq .data.pids.current <<<"$output")" = "$(cat "$cg/pids.current")" ] || fail "$output"
+	[ "$u1" -gt 0 ] || fail "cpu usage $u1"
+	[ "$total" -ge "$u1" ] && [ "$total" -le "$u2" ] ||
+		fail "cpu.usage.total $total not within the cgroup's ${u1}..${u2} ns"
+	if [ -e "$pids" ]; then
+		[ "$(jq .data.pids.current <<<"$output")" = "$(cat "$pids")" ] || fail "$output"
 	else
 		jq -e '.data | has("pids") | not' <<<"$output" >/dev/null || fail "pids reported without pids.current: $output"
 	fi
-	if [ -e "$cg/memory.current" ]; then
+	if [ -e "$mem" ]; then
 		local m1 m
-		m1=$(cat "$cg/memory.current")
+		m1=$(cat "$mem")
 		m=$(jq .data.memory.usage.usage <<<"$output")
 		# memory moves a little between the reads
-		[ $((m - m1)) -lt 1048576 ] && [ $((m1 - m)) -lt 1048576 ] || fail "memory $m, memory.current $m1"
+		[ $((m - m1)) -lt 1048576 ] && [ $((m1 - m)) -lt 1048576 ] || fail "memory $m, $mem $m1"
 	else
-		jq -e '.data | has("memory") | not' <<<"$output" >/dev/null || fail "memory reported without memory.current: $output"
+		jq -e '.data | has("memory") | not' <<<"$output" >/dev/null || fail "memory reported without a memory cgroup: $output"
 	fi
-	[ -e "$cg/io.stat" ] || jq -e '.data.blkio.ioServiceBytesRecursive == []' <<<"$output" >/dev/null || fail "$output"
+	[ -e "$cg/io.stat" ] || [ -e /sys/fs/cgroup/blkio/carrel/$ID ] ||
+		jq -e '.data.blkio.ioServiceBytesRecursive == []' <<<"$output" >/dev/null || fail "$output"
 }
 
 # The eBPF device filter lives on cgroup2 and works on hybrid hosts too.
@@ -222,7 +234,8 @@ teardown() { common_teardown; }
 }
 
 @test "cgroup: without CLONE_INTO_CGROUP the init is moved in before the workload runs" {
-	set_sh 'grep ^0:: /proc/self/cgroup; cat /sys/fs/cgroup/cgroup.procs | grep -c .'
+	# (/sys/fs/cgroup/unified on a host with cgroup v1 hierarchies)
+	set_sh 'grep ^0:: /proc/self/cgroup; d=/sys/fs/cgroup; [ -e $d/cgroup.procs ] || d=$d/unified; cat $d/cgroup.procs | grep -c .'
 	CARREL_NO_CLONE_INTO_CGROUP=1 run_ctr
 	[ "$status" -eq 0 ] || fail "$output"
 	[ "${lines[0]}" = "0::/" ] || fail "$output"
@@ -256,7 +269,7 @@ teardown() { common_teardown; }
 	# frozen before its exec: still the carrel image, and the cgroup stays frozen
 	sleep 0.3
 	[ "$(cat "/proc/$pid/comm")" != sleep ] || fail "it ran in a paused container"
-	grep -q "^frozen 1" "$CG_ROOT/carrel/$ID/cgroup.events" || fail "the cgroup thawed"
+	cg_frozen "/carrel/$ID" || fail "the cgroup thawed"
 	run -0 carrel resume "$ID"
 	local i
 	for ((i = 0; i < 100; i++)); do
@@ -264,4 +277,19 @@ teardown() { common_teardown; }
 		sleep 0.05
 	done
 	[ "$(cat "/proc/$pid/comm")" = sleep ] || fail "not exec'd after resume: $(cat "/proc/$pid/comm")"
+}
+
+@test "device filter: a resources.devices deny-all covers the nodes linux.devices made (as runc); an allow rule opens them" {
+	cfg '.linux.devices = [{path: "/dev/net/tun", type: "c", major: 10, minor: 200, fileMode: 438}]'
+	cfg '.linux.resources.devices = [{allow: false, access: "rwm"}]'
+	ctr_sh '(exec 3<>/dev/net/tun && echo opened) 2>&1; true'
+	[ "$status" -eq 0 ] || fail "$output"
+	[[ "$output" == *"Operation not permitted"* && "$output" != *opened* ]] || fail "deny-all did not cover /dev/net/tun: $output"
+	cfg '.linux.resources.devices += [{allow: true, type: "c", major: 10, minor: 200, access: "rw"}]'
+	ctr_sh '(exec 3<>/dev/net/tun && echo opened) 2>&1; true'
+	[[ "$output" == *opened* ]] || fail "$output"
+	# without any device rules, the container's own linux.devices stay usable
+	cfg 'del(.linux.resources.devices)'
+	ctr_sh '(exec 3<>/dev/net/tun && echo opened) 2>&1; true'
+	[[ "$output" == *opened* ]] || fail "$output"
 }

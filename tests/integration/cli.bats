@@ -165,7 +165,7 @@ COMMANDS="create start run state kill delete list spec features"
 	jq -e '.mountOptions | index("rbind") and index("ro") and index("nosuid") and index("rslave") and index("tmpcopyup")' <<<"$f" >/dev/null
 	jq -e '.linux.namespaces | index("pid") and index("network") and index("mount") and index("user") and index("cgroup") and index("ipc") and index("uts") and index("time")' <<<"$f" >/dev/null
 	jq -e '.linux.capabilities | index("CAP_SYS_ADMIN") and index("CAP_KILL") and index("CAP_CHOWN")' <<<"$f" >/dev/null
-	jq -e '.linux.netDevices.enabled == true and .linux.mountExtensions.idmap.enabled == false' <<<"$f" >/dev/null
+	jq -e '.linux.netDevices.enabled == true and .linux.mountExtensions.idmap.enabled == true' <<<"$f" >/dev/null
 	# as runc: the support is built in (whether the host enables the LSM is another matter)
 	jq -e '.linux.apparmor.enabled == true and .linux.selinux.enabled == true' <<<"$f" >/dev/null
 }
@@ -174,7 +174,7 @@ COMMANDS="create start run state kill delete list spec features"
 	# An option carrel did not know would go to tmpfs as data, which tmpfs refuses.
 	make_bundle
 	local opts
-	opts=$("$CARREL" features | jq -c '[.mountOptions[] | select(. != "bind" and . != "rbind" and . != "tmpcopyup")]')
+	opts=$("$CARREL" features | jq -c '[.mountOptions[] | select(. != "bind" and . != "rbind" and . != "tmpcopyup" and . != "idmap" and . != "ridmap")]')
 	[ "$(jq length <<<"$opts")" -gt 40 ] || fail "$opts"
 	cfg '.mounts += [{destination: "/mnt", type: "tmpfs", source: "tmpfs", options: $o}]' --argjson o "$opts"
 	ctr_sh 'grep " /mnt " /proc/self/mounts'

@@ -53,23 +53,31 @@ engine_bundle() {
 	_open_path "$BATS_TEST_TMPDIR"
 }
 
-# run_engine_config FILE STATUS OUTPUT [CONTROLLER] — run FILE's config; it
-# must exit with STATUS and print OUTPUT (an extended regex). With CONTROLLER,
-# a limit in FILE needs that cgroup controller: where this host's cgroup v2
-# lacks it, carrel must refuse with an error that names it.
+# run_engine_config FILE STATUS OUTPUT [CONTROLLER V1FILE V1VALUE V2FILE V2VALUE]
+# — run FILE's config; it must exit with STATUS and print OUTPUT (an
+# extended regex). With CONTROLLER, FILE sets a limit of that controller: a
+# second container of the same config, created only, must have it in its own
+# cgroup on the host, read from V1FILE in the controller's v1 hierarchy where
+# the unified one does not offer it (hybrid and v1 hosts), else V2FILE.
 run_engine_config() {
 	local file=$1 want_status=$2 want=$3 controller=${4:-}
 	[ -f "$CONFIGS/$file" ] || fail "$CONFIGS/$file is missing"
 	engine_bundle "$file"
 	run carrel run --bundle "$BUNDLE" "$ID" </dev/null
-	if [ -n "$controller" ] && [ "$status" -ne "$want_status" ]; then
-		# v1-driver: once carrel drives cgroup v1 controllers, the limit must work (drop this branch).
-		[[ "$output" == *"\"$controller\" controller"* ]] ||
-			fail "$file: status $status and no error naming the $controller controller: $output"
-		return 0
-	fi
 	[ "$status" -eq "$want_status" ] || fail "$file: status $status, want $want_status: $output"
 	[[ "$output" =~ $want ]] || fail "$file: output does not match /$want/: $output"
+	[ -n "$controller" ] || return 0
+	local saved=$output path got root
+	create_ctr
+	if root=$(cg_root) && grep -qw "$controller" "$root/cgroup.controllers"; then
+		path=$root/carrel/$ID/$7 want=$8
+	else
+		path=$(v1_hierarchy "$controller")/carrel/$ID/$5 want=$6
+	fi
+	got=$(cat "$path" 2>&1)
+	run carrel delete --force "$ID"
+	output=$saved
+	[ "$got" = "$want" ] || fail "$file: $path is '$got', want '$want'"
 }
 
 @test "engine configs: every file in tests/data/engine-configs has a row below" {
@@ -125,12 +133,12 @@ run_engine_config() {
 	run_engine_config docker-20.10-run-no-new-privileges.json 0 '^1$'
 }
 
-@test "docker-20.10-run-pids-limit (--pids-limit 10)" {
-	run_engine_config docker-20.10-run-pids-limit.json 0 '^10.*loop-done$' pids
+@test "docker-20.10-run-pids-limit (--pids-limit 10: the shell cannot fork past 10)" {
+	run_engine_config docker-20.10-run-pids-limit.json 2 "^10.sh: can't fork" pids pids.max 10 pids.max 10
 }
 
 @test "docker-20.10-run-memory (--memory 64m)" {
-	run_engine_config docker-20.10-run-memory.json 0 '^67108864.ran$' memory
+	run_engine_config docker-20.10-run-memory.json 0 '^67108864.ran$' memory memory.limit_in_bytes 67108864 memory.max 67108864
 }
 
 @test "docker-20.10-build-run-step (a RUN step of docker build)" {
@@ -139,15 +147,15 @@ run_engine_config() {
 }
 
 @test "podman-4.3-run (pids.limit 2048)" {
-	run_engine_config podman-4.3-run.json 0 '^ran$' pids
+	run_engine_config podman-4.3-run.json 0 '^ran$' pids pids.max 2048 pids.max 2048
 }
 
-@test "podman-4.3-run-pids-limit" {
-	run_engine_config podman-4.3-run-pids-limit.json 0 '^10.*loop-done$' pids
+@test "podman-4.3-run-pids-limit (the shell cannot fork past 10)" {
+	run_engine_config podman-4.3-run-pids-limit.json 2 "^10.sh: can't fork" pids pids.max 10 pids.max 10
 }
 
 @test "podman-4.3-run-memory" {
-	run_engine_config podman-4.3-run-memory.json 0 '^67108864.ran$' memory
+	run_engine_config podman-4.3-run-memory.json 0 '^67108864.ran$' memory memory.limit_in_bytes 67108864 memory.max 67108864
 }
 
 @test "buildah-1.28-run (ambient capabilities without inheritable: dropped with a warning)" {
@@ -162,5 +170,5 @@ run_engine_config() {
 }
 
 @test "containerd-1.6-ctr-run (ctr's default spec: cpu.shares 1024)" {
-	run_engine_config containerd-1.6-ctr-run.json 7 'hi-from-ctr' cpu
+	run_engine_config containerd-1.6-ctr-run.json 7 'hi-from-ctr' cpu cpu.shares 1024 cpu.weight 39
 }

@@ -333,3 +333,46 @@ FOO=" ] || fail "$output"
 	run -0 carrel start "$ID"
 	[ "$(state_of "$ID" status)" = running ]
 }
+
+@test "exec: HOME comes from the container's /etc/passwd for the exec user, / without an entry" {
+	running
+	ex --user 1000:1000 "$ID" sh -c 'echo "home=$HOME"'
+	[ "$output" = home=/home/app ] || fail "$output"
+	ex --user 4242 "$ID" sh -c 'echo "home=$HOME"'
+	[ "$output" = home=/ ] || fail "$output"
+	ex --env HOME=/x "$ID" sh -c 'echo "home=$HOME"'
+	[ "$output" = home=/x ] || fail "$output"
+}
+
+@test "exec: the process leads its own process group and session, as with runc" {
+	running
+	ex "$ID" sh -c 'read -r pid comm st ppid pgrp sid rest </proc/$$/stat; echo "$pid $pgrp $sid"'
+	[ "$status" -eq 0 ] || fail "$output"
+	local pid pgrp sid
+	read -r pid pgrp sid <<<"$output"
+	[ "$pgrp" = "$pid" ] || fail "pgrp $pgrp, pid $pid"
+	[ "$sid" = "$pid" ] || fail "sid $sid, pid $pid"
+}
+
+@test "exec --process /dev/fd/N (a pipe) is read like a file" {
+	running
+	local json
+	json=$(jq -c '.process | .args = ["sh", "-c", "echo from-pipe"] | .terminal = false' "$BUNDLE/config.json")
+	run carrel exec --process <(printf '%s' "$json") "$ID" </dev/null
+	[ "$status" -eq 0 ] || fail "status $status: $output"
+	[ "$output" = from-pipe ] || fail "$output"
+}
+
+@test "exec --cap: added to the ambient set too when the container's inheritable set has it (runc 1.2)" {
+	cfg '.process.capabilities.bounding += ["CAP_NET_ADMIN"] | .process.capabilities.inheritable = ["CAP_NET_ADMIN"] | .process.user = {uid: 1000, gid: 1000}'
+	running
+	ex --cap CAP_NET_ADMIN "$ID" grep ^Cap /proc/self/status
+	[ "$status" -eq 0 ] || fail "$output"
+	# CAP_NET_ADMIN is 12: a non-root process keeps it only through the ambient set
+	[ "$(status_field CapAmb)" = 0000000000001000 ] || fail "$output"
+	[ "$(status_field CapEff)" = 0000000000001000 ] || fail "$output"
+	# one that is not inheritable cannot be ambient (the kernel refuses it): not added
+	ex --cap CAP_SYS_ADMIN "$ID" grep ^CapAmb /proc/self/status
+	[ "$status" -eq 0 ] || fail "$output"
+	[ "$(status_field CapAmb)" = 0000000000000000 ] || fail "$output"
+}

@@ -149,6 +149,24 @@ need_controllers() {
 	done
 }
 
+# v1_hierarchy CTRL — the v1 hierarchy of CTRL (/sys/fs/cgroup/memory), or fails.
+v1_hierarchy() {
+	local d=/sys/fs/cgroup/$1
+	[ "$(stat -fc %T "$d" 2>/dev/null)" = cgroupfs ] && grep -qw "$1" <(awk '$5 == "'"$d"'" { print $NF }' /proc/self/mountinfo) &&
+		echo "$d"
+}
+
+# cg_frozen PATH — whether the container cgroup PATH (/carrel/ID) is frozen
+# on the host: by the v1 freezer where there is one, else by cgroup.freeze.
+cg_frozen() {
+	local f
+	if f=$(v1_hierarchy freezer); then
+		[ "$(cat "$f$1/freezer.state")" = FROZEN ]
+	else
+		[ "$(cat "$(cg_root)$1/cgroup.freeze")" = 1 ] && grep -q "^frozen 1" "$(cg_root)$1/cgroup.events"
+	fi
+}
+
 # --- leftover detection ---------------------------------------------------------
 
 # PIDs of processes that belong to this test's containers: carrel processes

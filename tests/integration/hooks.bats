@@ -263,3 +263,27 @@ st() { jq -r ".$2" "$SHARED/$1.state"; }
 	[[ "$stderr" == *warning* ]] || fail "no warning: $stderr"
 	assert_no_leftovers
 }
+
+@test "hooks: a startContainer hook's stdout and stderr reach the caller: passed on, and in the error when it fails (as runc)" {
+	cfg '.hooks = {startContainer: [{path: "/bin/sh", args: ["sh", "-c", "echo hook-out; echo hook-err >&2"]}]}'
+	set_args echo workload
+	run_ctr_sep
+	[ "$status" -eq 0 ] || fail "$status: $stderr"
+	[ "$output" = "$(printf 'hook-out\nworkload')" ] || fail "stdout: $output"
+	[ "$stderr" = hook-err ] || fail "stderr: $stderr"
+	cfg '.hooks = {startContainer: [{path: "/bin/sh", args: ["sh", "-c", "echo why-out; echo why-err >&2; exit 4"]}]}'
+	set_args sleep 1000
+	carrel_bg run -d --bundle "$BUNDLE" "$ID"
+	[ "$status" -ne 0 ] || fail "run -d succeeded"
+	[[ "$output" == *'hooks.startContainer[0] (/bin/sh) failed with exit status 4; stderr: why-err; stdout: why-out'* ]] || fail "$output"
+	assert_no_leftovers
+}
+
+@test "hooks: a failing prestart hook's stderr is in create's error" {
+	cfg '.hooks = {prestart: [{path: "/bin/sh", args: ["sh", "-c", "echo no-network-for-you >&2; exit 2"]}]}'
+	set_args true
+	carrel_bg create --bundle "$BUNDLE" "$ID"
+	[ "$status" -eq 1 ] || fail "$status: $output"
+	[[ "$output" == *'hooks.prestart[0]'*'stderr: no-network-for-you'* ]] || fail "$output"
+	assert_no_leftovers
+}

@@ -557,3 +557,32 @@ wait_for_comm() {
 	[ -z "$output" ]
 	[ -z "$(ls -A "$STATE" | grep "^$ID")" ]
 }
+
+@test "kill ID 0: succeeds while the container is alive (created or running), fails once it stopped, as kill(2)" {
+	set_args sleep 1000
+	create_ctr
+	run carrel kill "$ID" 0
+	[ "$status" -eq 0 ] || fail "created: $status: $output"
+	run carrel start "$ID"
+	run carrel kill "$ID" 0
+	[ "$status" -eq 0 ] || fail "running: $status: $output"
+	[ "$(state_of "$ID" status)" = running ]
+	run carrel kill "$ID" KILL
+	wait_status "$ID" stopped
+	run carrel kill "$ID" 0
+	[ "$status" -eq 1 ] || fail "stopped: $status: $output"
+	[[ "$output" == *"container not running"* ]] || fail "$output"
+}
+
+@test "list: sorted by id, whatever order they were created in" {
+	set_args sleep 1000
+	local id
+	# six: a directory's own order matching by chance is unlikely
+	for id in "$ID-c" "$ID-a" "$ID-f" "$ID-d" "$ID-b" "$ID-e"; do
+		create_ctr "$id"
+	done
+	run -0 carrel list -q
+	[ "$output" = "$(printf '%s\n' "$ID"-{a..f})" ] || fail "$output"
+	run -0 carrel list --format json
+	[ "$(jq -r '.[].id' <<<"$output" | tr '\n' ' ')" = "$(printf '%s ' "$ID"-{a..f})" ] || fail "$output"
+}

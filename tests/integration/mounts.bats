@@ -10,6 +10,12 @@ setup() {
 	common_setup
 	make_bundle
 	T=$BATS_TEST_TMPDIR
+	# Where the container sees cgroup2: /sys/fs/cgroup on a pure v2 host; on a
+	# host with v1 hierarchies /sys/fs/cgroup is a tmpfs with one directory
+	# per hierarchy, the cgroup2 one being "unified" (as runc shows it).
+	CG_IN=/sys/fs/cgroup
+	v1_hierarchy memory >/dev/null && CG_IN=/sys/fs/cgroup/unified
+	true
 }
 teardown() { common_teardown; }
 
@@ -58,10 +64,16 @@ get_mountinfo() {
 	[ "$fs" = sysfs ]
 	has_opt "$opts" ro
 
-	m=$(mi /sys/fs/cgroup) || fail "no /sys/fs/cgroup mount"
+	m=$(mi "$CG_IN") || fail "no $CG_IN mount"
 	read -r fs opts super _ <<<"$m"
-	[ "$fs" = cgroup2 ] || fail "/sys/fs/cgroup is $fs, expected cgroup2"
+	[ "$fs" = cgroup2 ] || fail "$CG_IN is $fs, expected cgroup2"
 	has_opt "$opts" ro
+	if [ "$CG_IN" != /sys/fs/cgroup ]; then
+		read -r fs opts super _ <<<"$(mi /sys/fs/cgroup)"
+		[ "$fs" = tmpfs ] && has_opt "$opts" ro || fail "/sys/fs/cgroup: $fs $opts"
+		read -r fs opts super _ <<<"$(mi /sys/fs/cgroup/memory)"
+		[ "$fs" = cgroup ] && has_opt "$opts" ro || fail "/sys/fs/cgroup/memory: $fs $opts"
+	fi
 }
 
 @test "default mounts: / is the read-only rootfs and no host mount is visible" {
@@ -79,7 +91,7 @@ get_mountinfo() {
 }
 
 @test "default mounts: the cgroup mount shows the container's cgroup ns root" {
-	ctr_sh 'ls /sys/fs/cgroup/cgroup.controllers >/dev/null && echo cgroup2-root; cat /proc/self/cgroup'
+	ctr_sh "ls $CG_IN/cgroup.controllers >/dev/null && echo cgroup2-root; cat /proc/self/cgroup"
 	[ "$status" -eq 0 ]
 	[ "${lines[0]}" = cgroup2-root ]
 	printf '%s\n' "$output" | grep -qx '0::/'
@@ -87,7 +99,7 @@ get_mountinfo() {
 
 @test "cgroup mount: read-write when the spec asks (no ro), so the container can make sub-cgroups" {
 	cfg '(.mounts[] | select(.destination == "/sys/fs/cgroup") | .options) |= map(select(. != "ro")) + ["rw"]'
-	ctr_sh 'mkdir /sys/fs/cgroup/child && echo made; grep " /sys/fs/cgroup " /proc/self/mountinfo'
+	ctr_sh "mkdir $CG_IN/child && echo made; grep ' $CG_IN ' /proc/self/mountinfo"
 	[ "$status" -eq 0 ] || fail "$output"
 	[ "${lines[0]}" = made ] || fail "$output"
 	[[ "${lines[1]}" == *" rw,"* ]] || fail "$output"
@@ -99,17 +111,21 @@ get_mountinfo() {
 	drop_ns cgroup
 	cfg '.linux.uidMappings = [{containerID: 0, hostID: 100000, size: 65536}]
 	   | .linux.gidMappings = [{containerID: 0, hostID: 100000, size: 65536}]'
-	ctr_sh 'cat /proc/self/cgroup; cat /proc/self/mountinfo; cat /sys/fs/cgroup/cgroup.procs; touch /sys/fs/cgroup/x 2>&1 || echo touch-refused'
+	ctr_sh "cat /proc/self/cgroup; cat /proc/self/mountinfo; cat $CG_IN/cgroup.procs; touch $CG_IN/x 2>&1 || echo touch-refused"
 	[ "$status" -eq 0 ] || fail "$output"
 	local cg
 	cg=$(printf '%s\n' "$output" | sed -n 's/^0:://p')
 	[ "$cg" = "/carrel/$ID" ] || fail "cgroup '$cg'"
 	MOUNTINFO=$output
-	read -r fs opts _ <<<"$(mi /sys/fs/cgroup)" || fail "no /sys/fs/cgroup mount"
-	[ "$fs" = cgroup2 ] || fail "/sys/fs/cgroup is $fs"
+	read -r fs opts _ <<<"$(mi "$CG_IN")" || fail "no $CG_IN mount"
+	[ "$fs" = cgroup2 ] || fail "$CG_IN is $fs"
 	has_opt "$opts" ro || fail "not read-only: $opts"
 	# the bound directory is the container's cgroup, not the hierarchy's root
-	[ "$(awk '$5 == "/sys/fs/cgroup" { r = $4 } END { print r }' <<<"$output")" = "/carrel/$ID" ]
+	[ "$(awk -v d="$CG_IN" '$5 == d { r = $4 } END { print r }' <<<"$output")" = "/carrel/$ID" ]
+	if [ "$CG_IN" != /sys/fs/cgroup ]; then
+		[ "$(awk '$5 == "/sys/fs/cgroup/memory" { r = $4 } END { print r }' <<<"$output")" = "/carrel/$ID" ] ||
+			fail "the memory hierarchy is not the container's own cgroup"
+	fi
 	printf '%s\n' "$output" | grep -qx 1 || fail "pid 1 is not in the bound cgroup.procs"
 	[[ "$output" == *"Read-only file system"* ]] || fail "$output"
 }
@@ -482,4 +498,117 @@ assert_host_untouched() {
 	[ "$status" -eq 0 ] || fail "$output"
 	[ "${lines[0]}" = 1 ]
 	[ "${lines[2]}" = /dev/null ]
+}
+
+@test "rootfsPropagation rshared: an rbind,rshared volume stays in the host's peer group (set before the binds, as runc)" {
+	mkdir -p "$T/vol"
+	mount -t tmpfs -o size=1m tmpfs "$T/vol"
+	defer umount -R -l "$T/vol"
+	mount --make-shared "$T/vol"
+	local host_peer
+	host_peer=$(awk -v mp="$T/vol" '$5 == mp { for (i = 7; $i != "-"; i++) if ($i ~ /^shared:/) print $i }' /proc/self/mountinfo)
+	[ -n "$host_peer" ] || fail "the host mount is not shared"
+	add_tmp
+	add_mount /vol bind "$T/vol" rbind rshared
+	cfg 'del(.linux.seccomp) | .linux.rootfsPropagation = "rshared" | .process.capabilities.bounding += ["CAP_SYS_ADMIN"] | .process.capabilities.effective += ["CAP_SYS_ADMIN"] | .process.capabilities.permitted += ["CAP_SYS_ADMIN"]'
+	ctr_sh 'grep " /vol " /proc/self/mountinfo; mkdir -p /vol/sub && mount -t tmpfs -o size=1m tmpfs /vol/sub && echo mounted'
+	[ "$status" -eq 0 ] || fail "$output"
+	[[ "${lines[0]}" == *" $host_peer "* ]] || fail "/vol is not in the host's peer group $host_peer: ${lines[0]}"
+	grep -qx mounted <<<"$output" || fail "$output"
+	# Bidirectional: the container's mount reached the host.
+	awk -v mp="$T/vol/sub" '$5 == mp { found = 1 } END { exit !found }' /proc/self/mountinfo ||
+		fail "the mount made in the container did not reach the host"
+}
+
+@test "bind: strictatime, relatime, noatime and nodiratime are applied to a bind mount" {
+	mkdir -p "$T/at"
+	mount -t tmpfs -o size=1m,noatime tmpfs "$T/at"
+	defer umount -l "$T/at"
+	local o want
+	for o in strictatime relatime noatime nodiratime; do
+		cfg 'del(.mounts[] | select(.destination == "/mnt"))'
+		add_mount /mnt bind "$T/at" bind "$o"
+		ctr_sh 'grep " /mnt " /proc/self/mountinfo | cut -d" " -f6'
+		[ "$status" -eq 0 ] || fail "$o: $output"
+		case $o in
+		strictatime) [[ ",$output," != *atime,* ]] || fail "$o: $output" ;;
+		relatime) [[ ",$output," == *,relatime,* ]] || fail "$o: $output" ;;
+		noatime) [[ ",$output," == *,noatime,* ]] || fail "$o: $output" ;;
+		nodiratime) [[ ",$output," == *,nodiratime,* && ",$output," == *,noatime,* ]] || fail "$o: $output" ;;
+		esac
+		carrel delete --force "$ID" >/dev/null 2>&1 || true
+	done
+}
+
+# -- idmapped mounts and bind mounts made by carrel --------------------------------
+
+userns_100000() {
+	add_ns user
+	cfg '.linux.uidMappings = [{containerID: 0, hostID: 100000, size: 65536}]
+	   | .linux.gidMappings = [{containerID: 0, hostID: 100000, size: 65536}]'
+}
+
+@test "idmapped mount: mounts[].uidMappings/gidMappings (mount_setattr MOUNT_ATTR_IDMAP) shift the owners" {
+	mkdir -p "$T/idm"
+	touch "$T/idm/f"
+	chown 0:0 "$T/idm/f"
+	cfg '.mounts += [{destination: "/mnt", type: "bind", source: $s, options: ["bind"],
+	                  uidMappings: [{containerID: 0, hostID: 1234, size: 1}],
+	                  gidMappings: [{containerID: 0, hostID: 4321, size: 1}]}]' --arg s "$T/idm"
+	ctr_sh 'stat -c %u:%g /mnt/f; grep " /mnt " /proc/self/mountinfo'
+	[ "$status" -eq 0 ] || fail "$output"
+	[ "${lines[0]}" = 1234:4321 ] || fail "$output"
+	[[ "${lines[1]}" == *idmapped* ]] || fail "$output"
+	# the host's view is unchanged
+	[ "$(stat -c %u:%g "$T/idm/f")" = 0:0 ]
+}
+
+@test "idmapped mount: the idmap option alone maps the mount into the container's user namespace" {
+	mkdir -p "$T/idm"
+	touch "$T/idm/f"
+	chown 0:0 "$T/idm/f"
+	userns_100000
+	add_mount /mnt bind "$T/idm" bind idmap
+	add_mount /home bind "$T/idm" bind
+	ctr_sh 'stat -c %u /mnt/f /home/f'
+	[ "$status" -eq 0 ] || fail "$output"
+	# host root is container root through the idmapped mount, nobody without it
+	[ "${lines[0]}" = 0 ] || fail "$output"
+	[ "${lines[1]}" = 65534 ] || fail "$output"
+}
+
+@test "idmapped mount: a filesystem that cannot be idmapped is an error naming the mount" {
+	cfg '.mounts += [{destination: "/mnt", type: "bind", source: "/proc/sys", options: ["rbind"],
+	                  uidMappings: [{containerID: 0, hostID: 1234, size: 1}],
+	                  gidMappings: [{containerID: 0, hostID: 1234, size: 1}]}]'
+	set_args true
+	bad_create "(/mnt)" "cannot idmap the bind mount of /proc/sys"
+}
+
+@test "idmapped mount: bad input is refused by its path" {
+	set_args true
+	cfg '.mounts += [{destination: "/mnt", type: "bind", source: "/tmp", options: ["bind"],
+	                  uidMappings: [{containerID: 0, hostID: 1234, size: 1}]}]'
+	bad_create "mounts[" "needs both uidMappings and gidMappings"
+	cfg 'del(.mounts[-1])'
+	add_mount /mnt tmpfs tmpfs idmap
+	bad_create "mounts[" "bind mounts only"
+	cfg 'del(.mounts[-1])'
+	add_mount /mnt bind /tmp bind idmap
+	bad_create "mounts[" "idmap without uidMappings and gidMappings needs a new user namespace"
+}
+
+@test "user namespace: a bind source the container's root cannot reach is mounted by carrel (as runc)" {
+	# a 0700 directory of the host's root on the way: uid 100000 cannot pass it
+	mkdir -p "$T/private/vol"
+	chmod 0700 "$T/private"
+	chmod 0755 "$T/private/vol"
+	echo reached >"$T/private/vol/file"
+	chmod 0644 "$T/private/vol/file"
+	userns_100000
+	add_mount /mnt bind "$T/private/vol" bind ro
+	ctr_sh 'cat /mnt/file; touch /mnt/x 2>/dev/null || echo ro'
+	[ "$status" -eq 0 ] || fail "$output"
+	[ "${lines[0]}" = reached ] || fail "$output"
+	[ "${lines[1]}" = ro ] || fail "$output"
 }

@@ -227,3 +227,82 @@ start_sleeper() {
 	# and the container's own table has its /proc
 	grep -q ' /proc ' "/proc/$pid/mountinfo"
 }
+
+@test "join: hostname with a uts namespace joined by path is set in that namespace (as runc); the host's is untouched" {
+	start_sleeper
+	local host_name
+	host_name=$(hostname)
+	add_ns uts "/proc/$SLEEPER/ns/uts"
+	cfg '.hostname = "joined-uts-host"'
+	ctr_sh 'hostname'
+	[ "$status" -eq 0 ] || fail "$output"
+	[ "$output" = joined-uts-host ] || fail "$output"
+	[ "$(nsenter -t "$SLEEPER" -u hostname)" = joined-uts-host ]
+	[ "$(hostname)" = "$host_name" ]
+}
+
+@test "no uts namespace: an empty hostname is not set (the host's stays); a non-empty one is refused" {
+	local host_name
+	host_name=$(hostname)
+	drop_ns uts
+	cfg '.hostname = ""'
+	ctr_sh 'hostname'
+	[ "$status" -eq 0 ] || fail "$output"
+	[ "$output" = "$host_name" ] || fail "$output"
+	[ "$(hostname)" = "$host_name" ] || { hostname "$host_name"; fail "the host's hostname changed"; }
+	cfg '.hostname = "x"'
+	set_args true
+	bad_create "hostname" "needs a uts namespace"
+}
+
+@test "join: a user namespace by path with a new pid namespace (and mount, ...): they belong to it, /proc works (as runc)" {
+	bg unshare --user sleep 1000
+	local holder=$BG_PID i
+	for ((i = 0; i < 100; i++)); do
+		[ "$(readlink "/proc/$holder/ns/user")" != "$(readlink /proc/self/ns/user)" ] && break
+		sleep 0.02
+	done
+	echo "0 100000 65536" >"/proc/$holder/uid_map"
+	echo "0 100000 65536" >"/proc/$holder/gid_map"
+	add_ns user "/proc/$holder/ns/user"
+	ctr_sh 'echo "pid=$$"; readlink /proc/self/ns/user; cat /proc/self/uid_map | tr -s " "; id -u; ls /proc | grep -c "^[0-9]"'
+	[ "$status" -eq 0 ] || fail "$output"
+	[ "${lines[0]}" = pid=1 ] || fail "$output"
+	[ "${lines[1]}" = "$(readlink "/proc/$holder/ns/user")" ] || fail "not in the joined user namespace: $output"
+	[ "${lines[2]}" = " 0 100000 65536" ] || fail "$output"
+	[ "${lines[3]}" = 0 ] || fail "$output"
+	# its own pid namespace, owned by the joined user namespace, with its own /proc
+	[ "${lines[4]}" -le 3 ] || fail "$output"
+	carrel delete --force "$ID" >/dev/null 2>&1 || true
+	# look at the init from the host
+	set_args sleep 1000
+	start_ctr
+	local pid
+	pid=$(state_of "$ID" pid)
+	[ "$(readlink "/proc/$pid/ns/user")" = "$(readlink "/proc/$holder/ns/user")" ] || fail "init not in the joined user namespace"
+	[ "$(readlink "/proc/$pid/ns/pid")" != "$(readlink /proc/self/ns/pid)" ] || fail "no new pid namespace"
+	run carrel exec "$ID" sh -c 'echo $$; id -u'
+	[ "$status" -eq 0 ] || fail "exec: $output"
+	[ "${lines[1]}" = 0 ] || fail "exec: $output"
+}
+
+@test "join: a mount namespace by path is set up like a new one (rootfs, mounts, pivot_root), as runc" {
+	bg unshare --mount --propagation private sleep 1000
+	local holder=$BG_PID i
+	for ((i = 0; i < 100; i++)); do
+		[ "$(readlink "/proc/$holder/ns/mnt")" != "$(readlink /proc/self/ns/mnt)" ] && break
+		sleep 0.02
+	done
+	add_ns mount "/proc/$holder/ns/mnt"
+	ctr_sh 'readlink /proc/self/ns/mnt; grep -c " /proc " /proc/self/mountinfo; cat /etc/hostname'
+	[ "$status" -eq 0 ] || fail "$output"
+	[ "${lines[0]}" = "$(readlink "/proc/$holder/ns/mnt")" ] || fail "not in the joined mount namespace: $output"
+	[ "${lines[1]}" -ge 1 ] || fail "$output"
+	[ "${lines[2]}" = rootfs ] || fail "not in the rootfs: $output"
+}
+
+@test "no mount namespace: refused with a clear error (the mounts would land in the host's)" {
+	drop_ns mount
+	set_args true
+	bad_create "linux.namespaces" "a mount namespace is required"
+}

@@ -253,3 +253,27 @@ teardown() { common_teardown; }
 	[ "${lines[1]}" = four ]
 	[ "$(printf '%s\n' "${lines[@]:2}" | sort -n | tr '\n' ' ')" = "0 1 2 3 4 " ]
 }
+
+@test "process.env: HOME comes from the rootfs's /etc/passwd when unset, / without an entry, kept when set" {
+	cfg '.process.user = {uid: 1000, gid: 1000}'
+	ctr_sh 'echo "home=$HOME"'
+	[ "$status" -eq 0 ] || fail "$output"
+	[ "$output" = home=/home/app ] || fail "$output"
+	carrel delete --force "$ID" >/dev/null 2>&1 || true
+	cfg '.process.user = {uid: 4242, gid: 4242}'
+	ctr_sh 'echo "home=$HOME"'
+	[ "$output" = home=/ ] || fail "$output"
+	carrel delete --force "$ID" >/dev/null 2>&1 || true
+	cfg '.process.user = {uid: 0, gid: 0} | .process.env += ["HOME=/given"]'
+	ctr_sh 'echo "home=$HOME"'
+	[ "$output" = home=/given ] || fail "$output"
+}
+
+@test "process.cwd: a missing cwd is created (0755), as runc does" {
+	add_tmp
+	cfg '.process.cwd = "/tmp/made/by/carrel"'
+	ctr_sh 'pwd; stat -c %a .'
+	[ "$status" -eq 0 ] || fail "$output"
+	[ "${lines[0]}" = /tmp/made/by/carrel ] || fail "$output"
+	[ "${lines[1]}" = 755 ] || fail "$output"
+}

@@ -180,3 +180,35 @@ pidfd_info() {
 		[[ "$output" == *"update: $f is not supported by carrel"* ]] || fail "$f: $output"
 	done
 }
+
+@test "--debug: one debug line per step of create, start, run and exec (namespaces, mounts, cgroup, exec)" {
+	set_args sleep 1000
+	local log=$BATS_TEST_TMPDIR/debug.log
+	carrel_bg --debug --log "$log" create --bundle "$BUNDLE" "$ID"
+	[ "$status" -eq 0 ] || fail "$output"
+	local want
+	for want in "cgroup: " "init started: pid" "init: in the container's namespaces" "init: rootfs" "init: entered the rootfs" "init: user "; do
+		grep -qF "debug: $want" "$log" || fail "create: no '$want' line in: $(cat "$log")"
+	done
+	: >"$log"
+	run carrel --debug --log "$log" start "$ID"
+	[ "$status" -eq 0 ] || fail "$output"
+	wait_status "$ID" running
+	grep -qF "debug: start: releasing the init" "$log" || fail "start: $(cat "$log")"
+	for i in $(seq 50); do grep -qF "debug: init: exec " "$log" && break; sleep 0.1; done
+	grep -qE "debug: init: exec .*/sleep " "$log" || fail "start: no exec line: $(cat "$log")"
+	: >"$log"
+	run carrel --debug --log "$log" exec "$ID" true
+	[ "$status" -eq 0 ] || fail "$output"
+	for want in "exec: into \"$ID\"" "exec: joined the container's namespaces" "exec: exec "; do
+		grep -qF "debug: $want" "$log" || fail "exec: no '$want' line in: $(cat "$log")"
+	done
+	carrel delete --force "$ID"
+	: >"$log"
+	set_args true
+	run carrel --debug --log "$log" run --bundle "$BUNDLE" "$ID" </dev/null
+	[ "$status" -eq 0 ] || fail "$output"
+	for want in "cgroup: " "init: in the container's namespaces" "init: rootfs" "init: exec "; do
+		grep -qF "debug: $want" "$log" || fail "run: no '$want' line in: $(cat "$log")"
+	done
+}

@@ -185,3 +185,16 @@ DENIED="kexec_load init_module finit_module bpf perf_event_open keyctl add_key o
 	run_ctr
 	grep -qx "unshare=0" <<<"$output" || fail "$output"
 }
+
+@test "seccomp: loaded after the cwd is entered, so a profile denying chdir and getcwd works (noNewPrivileges false and true)" {
+	local nnp
+	for nnp in false true; do
+		cfg '.process.noNewPrivileges = ($n == "true") | .process.cwd = "/bin"' --arg n "$nnp"
+		seccomp_profile SCMP_ACT_ALLOW '[{"names": ["chdir", "fchdir", "getcwd"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1}]'
+		set_args /bin/ls ./busybox
+		run_ctr
+		[ "$status" -eq 0 ] || fail "noNewPrivileges $nnp: status $status: $output"
+		[ "$output" = ./busybox ] || fail "noNewPrivileges $nnp: $output"
+		carrel delete --force "$ID" >/dev/null 2>&1 || true
+	done
+}

@@ -186,3 +186,34 @@ exit 3'
 	grep -qx "restored=1" <<<"$output" || fail "termios not restored: $output"
 	grep -qx "status=4" <<<"$output" || fail "$output"
 }
+
+@test "terminal: the pty has ONLCR cleared (as runc), so output carries no stray carriage returns" {
+	cfg '.process.terminal = true'
+	set_sh 'stty -a | grep -o -- "-\{0,1\}onlcr"; printf "a\nb\n"'
+	in_script "$CARREL" --root "$STATE" run --bundle "$BUNDLE" "$ID"
+	[ "$status" -eq 0 ] || fail "status $status: $TEXT"
+	grep -qx -- -onlcr <<<"$TEXT" || fail "$TEXT"
+	# the raw bytes: "a\nb\n" arrives without "\r"
+	[[ "$output" == *$'a\nb'* ]] || fail "$(od -c <<<"$output" | head)"
+}
+
+@test "exec without --tty runs without a terminal even when config.json has terminal: true; --process takes it from the file" {
+	cfg '.process.terminal = true'
+	start_console
+	create_ctr "$ID" --console-socket "$CONSOLE_SOCK"
+	run carrel start "$ID"
+	[ "$status" -eq 0 ] || fail "$output"
+	run carrel exec "$ID" sh -c 'tty || true'
+	[ "$status" -eq 0 ] || fail "status $status: $output"
+	[ "$output" = "not a tty" ] || fail "$output"
+	jq '.process | .args = ["sh", "-c", "tty || true"] | .terminal = false' "$BUNDLE/config.json" >"$BATS_TEST_TMPDIR/p.json"
+	run carrel exec --process "$BATS_TEST_TMPDIR/p.json" "$ID"
+	[ "$status" -eq 0 ] || fail "status $status: $output"
+	[ "$output" = "not a tty" ] || fail "$output"
+	start_console exec
+	jq '.process | .args = ["sh", "-c", "tty"] | .terminal = true' "$BUNDLE/config.json" >"$BATS_TEST_TMPDIR/t.json"
+	run carrel exec --console-socket "$CONSOLE_SOCK" --process "$BATS_TEST_TMPDIR/t.json" "$ID" </dev/null
+	[ "$status" -eq 0 ] || fail "status $status: $output"
+	wait_console
+	[[ "$CONSOLE_TEXT" == /dev/pts/* ]] || fail "$CONSOLE_TEXT"
+}

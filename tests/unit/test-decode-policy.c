@@ -113,7 +113,7 @@ static struct spec *decode_with(const char *resources, const char *caps)
 static void check_zero_means_unset(void)
 {
         struct spec *s = decode_with("{\"memory\": {\"limit\": 0, \"reservation\": 0, \"swap\": 0, "
-                                     "\"disableOOMKiller\": false},"
+                                     "\"kernel\": 0, \"kernelTCP\": 0, \"disableOOMKiller\": false},"
                                      " \"cpu\": {\"shares\": 0, \"quota\": 0, \"period\": 0, \"cpus\": \"\", \"mems\": \"\","
                                      " \"realtimeRuntime\": 0, \"realtimePeriod\": 0},"
                                      " \"pids\": {\"limit\": 0},"
@@ -124,8 +124,9 @@ static void check_zero_means_unset(void)
         ok(s != NULL, "every zero, false, empty string, array and object is accepted (%s)", err.msg);
         if (s) {
                 const struct spec_resources *r = s->resources;
-                ok(!r->has_memory_limit && !r->has_memory_reservation && !r->has_memory_swap,
-                   "memory limit, reservation and swap 0: not set");
+                ok(!r->has_memory_limit && !r->has_memory_reservation && !r->has_memory_swap &&
+                   !r->has_kernel_memory && !r->has_kernel_tcp,
+                   "memory limit, reservation, swap, kernel and kernelTCP 0: not set");
                 ok(!r->has_cpu_shares && !r->has_cpu_quota && !r->has_cpu_period && !r->cpus && !r->mems &&
                    !r->has_cpu_realtime,
                    "cpu shares, quota, period, real-time runtime and period 0 and empty cpus/mems: not set");
@@ -213,6 +214,40 @@ static void check_caps(void)
         spec_free(s);
 }
 
+/* What `docker update --memory 32m --memory-swap 64m` sends: its kernel: 0
+ * once overwrote the limit before it. */
+static void check_docker_update(void)
+{
+        struct spec *s = decode_with("{\"memory\": {\"limit\": 33554432, \"reservation\": 0, \"kernel\": 0, "
+                                     "\"swap\": 67108864}, \"cpu\": {\"shares\": 0, \"quota\": 0, \"period\": 0, "
+                                     "\"cpus\": \"\", \"mems\": \"\"}, \"blockIO\": {\"weight\": 0}}",
+                                     NULL);
+        ok(s != NULL, "docker update's resources decode (%s)", err.msg);
+        if (s) {
+                const struct spec_resources *r = s->resources;
+                ok(r->has_memory_limit && r->memory_limit == 33554432 && r->has_memory_swap &&
+                   r->memory_swap == 67108864 && !r->has_kernel_memory,
+                   "its memory limit and swap stay as sent; kernel 0 is not set");
+                ok(cgroup_controllers_needed(r) == CG_MEMORY, "only the memory controller is needed");
+        }
+        spec_free(s);
+}
+
+/* buildah run -v writes an empty mount option: it asks for nothing, as with runc. */
+static void check_empty_mount_option(void)
+{
+        struct spec *s = decode_text("{\"ociVersion\": \"1.0.2\", \"root\": {\"path\": \"rootfs\"},"
+                                     " \"process\": {\"args\": [\"sh\"], \"cwd\": \"/\", \"user\": {\"uid\": 0, \"gid\": 0}},"
+                                     " \"mounts\": [{\"destination\": \"/sync\", \"type\": \"bind\", \"source\": \"/tmp\","
+                                     " \"options\": [\"\", \"rbind\", \"nosuid\", \"\"]}],"
+                                     " \"linux\": {\"namespaces\": [{\"type\": \"mount\"}]}}");
+        ok(s != NULL, "an empty mount option is accepted (%s)", err.msg);
+        if (s)
+                ok(s->n_mounts == 1 && s->mounts[0].data && s->mounts[0].data[0] == '\0' && s->mounts[0].rbind,
+                   "and asks for nothing: no filesystem data, the other options apply");
+        spec_free(s);
+}
+
 int main(int argc, char **argv)
 {
         if (argc < 2) {
@@ -221,6 +256,8 @@ int main(int argc, char **argv)
         }
         check_engine_configs(argv[1]);
         check_zero_means_unset();
+        check_empty_mount_option();
+        check_docker_update();
         check_still_strict();
         check_caps();
         return tap_done();

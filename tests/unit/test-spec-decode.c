@@ -10,6 +10,7 @@
 #include "carrel/spec.h"
 #include "spec_check.h"
 #include "tap.h"
+#include "util/idlist.h"
 
 static struct carrel_error err;
 
@@ -113,13 +114,60 @@ int main(void)
                    "rdma: two devices by name (%s)", err.msg);
                 spec_free(rs);
         }
-        /* runtime-spec fields carrel does not implement are refused by path */
-        expect_error("\"cwd\": \"/\"", "\"cwd\": \"/\", \"ioPriority\": {\"class\": \"IOPRIO_CLASS_IDLE\"}",
-                     "config.json: process.ioPriority: not supported by carrel yet");
-        expect_error("\"cwd\": \"/\"", "\"cwd\": \"/\", \"scheduler\": {\"policy\": \"SCHED_IDLE\"}",
-                     "config.json: process.scheduler: not supported by carrel yet");
+        {
+                /* the fields only cgroup v1 serves */
+                carrel_error_clear(&err);
+                struct spec *rs = calloc(1, sizeof *rs);
+                const char *res = "{\"network\": {\"classID\": 1048577, \"priorities\": [{\"name\": \"eth0\", "
+                                  "\"priority\": 5}]}, \"cpu\": {\"period\": 100000, \"realtimePeriod\": 1000000, "
+                                  "\"realtimeRuntime\": 950000}, \"memory\": {\"kernelTCP\": 1048576}, "
+                                  "\"blockIO\": {\"leafWeight\": 200, \"weightDevice\": [{\"major\": 8, \"minor\": 0, "
+                                  "\"leafWeight\": 300}]}}";
+                int rc = spec_decode_resources(rs, res, strlen(res), "stdin", &err);
+                const struct spec_resources *r = rs->resources;
+                ok(rc == 0 && r && r->has_network && r->has_net_classid && r->net_classid == 1048577 &&
+                           r->n_net_prios == 1 && strcmp(r->net_prios[0].name, "eth0") == 0 &&
+                           r->net_prios[0].priority == 5,
+                   "network: classID and priorities (%s)", err.msg);
+                ok(r && r->has_cpu_realtime && r->cpu_rt_period == 1000000 && r->cpu_rt_runtime == 950000 &&
+                           r->cpu_period == 100000 && !r->has_cpu_idle,
+                   "cpu: the real-time fields are their own, not the period's or idle's");
+                ok(r && r->has_kernel_tcp && r->kernel_tcp == 1048576, "memory.kernelTCP");
+                ok(r && r->has_blkio_leaf_weight && r->blkio_leaf_weight == 200 && r->n_weight_devices == 1 &&
+                           r->weight_devices[0].has_leaf_weight && r->weight_devices[0].leaf_weight == 300 &&
+                           !r->weight_devices[0].has_weight,
+                   "blockIO: leafWeight, and per device");
+                spec_free(rs);
+        }
+        {
+                uint64_t bits[2];
+                ok(idlist_parse("0-2,5,64", bits, 2) == 65 && bits[0] == 0x27 && bits[1] == 1, "idlist: ranges and ids");
+                ok(idlist_parse("", bits, 2) == 0 && !bits[0] && !bits[1], "idlist: empty");
+                ok(idlist_parse("3-1", bits, 2) == -EINVAL, "idlist: a backwards range");
+                ok(idlist_parse("1,,2", bits, 2) == -EINVAL && idlist_parse("1,", bits, 2) == -EINVAL &&
+                           idlist_parse("x", bits, 2) == -EINVAL && idlist_parse("-1", bits, 2) == -EINVAL,
+                   "idlist: bad syntax");
+                ok(idlist_parse("128", bits, 2) == -ERANGE, "idlist: beyond the words given");
+        }
+        /* scheduler, ioPriority, memoryPolicy: bad values are refused by path */
+        expect_error("\"cwd\": \"/\"", "\"cwd\": \"/\", \"ioPriority\": {\"class\": \"IOPRIO_CLASS_NOPE\"}",
+                     "config.json: process.ioPriority.class: unknown value \"IOPRIO_CLASS_NOPE\"");
+        expect_error("\"cwd\": \"/\"", "\"cwd\": \"/\", \"scheduler\": {\"policy\": \"SCHED_ISO\"}",
+                     "config.json: process.scheduler.policy: SCHED_ISO is not implemented by Linux");
         expect_error("\"namespaces\"", "\"memoryPolicy\": {\"mode\": \"MPOL_BIND\"}, \"namespaces\"",
-                     "config.json: linux.memoryPolicy: not supported by carrel yet");
+                     "config.json: linux.memoryPolicy.nodes: is required");
+        expect_error("\"namespaces\"", "\"memoryPolicy\": {\"mode\": \"MPOL_BIND\", \"nodes\": \"0-\"}, \"namespaces\"",
+                     "config.json: linux.memoryPolicy.nodes: \"0-\" is not a NUMA node list");
+        {
+                struct spec *ok_s = decode_edit("\"cwd\": \"/\"", "\"cwd\": \"/\", \"scheduler\": {\"policy\": "
+                                                "\"SCHED_RR\", \"priority\": 5, \"flags\": [\"SCHED_FLAG_RESET_ON_FORK\"]}, "
+                                                "\"execCPUAffinity\": {\"final\": \"0-1,3\"}");
+                ok(ok_s && ok_s->process.has_scheduler && ok_s->process.scheduler.policy == 2 &&
+                           ok_s->process.scheduler.priority == 5 && ok_s->process.scheduler.flags == 1 &&
+                           strcmp(ok_s->process.cpus_final, "0-1,3") == 0,
+                   "scheduler and execCPUAffinity decoded (%s)", ok_s ? "" : err.msg);
+                spec_free(ok_s);
+        }
         expect_error("{\"type\": \"uts\"}", "{\"type\": \"pidd\"}",
                      "config.json: linux.namespaces[3].type: unknown namespace \"pidd\"");
         expect_error("{\"type\": \"uts\"}", "{\"type\": \"pid\"}",
@@ -145,7 +193,7 @@ int main(void)
         expect_error("\"cwd\": \"/\"", "\"cwd\": \"tmp\"", "process.cwd: must be an absolute path");
         expect_error("\"ociVersion\": \"1.2.0\"", "\"ociVersion\": \"2.0.0\"", "ociVersion: unsupported version");
         expect_error("{\"type\": \"uts\"},", "",
-                     "hostname: setting the hostname needs a new uts namespace");
+                     "hostname: setting the hostname needs a uts namespace");
         expect_error("\"maskedPaths\"", "\"sysctl\": {\"kernel.core_pattern\": \"|/x\"}, \"maskedPaths\"",
                      "linux.sysctl.kernel.core_pattern: not a namespaced sysctl");
         expect_error("\"maskedPaths\"", "\"resources\": {\"memory\": {\"limit\": \"1G\"}}, \"maskedPaths\"",
@@ -168,10 +216,10 @@ int main(void)
                      "linux.seccomp.listenerPath: is required when an action is SCMP_ACT_NOTIFY");
         expect_error("\"maskedPaths\"", "\"uidMappings\": [{\"containerID\": 0, \"hostID\": 1000, \"size\": 1}], "
                                         "\"maskedPaths\"", "linux.uidMappings: mappings need a new user namespace");
-        expect_error("\"options\": [\"nosuid\", \"strictatime\"", "\"options\": [\"nosuid\", \"\"",
+        expect_error("\"options\": [\"nosuid\", \"strictatime\"", "\"options\": [\"nosuid\", \"mode=1,x\"",
                      "mounts[1].options[1]: invalid mount option");
         expect_error("\"rootfs\"", "\"\"", "root.path: is required");
         expect_error("\"destination\": \"/proc\"", "\"uidMappings\": [], \"destination\": \"/proc\"",
-                     "mounts[0]: idmapped mounts (uidMappings, gidMappings) are not supported yet");
+                     "mounts[0]: an idmapped mount needs both uidMappings and gidMappings");
         return tap_done();
 }

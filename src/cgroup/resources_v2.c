@@ -1,4 +1,4 @@
-/* linux.resources -> cgroup v2 files. Every writer takes the cgroup's
+/* The v2 driver's writers: linux.resources -> cgroup v2 files. Every writer takes the cgroup's
  * directory fd, so unit tests can point it at a temporary directory. */
 #include <fcntl.h>
 #include <stdarg.h>
@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cgroup/cgroup.h"
+#include "cgroup/internal.h"
 #include "util/cleanup.h"
 #include "util/fd.h"
 
@@ -184,6 +184,16 @@ static int apply_io(int fd, const struct spec_resources *r, struct carrel_error 
         return rc;
 }
 
+void cgroup_rdma_line(const struct spec_rdma *d, char *buf, size_t size)
+{
+        char h[32] = "max", o[32] = "max";
+        if (d->has_handles)
+                snprintf(h, sizeof h, "%u", d->handles);
+        if (d->has_objects)
+                snprintf(o, sizeof o, "%u", d->objects);
+        snprintf(buf, size, "%s hca_handle=%s hca_object=%s", d->device, h, o);
+}
+
 int cgroup_resources_apply(int fd, const struct spec_resources *r, bool update, struct carrel_error *err)
 {
         int rc;
@@ -204,12 +214,9 @@ int cgroup_resources_apply(int fd, const struct spec_resources *r, bool update, 
                         return rc;
         }
         for (size_t i = 0; i < r->n_rdma; i++) {
-                char h[32] = "max", o[32] = "max";
-                if (r->rdma[i].has_handles)
-                        snprintf(h, sizeof h, "%u", r->rdma[i].handles);
-                if (r->rdma[i].has_objects)
-                        snprintf(o, sizeof o, "%u", r->rdma[i].objects);
-                if ((rc = put(fd, "rdma", "rdma.max", err, "%s hca_handle=%s hca_object=%s", r->rdma[i].device, h, o)) < 0)
+                char line[256];
+                cgroup_rdma_line(&r->rdma[i], line, sizeof line);
+                if ((rc = put(fd, "rdma", "rdma.max", err, "%s", line)) < 0)
                         return rc;
         }
         for (size_t i = 0; i < r->n_unified; i++) {
@@ -219,4 +226,38 @@ int cgroup_resources_apply(int fd, const struct spec_resources *r, bool update, 
                         return rc;
         }
         return 0;
+}
+
+void cgroup_resources_select(const struct spec_resources *r, unsigned mask, bool with_unified, struct spec_resources *out)
+{
+        *out = *r;
+        if (!(mask & CG_MEMORY)) {
+                out->has_memory_limit = out->has_memory_reservation = out->has_memory_swap = false;
+                out->has_swappiness = out->disable_oom_killer = out->has_kernel_memory = out->has_kernel_tcp = false;
+        }
+        if (!(mask & CG_CPU))
+                out->has_cpu_shares = out->has_cpu_quota = out->has_cpu_period = out->has_cpu_burst =
+                        out->has_cpu_idle = out->has_cpu_realtime = out->has_cpu_rt_runtime = out->has_cpu_rt_period = false;
+        if (!(mask & CG_CPUSET))
+                out->cpus = out->mems = NULL;
+        if (!(mask & CG_PIDS))
+                out->has_pids_limit = false;
+        if (!(mask & CG_IO)) {
+                out->has_blkio_weight = out->has_blkio_leaf_weight = false;
+                out->n_weight_devices = 0;
+                for (int k = 0; k < 4; k++)
+                        out->n_throttle[k] = 0;
+        }
+        if (!(mask & CG_HUGETLB))
+                out->n_hugepages = 0;
+        if (!(mask & CG_RDMA))
+                out->n_rdma = 0;
+        if (!(mask & CG_NET)) {
+                out->has_network = out->has_net_classid = false;
+                out->n_net_prios = 0;
+        }
+        if (!with_unified)
+                out->n_unified = 0;
+        out->has_devices = false;
+        out->n_devices = 0;
 }

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cgroup/internal.h"
 #include "util/fd.h"
 
 static long long number(int dirfd, const char *file)
@@ -19,7 +20,7 @@ static long long number(int dirfd, const char *file)
 }
 
 /* Every "key value" line of a flat-keyed file into an object. */
-static json_t *keyed(int dirfd, const char *file)
+json_t *cgroup_keyed_json(int dirfd, const char *file)
 {
         char buf[16384];
         json_t *o = json_object();
@@ -43,10 +44,7 @@ static long long key(json_t *o, const char *k)
 
 long long cgroup_oom_kills(int dirfd)
 {
-        json_t *ev = keyed(dirfd, "memory.events");
-        long long n = json_object_get(ev, "oom_kill") ? key(ev, "oom_kill") : -1;
-        json_decref(ev);
-        return n;
+        return cgroup_keyed_value(dirfd, "memory.events", "oom_kill");
 }
 
 static bool has(int dirfd, const char *file)
@@ -60,9 +58,9 @@ static bool has(int dirfd, const char *file)
  * blkio and hugetlb list only the devices and page sizes that are there. */
 json_t *cgroup_stats_json(int dirfd)
 {
-        json_t *cpu = keyed(dirfd, "cpu.stat");
-        json_t *mem = keyed(dirfd, "memory.stat");
-        json_t *events = keyed(dirfd, "memory.events");
+        json_t *cpu = cgroup_keyed_json(dirfd, "cpu.stat");
+        json_t *mem = cgroup_keyed_json(dirfd, "memory.stat");
+        json_t *events = cgroup_keyed_json(dirfd, "memory.events");
         json_t *cpu_obj = json_pack("{s:{s:I,s:I,s:I,s:[]},s:{s:I,s:I,s:I}}",
                                     "usage", "total", (json_int_t) (key(cpu, "usage_usec") * 1000), "kernel",
                                     (json_int_t) (key(cpu, "system_usec") * 1000), "user",
@@ -104,7 +102,7 @@ json_t *cgroup_stats_json(int dirfd)
                         continue;
                 snprintf(max, sizeof max, "hugetlb.%s.max", sizes[i]);
                 snprintf(ev, sizeof ev, "hugetlb.%s.events", sizes[i]);
-                json_t *e = keyed(dirfd, ev);
+                json_t *e = cgroup_keyed_json(dirfd, ev);
                 json_object_set_new(hugetlb, sizes[i], json_pack("{s:I,s:I,s:I}", "usage",
                                                                  (json_int_t) number(dirfd, cur), "max",
                                                                  (json_int_t) number(dirfd, max), "failcnt",
