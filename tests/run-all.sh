@@ -10,7 +10,9 @@
 #   6. the VM tier: cgroup v2 tests in a qemu guest (tests/vm), or natively
 #      on a host that already has pure cgroup v2; the guest also runs podman's
 #      resource scenarios with the image the engine tier made
-# Set CARREL_SKIP="asan fuzz vm engines" to leave stages out while developing.
+#   7. the systemd VM tier: the same guest with systemd as PID 1 and AppArmor
+#      on (tests/vm/run-systemd.sh, tests/vm-systemd)
+# Set CARREL_SKIP="asan fuzz vm vm-systemd engines" to leave stages out while developing.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 . contrib/deps.sh
@@ -116,6 +118,10 @@ if ! skip_stage vm; then
         else
                 script_tier vm "VM tier (pure cgroup v2 in qemu)" tests/vm/run.sh
         fi
+fi
+
+if ! skip_stage vm-systemd; then
+        script_tier vm-systemd "systemd VM tier (systemd as PID 1, AppArmor, in qemu)" tests/vm/run-systemd.sh
 fi
 
 echo

@@ -85,8 +85,8 @@ int cmd_features(struct cli *cli, int argc, char **argv, struct carrel_error *er
                                                           names(NAMES_MPOL_FLAG)));
         json_object_set_new(lx, "personality", json_pack("{s:o,s:o}", "domains", names(NAMES_PERSONALITY_DOMAIN),
                                                          "flags", names(NAMES_PERSONALITY_FLAG)));
-        json_object_set_new(lx, "apparmor", json_pack("{s:b}", "enabled", 0));
-        json_object_set_new(lx, "selinux", json_pack("{s:b}", "enabled", 0));
+        json_object_set_new(lx, "apparmor", json_pack("{s:b}", "enabled", 1));
+        json_object_set_new(lx, "selinux", json_pack("{s:b}", "enabled", 1));
         json_object_set_new(lx, "intelRdt", json_pack("{s:b}", "enabled", 0));
         json_object_set_new(lx, "netDevices", json_pack("{s:b}", "enabled", 1));
         json_object_set_new(lx, "mountExtensions", json_pack("{s:{s:b}}", "idmap", "enabled", 1));

@@ -90,7 +90,8 @@ static const char *const option_help[] = {
                 "      --console-socket S  unix socket that receives the pty master\n"
                 "      --pidfd-socket S    unix socket that receives a pidfd of the new process\n"
                 "      --cgroup PATH       run it in an existing cgroup below the container's\n"
-                "      --apparmor P, --process-label L  ignored where that LSM is not enabled\n",
+                "      --apparmor PROFILE  AppArmor profile for the process (default: the container's)\n"
+                "      --process-label L   SELinux label for the process (default: the container's)\n",
         "kill", "  -a, --all               signal every process of the container\n"
                 "      --timeout SECONDS   without SIGNAL: how long to wait (default 10)\n"
                 "\nWith SIGNAL, sends it and returns (as runc). Without SIGNAL, stops the container:\n"

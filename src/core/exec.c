@@ -83,9 +83,15 @@ static int apply_flags(struct spec *s, const struct exec_opts *o, struct carrel_
         if (o->process_file) {
                 _cleanup_free_ char *text = NULL;
                 size_t len;
+                /* Labels the process object leaves out are the container's (runc). */
+                const char *aa = p->apparmor_profile, *se = p->selinux_label;
                 int r = read_config_file(o->process_file, &text, &len, err);
                 if (r < 0 || (r = spec_decode_process(s, text, len, o->process_file, err)) < 0)
                         return r;
+                if (!p->apparmor_profile)
+                        p->apparmor_profile = aa;
+                if (!p->selinux_label)
+                        p->selinux_label = se;
         } else {
                 if (o->n_args == 0)
                         return carrel_error_set(err, EINVAL, "exec: no command given (ARGS... or --process FILE)");
@@ -217,6 +223,8 @@ static _Noreturn void exec_child(struct init_ctx *ctx, int pidfd, int ns_flags)
          * (into a paused one it moves later: then after GO). */
         if (r == 0 && !ctx->hold_before_exec)
                 r = placement_affinity(ctx->spec->process.cpus_final, "final", &err);
+        if (r == 0)
+                r = lsm_apply_exec(ctx, &err);
         if (r == 0)
                 log_debug("exec: exec %s in the container", ctx->exec_path);
         if (r == 0 && ctx->spec->process.no_new_privileges)

@@ -24,6 +24,7 @@
 #include "linux/process.h"
 #include "core/sealed_exe.h"
 #include "linux/reaper.h"
+#include "linux/lsm.h"
 #include "linux/seccomp_filter.h"
 #include "linux/terminal.h"
 
@@ -249,6 +250,8 @@ _Noreturn void init_main(struct init_ctx *ctx)
         if (sync_send(ctx->sync_fd, SYNC_READY, NULL) < 0)
                 _exit(1);
         if (wait_for_start(ctx, &err) < 0 || start_hooks(ctx, &err) < 0 || report_started(ctx, &err) < 0)
+                goto fail;
+        if (lsm_apply_exec(ctx, &err) < 0)
                 goto fail;
         log_debug("init: exec %s (seccomp filter: %s)", ctx->exec_path, ctx->seccomp ? "yes" : "none");
         if (ctx->spec->process.no_new_privileges && seccomp_filter_load(ctx, &err) < 0)

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 
 #include "linux/copyup.h"
+#include "linux/lsm.h"
 #include "util/cgroup2fs.h"
 #include "util/cgroupfs.h"
 #include "util/chase.h"
@@ -37,6 +38,25 @@ static unsigned long attr_to_ms(uint64_t attr)
         return ms;
 }
 
+char *mount_data_next(char **cursor)
+{
+        char *p = *cursor, *out, *start;
+        while (*p == ',')
+                p++;
+        if (!*p)
+                return NULL;
+        bool quoted = false;
+        for (start = out = p; *p && (quoted || *p != ','); p++) {
+                if (*p == '"')
+                        quoted = !quoted;
+                else
+                        *out++ = *p;
+        }
+        *cursor = *p ? p + 1 : p;
+        *out = '\0';
+        return start;
+}
+
 /* Build a detached mount with fsopen/fsconfig/fsmount. Returns the mount fd or -errno. */
 static int fs_create(const char *type, const char *source, const char *data, uint64_t attr)
 {
@@ -47,8 +67,8 @@ static int fs_create(const char *type, const char *source, const char *data, uin
                 return -errno;
         char buf[4096];
         snprintf(buf, sizeof buf, "%s", data ? data : "");
-        char *save = NULL;
-        for (char *opt = strtok_r(buf, ",", &save); opt; opt = strtok_r(NULL, ",", &save)) {
+        char *cursor = buf;
+        for (char *opt; (opt = mount_data_next(&cursor));) {
                 char *eq = strchr(opt, '=');
                 int r;
                 if (eq) {
@@ -325,13 +345,22 @@ static int mount_one(struct init_ctx *ctx, const struct spec_mount *m, int made,
                 r = mount_bind_at(src, target, m->rbind, m->attr_set, m->attr_clr, m->attr_recursive, err);
         } else {
                 bool cgroup = strcmp(m->type, "cgroup") == 0 || strcmp(m->type, "cgroup2") == 0;
+                /* linux.mountLabel (set only where SELinux is enabled, see lsm_labels_check). */
+                char labelled[4096];
+                const char *data = m->data, *label = ctx->spec->mount_label;
+                if (label && lsm_mount_labelled(m->type)) {
+                        if ((r = lsm_mount_data(m->data, label, labelled, sizeof labelled)) < 0)
+                                return carrel_error_set(err, -r, "linux.mountLabel: \"%s\" %s", label,
+                                                        r == -EINVAL ? "has a double quote" : "is too long");
+                        data = labelled;
+                }
                 const char *type = cgroup ? "cgroup2" : m->type;
                 if (cgroup && !m->tmpcopyup && host_has_cgroup_v1()) {
                         r = mount_cgroup_view(ctx, target, m, err);
                 } else if (cgroup && !m->tmpcopyup) {
                         r = mount_cgroup_at(target, m, err);
                 } else if (m->tmpcopyup) {
-                        int mnt = fs_create(type, m->source, m->data, m->attr_set & ~MOUNT_ATTR_RDONLY);
+                        int mnt = fs_create(type, m->source, data, m->attr_set & ~MOUNT_ATTR_RDONLY);
                         if (mnt < 0)
                                 return carrel_error_set(err, -mnt, "cannot mount %s: %s", type, strerror(-mnt));
                         _cleanup_close_ int mfd = mnt;
@@ -343,7 +372,7 @@ static int mount_one(struct init_ctx *ctx, const struct spec_mount *m, int made,
                         r = move_onto(mfd, target) < 0 ? carrel_error_errno(err, errno, "cannot attach %s",
                                                                                   m->destination) : 0;
                 } else {
-                        r = mount_fs_at(target, type, m->source, m->data, m->attr_set, err);
+                        r = mount_fs_at(target, type, m->source, data, m->attr_set, err);
                 }
         }
         if (r < 0)

@@ -18,3 +18,8 @@ int mount_fs_at(int target_fd, const char *type, const char *source, const char 
  * onto target_fd. */
 int mount_bind_at(int source_fd, int target_fd, bool recursive, uint64_t attr_set, uint64_t attr_clr,
                   bool attr_recursive, struct carrel_error *err);
+
+/* The next option of comma-separated mount data at *cursor (modified in
+ * place), or NULL at the end. A comma inside double quotes does not split
+ * (context="system_u:object_r:t:s0:c1,c2"); the quotes are removed. */
+char *mount_data_next(char **cursor);

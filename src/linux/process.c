@@ -9,6 +9,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "linux/lsm.h"
 #include "linux/placement.h"
 #include "util/chase.h"
 #include "util/cleanup.h"
@@ -197,6 +198,9 @@ int process_setup(struct init_ctx *ctx, struct carrel_error *err)
         if (!ctx->no_new_keyring) {
                 char name[128];
                 snprintf(name, sizeof name, "_ses.%.100s", ctx->id);
+                int r = lsm_apply_keycreate(ctx, err); /* the keyring gets the process's label, as runc */
+                if (r < 0)
+                        return r;
                 if (syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, name, 0, 0, 0) < 0 && errno != ENOSYS &&
                     errno != EACCES && errno != EPERM && errno != EDQUOT)
                         return carrel_error_errno(err, errno, "cannot create a session keyring");

@@ -166,6 +166,8 @@ COMMANDS="create start run state kill delete list spec features"
 	jq -e '.linux.namespaces | index("pid") and index("network") and index("mount") and index("user") and index("cgroup") and index("ipc") and index("uts") and index("time")' <<<"$f" >/dev/null
 	jq -e '.linux.capabilities | index("CAP_SYS_ADMIN") and index("CAP_KILL") and index("CAP_CHOWN")' <<<"$f" >/dev/null
 	jq -e '.linux.netDevices.enabled == true and .linux.mountExtensions.idmap.enabled == true' <<<"$f" >/dev/null
+	# as runc: the support is built in (whether the host enables the LSM is another matter)
+	jq -e '.linux.apparmor.enabled == true and .linux.selinux.enabled == true' <<<"$f" >/dev/null
 }
 
 @test "features: every mount option it lists is one the decoder knows" {

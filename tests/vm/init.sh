@@ -6,6 +6,10 @@
 #     a pure cgroup v2 hierarchy with every controller enabled, switch_root.
 #   stage 2 (PID 1 in the new root): run /vm-results/cmd.sh from the repo dir
 #     with stdout/stderr/exit code into the results share, then power off.
+#   INIT=systemd in /results/config (tests/vm/run-systemd.sh): stage 2 is
+#     /lib/systemd/systemd instead; it mounts cgroup2 and the /dev file
+#     systems itself, and the unit carrel-tests.service (written here into the
+#     overlay) runs the command and powers the guest off.
 #
 # Run with busybox's sh; never exits normally (panic=-1 + qemu -no-reboot turn
 # a dying PID 1 into a qemu exit anyway).
@@ -68,6 +72,14 @@ stage1() {
 	for d in proc sys dev; do
 		mount -o move "/$d" "/newroot/$d" || fail "move /$d"
 	done
+	mkdir -p /newroot/vm-results /newroot/.carrel-vm
+	cp /bin/busybox /init /newroot/.carrel-vm/
+	if [ "${INIT:-}" = systemd ]; then
+		systemd_setup
+		mount -o move /results /newroot/vm-results || fail "move results"
+		exec switch_root /newroot /lib/systemd/systemd
+		fail "switch_root to systemd"
+	fi
 
 	# Pure cgroup v2 (the kernel runs with cgroup_no_v1=all), every controller
 	# delegated from the root, as systemd mounts it.
@@ -93,13 +105,68 @@ stage1() {
 	hostname carrel-vm
 	ip link set lo up
 
-	mkdir -p /newroot/vm-results /newroot/.carrel-vm
-	cp /bin/busybox /init /newroot/.carrel-vm/
 	mount -o move /results /newroot/vm-results || fail "move results"
 
 	# switch_root, not chroot: a chroot()ed process cannot CLONE_NEWUSER.
 	exec switch_root /newroot /.carrel-vm/busybox sh /.carrel-vm/init stage2
 	fail "switch_root"
+}
+
+# systemd as PID 1: boot to multi-user.target, then carrel-tests.service runs
+# the command (as stage 2 does) and powers off. Units that would wait for a
+# network or disks, or only cost boot time, are masked in the overlay.
+systemd_setup() {
+	[ -x /newroot/lib/systemd/systemd ] || fail "no /lib/systemd/systemd on the host (Debian package systemd)"
+	local etc=/newroot/etc/systemd/system u
+	# The host's marker would make systemd believe it runs in a container
+	# (no securityfs, no udev).
+	rm -f /newroot/.dockerenv
+	mkdir -p $etc/multi-user.target.wants
+	ln -sfn /lib/systemd/system/multi-user.target $etc/default.target
+	for u in containerd.service docker.service docker.socket docker-registry.service postgresql.service \
+		podman.service podman.socket podman-restart.service podman-auto-update.service podman-auto-update.timer \
+		e2scrub_reap.service e2scrub_all.timer apt-daily.timer apt-daily-upgrade.timer dpkg-db-backup.timer \
+		fstrim.timer man-db.timer systemd-timesyncd.service systemd-pstore.service apparmor.service \
+		getty@tty1.service serial-getty@ttyS0.service getty.target console-getty.service \
+		systemd-networkd-wait-online.service networking.service ifupdown-pre.service \
+		systemd-udev-settle.service remote-fs.target cron.service ssh.service rsyslog.service \
+		systemd-firstboot.service systemd-hwdb-update.service ldconfig.service \
+		systemd-journal-catalog-update.service man-db.service logrotate.timer; do
+		ln -sfn /dev/null "$etc/$u"
+	done
+	cat >/newroot/.carrel-vm/systemd-stage2.sh <<'EOS'
+#!/bin/bash
+R=/vm-results
+. $R/config
+cd "$REPO" || { echo "init: cd $REPO" >>$R/init-error; exit 1; }
+cat /proc/uptime >$R/boot-uptime
+env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+	HOME=/root USER=root LOGNAME=root SHELL=/bin/bash TERM=dumb LANG=C.UTF-8 \
+	CARREL_VM=1 CARREL_VM_INIT=systemd \
+	/bin/bash $R/cmd.sh </dev/null >>$R/stdout 2>>$R/stderr
+echo $? >$R/rc
+cat /proc/uptime >$R/end-uptime
+sync
+EOS
+	chmod 755 /newroot/.carrel-vm/systemd-stage2.sh
+	cat >$etc/carrel-tests.service <<'EOS'
+[Unit]
+Description=carrel VM tests (tests/vm/run-systemd.sh)
+After=multi-user.target
+SuccessAction=poweroff
+FailureAction=poweroff
+
+[Service]
+Type=oneshot
+ExecStart=/.carrel-vm/systemd-stage2.sh
+TimeoutStartSec=infinity
+StandardOutput=journal+console
+StandardError=journal+console
+
+[Install]
+WantedBy=multi-user.target
+EOS
+	ln -sfn ../carrel-tests.service $etc/multi-user.target.wants/carrel-tests.service
 }
 
 stage2() {

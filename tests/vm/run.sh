@@ -20,6 +20,9 @@
 #   CARREL_VM_CONSOLE  1: copy the guest console to our stderr live
 #   CARREL_VM_KEEP     1: keep the work dir (console log, initrd, results)
 #   CARREL_VM_PVH      0: boot the compressed vmlinuz, not the PVH vmlinux
+#   CARREL_VM_INIT     systemd: boot /lib/systemd/systemd as PID 1 (with
+#                      AppArmor on); the command runs from a unit once
+#                      multi-user.target is reached (tests/vm/run-systemd.sh)
 set -uo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -40,6 +43,12 @@ KDIR=$CACHE/kernel/$(cat "$CACHE/kernel/current")
 KERNEL=$KDIR/vmlinuz
 [ "${CARREL_VM_PVH:-1}" = 1 ] && [ -f "$KDIR/vmlinux" ] && KERNEL=$KDIR/vmlinux
 
+VM_INIT=${CARREL_VM_INIT:-}
+case "$VM_INIT" in
+"" | shell) VM_INIT= ;;
+systemd) [ -x /lib/systemd/systemd ] || { say "SKIP: no /lib/systemd/systemd (Debian package systemd)"; exit 77; } ;;
+*) say "CARREL_VM_INIT=$VM_INIT: use systemd or shell"; exit 2 ;;
+esac
 [ $# -gt 0 ] || set -- tests/vm/guest-tests.sh
 
 W=$(mktemp -d "${TMPDIR:-/tmp}/carrel-vm.XXXXXX")
@@ -75,6 +84,7 @@ sq() { local s=${1//\'/\'\\\'\'}; printf "'%s'" "$s"; }
 {
 	echo "REPO=$(sq "$REPO")"
 	echo "NINEP_CACHE=$(sq "${CARREL_VM_9P_CACHE:-loose}")"
+	echo "INIT=$(sq "$VM_INIT")"
 } >"$RES/config"
 {
 	printf 'cd %q || exit 1\n' "$REPO"
@@ -87,7 +97,10 @@ sq() { local s=${1//\'/\'\\\'\'}; printf "'%s'" "$s"; }
 
 # --- boot ----------------------------------------------------------------------
 APPEND="console=ttyS0 quiet panic=-1 systemd.unified_cgroup_hierarchy=1 cgroup_no_v1=all"
-APPEND+=" mitigations=off ${CARREL_VM_APPEND:-}"
+APPEND+=" mitigations=off"
+# systemd: no boot status lines; AppArmor on (Debian's kernel has it) for the LSM tests.
+[ "$VM_INIT" = systemd ] && APPEND+=" systemd.show_status=0 apparmor=1 security=apparmor"
+APPEND+=" ${CARREL_VM_APPEND:-}"
 qemu=(qemu-system-x86_64
 	-accel "${CARREL_VM_ACCEL:-tcg}" -cpu "${CARREL_VM_CPU:-max}"
 	-smp "${CARREL_VM_SMP:-2}" -m "${CARREL_VM_MEM:-4096}"
