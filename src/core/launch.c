@@ -25,17 +25,26 @@
 #include "util/proc.h"
 #include "util/sys.h"
 
-static int write_idmap(pid_t pid, const char *file, const struct spec_idmap *m, size_t n, struct carrel_error *err)
+/* One line per mapping, each at most three 10-digit numbers: sized from the data. */
+static int write_idmap(pid_t pid, const char *file, const char *json_path, const struct spec_idmap *m, size_t n,
+                       struct carrel_error *err)
 {
-        char path[64], buf[4096] = "";
+        enum { LINE_MAX_LEN = 3 * 11 + 1 };
+        char path[64];
+        _cleanup_free_ char *buf = malloc(n * LINE_MAX_LEN + 1);
+        if (!buf)
+                return carrel_error_set(err, ENOMEM, "out of memory");
         size_t len = 0;
         for (size_t i = 0; i < n; i++)
-                len += (size_t) snprintf(buf + len, sizeof buf - len, "%u %u %u\n", m[i].container_id, m[i].host_id,
+                len += (size_t) snprintf(buf + len, LINE_MAX_LEN + 1, "%u %u %u\n", m[i].container_id, m[i].host_id,
                                          m[i].size);
         snprintf(path, sizeof path, "/proc/%d/%s", (int) pid, file);
         _cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC);
-        if (fd < 0 || write(fd, buf, len) != (ssize_t) len)
-                return carrel_error_errno(err, errno, "cannot write %s", file);
+        if (fd < 0)
+                return carrel_error_errno(err, errno, "cannot open %s", path);
+        if (write(fd, buf, len) != (ssize_t) len)
+                return carrel_error_errno(err, errno, "config.json: %s: the kernel refused the mappings "
+                                          "(cannot write %s)", json_path, file);
         return 0;
 }
 
@@ -55,6 +64,9 @@ static int resolve_paths(struct launch *l, const struct create_opts *o, struct c
         snprintf(joined, sizeof joined, "%s%s%s", rp[0] == '/' ? "" : l->bundle, rp[0] == '/' ? "" : "/", rp);
         if (!realpath(joined, l->rootfs))
                 return carrel_error_errno(err, errno, "config.json: root.path: %s", joined);
+        if (strcmp(l->rootfs, "/") == 0)
+                return carrel_error_set(err, EINVAL, "config.json: root.path: %s resolves to / (the host's root "
+                                        "cannot be a container's rootfs)", joined);
         struct stat st;
         if (stat(l->rootfs, &st) < 0 || !S_ISDIR(st.st_mode))
                 return carrel_error_set(err, ENOTDIR, "config.json: root.path: %s is not a directory", l->rootfs);
@@ -238,8 +250,10 @@ static int spawn(struct launch *l, const struct create_opts *o, bool use_fifo, s
         if ((r = net_devices_move(l->spec, pid, err)) < 0)
                 return r;
         if (ctx->userns &&
-            ((r = write_idmap(pid, "uid_map", l->spec->uid_mappings, l->spec->n_uid_mappings, err)) < 0 ||
-             (r = write_idmap(pid, "gid_map", l->spec->gid_mappings, l->spec->n_gid_mappings, err)) < 0))
+            ((r = write_idmap(pid, "uid_map", "linux.uidMappings", l->spec->uid_mappings, l->spec->n_uid_mappings,
+                              err)) < 0 ||
+             (r = write_idmap(pid, "gid_map", "linux.gidMappings", l->spec->gid_mappings, l->spec->n_gid_mappings,
+                              err)) < 0))
                 return r;
         /* GO carries the init's pid as we see it (for the seccomp listener), and
          * for --userns auto the idmapped rootfs, which only we may make. */
