@@ -1,7 +1,7 @@
 # Sourced by contrib/setup.sh and tests/run-all.sh: install what is missing.
 # Debian 12 package names; runs apt only when something is not installed.
 CARREL_BUILD_DEPS="gcc libc6-dev meson ninja-build pkg-config libseccomp-dev libcap-dev libmnl-dev libjansson-dev busybox-static"
-CARREL_TEST_DEPS="bats jq iproute2 man-db util-linux clang libclang-rt-14-dev python3"
+CARREL_TEST_DEPS="bats jq iproute2 man-db util-linux clang libclang-rt-14-dev python3 strace"
 
 carrel_install_deps() {
         local missing=() p

@@ -3,13 +3,15 @@
 #   1. C unit tests (meson test)
 #   2. the bats integration suite on this host (tests/integration)
 #   3. the same unit and bats tests against an ASan+UBSan build
-#   4. a short smoke run of each libFuzzer target (tests/fuzz)
+#   4. a short smoke run of each libFuzzer target (tests/fuzz), and the crash
+#      sweep: each lifecycle command SIGKILLed at sampled system calls, then
+#      state and delete --force checked (tests/crash; CARREL_CRASH_FULL=1: all)
 #   5. the engine tier: podman (with conmon) and containerd (with its runc v2
 #      shim) driving carrel (tests/engines; installs both with apt)
 #   6. the VM tier: cgroup v2 tests in a qemu guest (tests/vm), or natively
 #      on a host that already has pure cgroup v2; the guest also runs podman's
 #      resource scenarios with the image the engine tier made
-# Set CARREL_SKIP="asan fuzz vm engines" to leave stages out while developing.
+# Set CARREL_SKIP="asan fuzz crash vm engines" to leave stages out while developing.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 . contrib/deps.sh
@@ -102,6 +104,11 @@ if ! skip_stage fuzz; then
         else
                 failed=$((failed + 1))
         fi
+fi
+
+if ! skip_stage crash; then
+        # CARREL_CRASH_FULL=1 kills at every system call instead of a sample.
+        CARREL="$PWD/build/carrel" script_tier crash "crash sweep (SIGKILL at sampled system calls)" tests/crash/run.sh
 fi
 
 if ! skip_stage engines; then

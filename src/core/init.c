@@ -1,6 +1,8 @@
 /* The child's fixed order. Each step lives in src/linux; this file only calls them. */
 #include "core/init.h"
 
+#include "carrel/state.h"
+
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
@@ -189,6 +191,8 @@ static int fork_reaper(struct init_ctx *ctx, struct carrel_error *err)
                 }
                 return 0;
         }
+        /* `state` tells a started container from a created one by this name. */
+        prctl(PR_SET_NAME, STATE_REAPER_COMM, 0, 0, 0);
         sys_close_range(3, ~0U, 0);
         reaper_run(child);
 }
