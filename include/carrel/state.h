@@ -39,7 +39,7 @@ struct container_state {
 };
 
 /* The comm the reaper init takes once it has forked the workload. */
-#define STATE_REAPER_COMM "carrel-reaper"
+#define STATE_REAPER_COMM "carrel-init"
 
 const char *status_name(enum container_status s);
 bool container_id_valid(const char *id);

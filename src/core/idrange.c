@@ -132,8 +132,9 @@ int idrange_free_owner(const char *root, const char *id)
         struct dirent *de;
         while ((de = readdir(d))) {
                 char owner[256];
+                /* Under the lock an empty slot is one whose create was killed while writing it. */
                 if (de->d_name[0] == '.' || slot_owner(dfd, de->d_name, owner, sizeof owner) < 0 ||
-                    strcmp(owner, id) != 0)
+                    (owner[0] && strcmp(owner, id) != 0))
                         continue;
                 if (unlinkat(dfd, de->d_name, 0) < 0 && errno != ENOENT && r == 0)
                         r = -errno;

@@ -29,5 +29,6 @@ int idrange_parse_pool(const char *text, uint32_t *ret_start, uint32_t *ret_coun
 int idrange_alloc(const char *root, const char *id, struct id_range *ret, struct carrel_error *err);
 /* Free a slot (-1: none). -errno if it could not be removed. */
 int idrange_free(const char *root, int slot);
-/* Free every slot owned by `id` (a create killed before it recorded its slot). */
+/* Free every slot owned by `id` (a create killed before it recorded its
+ * slot), and every empty one (a create killed while writing it). */
 int idrange_free_owner(const char *root, const char *id);

@@ -175,6 +175,9 @@ static int fork_reaper(struct init_ctx *ctx, struct carrel_error *err)
         sigset_t all, old;
         sigfillset(&all);
         sigprocmask(SIG_BLOCK, &all, &old);
+        /* `state` tells a started container from a created one by this name
+         * (taken before the fork, so it is set when `start` returns). */
+        prctl(PR_SET_NAME, STATE_REAPER_COMM, 0, 0, 0);
         pid_t child = fork();
         if (child < 0) {
                 sigprocmask(SIG_SETMASK, &old, NULL);
@@ -191,8 +194,6 @@ static int fork_reaper(struct init_ctx *ctx, struct carrel_error *err)
                 }
                 return 0;
         }
-        /* `state` tells a started container from a created one by this name. */
-        prctl(PR_SET_NAME, STATE_REAPER_COMM, 0, 0, 0);
         sys_close_range(3, ~0U, 0);
         reaper_run(child);
 }

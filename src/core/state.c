@@ -85,29 +85,16 @@ int state_dir_create(const char *root, const char *id, int *ret_dirfd, struct ca
         _cleanup_close_ int rootfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
         if (rootfd < 0)
                 return carrel_error_errno(err, errno, "cannot open the state root %s", root);
-        bool made = mkdirat(rootfd, id, 0700) == 0;
-        if (!made && errno != EEXIST)
+        if (mkdirat(rootfd, id, 0700) < 0) {
+                if (errno == EEXIST)
+                        return carrel_error_set(err, EEXIST, "container \"%s\" already exists", id);
                 return carrel_error_errno(err, errno, "cannot create the state directory for %s", id);
-        int fd = openat(rootfd, id, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-        if (fd < 0) {
-                if (!made)
-                        return carrel_error_set(err, EEXIST, "container \"%s\" already exists", id);
-                int e = errno;
-                unlinkat(rootfd, id, AT_REMOVEDIR);
-                return carrel_error_errno(err, e, "cannot open the state directory for %s", id);
         }
-        if (!made) {
-                /* A directory nobody holds and without state.json is what a create
-                 * killed before its first state write leaves: it owns nothing else
-                 * (the first write names every resource before it is made). */
-                if (flock(fd, LOCK_EX | LOCK_NB) < 0 || faccessat(fd, "state.json", F_OK, 0) == 0 ||
-                    remove_files(fd) < 0) {
-                        close(fd);
-                        return carrel_error_set(err, EEXIST, "container \"%s\" already exists", id);
-                }
-        } else if (lock_dir(fd, true) < 0) {
+        int fd = openat(rootfd, id, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+        if (fd < 0 || lock_dir(fd, true) < 0) {
                 int e = errno;
-                close(fd);
+                if (fd >= 0)
+                        close(fd);
                 unlinkat(rootfd, id, AT_REMOVEDIR);
                 return carrel_error_errno(err, e, "cannot lock the state directory for %s", id);
         }

@@ -171,3 +171,193 @@ userns_maps() {
 	add_mount /mnt tmpfs tmpfs carrel-no-such-option
 	bad 'config.json: mounts[' '(/mnt)' 'carrel-no-such-option'
 }
+
+# -- the corpus ---------------------------------------------------------------------
+# Generated from carrel's own default spec at test time (jq), so every field it
+# has is covered and nothing large is committed.
+
+# try_config FILE: create from FILE. Prints "ok", or the error; fails on a
+# crash (signal, sanitizer report), a hang, a stdout line or a leftover.
+try_config() {
+	local f=$1 st
+	cp "$f" "$BUNDLE/config.json"
+	st=0
+	timeout -k 5 60 "$CARREL" --root "$STATE" create --bundle "$BUNDLE" "$ID" \
+		</dev/null >"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err" 3>&- || st=$?
+	if grep -qE 'Sanitizer|runtime error:' "$BATS_TEST_TMPDIR/err"; then
+		echo "SANITIZER: $(head -5 "$BATS_TEST_TMPDIR/err")"
+		return 1
+	fi
+	if [ "$st" -eq 0 ]; then
+		"$CARREL" --root "$STATE" delete --force "$ID" >/dev/null 2>&1
+		echo ok
+	elif [ "$st" -ne 1 ]; then
+		echo "EXIT $st: $(head -3 "$BATS_TEST_TMPDIR/err")"
+		return 1
+	else
+		[ "$(wc -l <"$BATS_TEST_TMPDIR/err")" -eq 1 ] || { echo "MULTI-LINE: $(cat "$BATS_TEST_TMPDIR/err")"; return 1; }
+		cat "$BATS_TEST_TMPDIR/err"
+	fi
+	[ ! -e "$STATE/$ID" ] || { echo "LEFTOVER state dir"; return 1; }
+	[ -z "$(no_cgroup_left 2>&1)" ] || { echo "LEFTOVER cgroup"; return 1; }
+}
+
+# jq_path ["a","b",0] -> a.b[0] (carrel's way of naming a JSON path)
+JQ_PATH='reduce .[] as $k (""; if ($k|type) == "number" then . + "[\($k)]" elif . == "" then $k else . + "." + $k end)'
+
+# corpus FILTER: for every path the filter yields (jq paths of the default
+# spec, as JSON arrays) with its replacement value, check that carrel either
+# accepts the change or refuses it naming config.json and that path.
+corpus() {
+	local gen=$1 base=$BATS_TEST_TMPDIR/base.json cases=$BATS_TEST_TMPDIR/cases n=0 bad=0 res
+	cp "$BUNDLE/config.json" "$base"
+	jq -c "$gen" "$base" >"$cases"
+	while IFS= read -r c; do
+		local path value name
+		path=$(jq -c '.[0]' <<<"$c") value=$(jq -c '.[1]' <<<"$c")
+		name=$(jq -r "(.[0]) | $JQ_PATH" <<<"$c")
+		jq --argjson p "$path" --argjson v "$value" 'setpath($p; $v)' "$base" >"$BATS_TEST_TMPDIR/case.json"
+		n=$((n + 1))
+		if ! res=$(try_config "$BATS_TEST_TMPDIR/case.json"); then
+			echo "case $name = $value: $res" >&2
+			bad=$((bad + 1))
+		elif [ "$res" != ok ] && [[ "$res" != *"config.json: $name"* && "$res" != *"config.json: ${name%%[[.]*}"* ]]; then
+			echo "case $name = $value: the error does not name the path: $res" >&2
+			bad=$((bad + 1))
+		fi
+	done <"$cases"
+	cp "$base" "$BUNDLE/config.json"
+	echo "# $n cases" >&3
+	[ "$bad" -eq 0 ] || fail "$bad of $n cases failed"
+	[ "$n" -gt 20 ] || fail "only $n cases generated"
+}
+
+@test "corpus: type confusion at every level of the spec" {
+	# Every value replaced by one of another type.
+	corpus '[paths as $p | getpath($p) as $v | select($v != null) |
+		[$p, (if ($v|type) == "string" then 12345 elif ($v|type) == "number" then "12345"
+		      elif ($v|type) == "boolean" then "true" elif ($v|type) == "array" then {"x": 1}
+		      else [1] end)]] | .[]'
+}
+
+@test "corpus: huge, negative and fractional numbers in every numeric field" {
+	corpus '[paths(numbers) as $p | ($p | [., -1], [., 9223372036854775807], [., 4294967296], [., 1.5], [., -9223372036854775808])]
+		| .[]'
+}
+
+@test "corpus: NUL bytes and invalid UTF-8 in strings" {
+	corpus '[paths(strings) as $p | [$p, "a\u0000b"]] | .[]'
+	# invalid UTF-8 is refused by the JSON parser, naming the file
+	printf '{"ociVersion": "1.2.0", "process": {"args": ["\xff\xfe"]}}' >"$BATS_TEST_TMPDIR/utf8.json"
+	run try_config "$BATS_TEST_TMPDIR/utf8.json"
+	[ "$status" -eq 0 ] && [[ "$output" == *"config.json: invalid JSON"* ]] || fail "$output"
+	# and so is a raw NUL byte
+	printf '{"ociVersion": "1.2.0\0"}' >"$BATS_TEST_TMPDIR/nul.json"
+	run try_config "$BATS_TEST_TMPDIR/nul.json"
+	[ "$status" -eq 0 ] && [[ "$output" == *"config.json: invalid JSON"* ]] || fail "$output"
+}
+
+@test "corpus: nesting 100,000 deep" {
+	python3 -c 'import sys; sys.stdout.write("{\"ociVersion\": \"1.2.0\", \"annotations\": " + "[" * 100000 + "]" * 100000 + "}")' \
+		>"$BATS_TEST_TMPDIR/deep.json"
+	run try_config "$BATS_TEST_TMPDIR/deep.json"
+	[ "$status" -eq 0 ] && [[ "$output" == *"config.json: invalid JSON"* ]] || fail "$output"
+	python3 -c 'import sys; sys.stdout.write("{\"ociVersion\": \"1.2.0\", \"process\": " + "{\"a\": " * 100000 + "1" + "}" * 100000 + "}")' \
+		>"$BATS_TEST_TMPDIR/deep.json"
+	run try_config "$BATS_TEST_TMPDIR/deep.json"
+	[ "$status" -eq 0 ] && [[ "$output" == *"config.json: invalid JSON"* ]] || fail "$output"
+}
+
+@test "corpus: 10,000 mounts work and leave nothing; a bad 10,000th names its index" {
+	cfg '.mounts += [range(10000) | {destination: "/tmp", type: "tmpfs", source: "tmpfs", options: ["size=64k"]}]'
+	set_args true
+	run_ctr
+	[ "$status" -eq 0 ] || fail "$(tail -3 <<<"$output")"
+	assert_no_leftovers
+	cfg '.mounts[-1].destination = "tmp"'
+	local last
+	last=$(jq '.mounts | length - 1' "$BUNDLE/config.json")
+	bad "config.json: mounts[$last].destination: \"tmp\" is not an absolute path"
+}
+
+@test "corpus: 100,000 env entries are run or refused clearly" {
+	cfg '.process.env += [range(100000) | "CARREL_HOSTILE_\(.)=x"]'
+	set_sh 'env | grep -c CARREL_HOSTILE_'
+	run_ctr_sep
+	if [ "$status" -eq 0 ]; then
+		[ "$output" = 100000 ] || fail "$output"
+	else
+		[ "$status" -eq 1 ] || [ "$status" -eq 126 ] || fail "status $status: $stderr"
+		[[ "$stderr" == *"Argument list too long"* ]] || fail "$stderr"
+	fi
+	assert_no_leftovers
+}
+
+# rootfs_shape PATH KIND: a private rootfs whose PATH is a file, a symlink to
+# / or a FIFO.
+rootfs_shape() {
+	copy_rootfs
+	rm -rf "${PRIV_ROOTFS:?}/$1"
+	case $2 in
+	file) : >"$PRIV_ROOTFS/$1" ;;
+	symlink) ln -s / "$PRIV_ROOTFS/$1" ;;
+	fifo) mkfifo "$PRIV_ROOTFS/$1" ;;
+	esac
+}
+
+# host_unchanged CMD...: the host's mount table is the same after CMD.
+host_mounts() { awk '{print $5, $9, $10}' /proc/self/mountinfo | sort; }
+
+@test "corpus: /proc, /sys and /dev as files, symlinks to / or FIFOs" {
+	local d k before after
+	before=$(host_mounts)
+	for d in proc sys dev; do
+		for k in file symlink fifo; do
+			rootfs_shape "$d" "$k"
+			set_args true
+			run_ctr_sep
+			if [ "$status" -ne 0 ]; then
+				[ "$status" -eq 1 ] || fail "/$d as $k: status $status: $stderr"
+				[[ "$stderr" == *"/$d"* ]] || fail "/$d as $k: the error does not name /$d: $stderr"
+			fi
+			assert_no_leftovers
+			no_cgroup_left
+			rm -rf "$PRIV_ROOTFS"
+		done
+	done
+	after=$(host_mounts)
+	[ "$before" = "$after" ] || fail "the host's mounts changed: $(diff <(echo "$before") <(echo "$after"))"
+}
+
+@test "corpus: mount destinations that are symlinks out of the rootfs stay inside it" {
+	local outside=$BATS_TEST_TMPDIR/outside before after
+	mkdir -p "$outside"
+	copy_rootfs
+	ln -s "$outside" "$PRIV_ROOTFS/mnt/escape"
+	ln -s ../../../../../../../.. "$PRIV_ROOTFS/mnt/up"
+	add_mount /mnt/escape tmpfs tmpfs size=64k
+	add_mount /mnt/up/tmp/carrel-hostile-escape tmpfs tmpfs size=64k
+	set_sh 'touch /mnt/escape/inside; echo done'
+	before=$(host_mounts)
+	run_ctr_sep
+	after=$(host_mounts)
+	[ "$before" = "$after" ] || fail "the host's mounts changed"
+	[ ! -e "$outside/inside" ] || fail "a file was written through the symlink on the host"
+	[ ! -e /tmp/carrel-hostile-escape ] || fail "a host directory was made through the symlink"
+	if [ "$status" -ne 0 ]; then
+		[ "$status" -eq 1 ] && [[ "$stderr" == *"mounts["* ]] || fail "status $status: $stderr"
+	fi
+	assert_no_leftovers
+}
+
+@test "corpus: /etc/passwd as a FIFO does not hang a non-root user" {
+	copy_rootfs
+	rm -f "$PRIV_ROOTFS/etc/passwd"
+	mkfifo "$PRIV_ROOTFS/etc/passwd"
+	cfg '.process.user = {uid: 1000, gid: 1000}'
+	set_args id -u
+	run_ctr_sep
+	[ "$status" -eq 0 ] || [ "$status" -eq 1 ] || fail "status $status: $stderr"
+	[ "$status" -ne 0 ] || [ "$output" = 1000 ] || fail "$output"
+	assert_no_leftovers
+}
