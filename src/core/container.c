@@ -279,8 +279,12 @@ int container_delete(const char *root, const char *id, bool force, struct carrel
                  * first state write left at most its directory, its bundle and
                  * an id range: remove those. */
                 carrel_error_clear(err);
-                idrange_free_owner(root, id);
-                return state_dir_remove_orphan(root, id, err);
+                if ((r = state_dir_remove_orphan(root, id, err)) < 0)
+                        return r;
+                if ((r = idrange_free_owner(root, id)) < 0)
+                        return carrel_error_set(err, -r, "delete --force \"%s\": could not remove: its id range in "
+                                                "%s/.userns (%s)", id, root, strerror(-r));
+                return 0;
         }
         if (r < 0)
                 return r;

@@ -21,21 +21,20 @@ teardown() {
 
 need_strace() { command -v strace >/dev/null || skip "strace is missing (contrib/deps.sh installs it)"; }
 
-# kill_create_at SYSCALL WHICH [CMD...]: carrel CMD (default: create of $BUNDLE
-# as $ID), SIGKILLed on entry to the WHICH-th call of SYSCALL ("last": the
-# last one of a counting run).
+# kill_at SYSCALL WHICH [CMD...]: carrel CMD (default: create of $BUNDLE as
+# $ID), SIGKILLed on entry to the WHICH-th call of SYSCALL ("last": the last
+# one of a counting run).
 kill_at() {
-	local sc=$1 which=$2 trace=$BATS_TEST_TMPDIR/trace
+	local sc=$1 which=$2 trace=$BATS_TEST_TMPDIR/trace i
 	shift 2
 	[ $# -gt 0 ] || set -- create --bundle "$BUNDLE" "$ID"
 	if [ "$which" = last ]; then
-		strace -qq -o "$trace" "$CARREL" --root "$STATE" "$@" </dev/null >/dev/null 2>&1
-		which=$(grep -c "^$sc(" "$trace")
-		"$CARREL" --root "$STATE" delete --force "${@: -1}" >/dev/null 2>&1
-		# (the counting run filled the seccomp cache; the killed run takes the same path as a second run)
-		strace -qq -o "$trace" "$CARREL" --root "$STATE" "$@" </dev/null >/dev/null 2>&1
-		which=$(grep -c "^$sc(" "$trace")
-		"$CARREL" --root "$STATE" delete --force "${@: -1}" >/dev/null 2>&1
+		# Twice: the first run fills the seccomp cache and takes a longer path.
+		for i in 1 2; do
+			strace -qq -o "$trace" "$CARREL" --root "$STATE" "$@" </dev/null >/dev/null 2>&1
+			which=$(grep -c "^$sc(" "$trace")
+			"$CARREL" --root "$STATE" delete --force "${@: -1}" >/dev/null 2>&1
+		done
 	fi
 	timeout -k 5 30 strace -qq -o /dev/null -e "inject=$sc:signal=KILL:when=$which" \
 		"$CARREL" --root "$STATE" "$@" </dev/null >/dev/null 2>&1 || true
@@ -49,7 +48,7 @@ cgroup_dirs() {
 	return 0
 }
 
-# gone ID: delete --force exited 0 and nothing of ID is left.
+# all_gone [ID]: delete --force exited 0 and nothing of ID is left.
 all_gone() {
 	local id=${1:-$ID}
 	[ ! -e "$STATE/$id" ] || fail "state dir left: $(ls -A "$STATE/$id")"
