@@ -166,3 +166,17 @@ all_gone() {
 	run timeout 5 "$CARREL" --root "$STATE" start "$ID"
 	[ "$status" -eq 1 ] || fail "$output"
 }
+
+@test "list: a create at work is listed as creating, not stopped" {
+	cfg '.hooks.prestart = [{path: "/bin/sleep", args: ["sleep", "3"]}]'
+	(carrel create --bundle "$BUNDLE" "$ID" </dev/null >/dev/null 2>&1 3>&-) 3>&- &
+	local i s=
+	for ((i = 0; i < 50; i++)); do
+		s=$(carrel list --format json | jq -r --arg id "$ID" '.[] | select(.id == $id) | .status')
+		[ -n "$s" ] && break
+		sleep 0.05
+	done
+	[ "$s" = creating ] || fail "listed as '$s' while create is at work"
+	wait
+	[ "$(state_of "$ID" status)" = created ]
+}
