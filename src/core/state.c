@@ -43,8 +43,8 @@ static int lock_dir(int fd, bool exclusive)
         return 0;
 }
 
-/* Unlink every file in the directory `dirfd` (state.json last: while it
- * exists, the container is listed). -errno of the first failure. */
+/* Unlink every file in the directory `dirfd`, state.json last and only if
+ * all the others went. -errno of the first failure. */
 static int remove_files(int dirfd)
 {
         int fd = fcntl(dirfd, F_DUPFD_CLOEXEC, 3);
@@ -70,7 +70,9 @@ static int remove_files(int dirfd)
                         r = -errno;
         }
         closedir(d);
-        if (has_state && unlinkat(dirfd, "state.json", 0) < 0 && errno != ENOENT && r == 0)
+        /* Kept while anything else is left: the container stays listed, and a
+         * second delete --force still knows every piece. */
+        if (r == 0 && has_state && unlinkat(dirfd, "state.json", 0) < 0 && errno != ENOENT)
                 r = -errno;
         return r;
 }

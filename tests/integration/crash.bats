@@ -180,3 +180,22 @@ all_gone() {
 	wait
 	[ "$(state_of "$ID" status)" = created ]
 }
+
+@test "delete --force names what it could not remove, exits 1, and a second one finishes the job" {
+	create_ctr
+	local pid
+	pid=$(state_of "$ID" pid)
+	# something delete cannot remove: a directory in the state directory
+	mkdir "$STATE/$ID/stuck"
+	run carrel delete --force "$ID"
+	[ "$status" -eq 1 ] || fail "status $status: $output"
+	[[ "$output" == *"delete --force \"$ID\": could not remove: the state directory $STATE/$ID"* ]] || fail "$output"
+	# the rest is gone (the init first of all), and the container is still listed
+	[ ! -d "/proc/$pid" ] || [ "$(awk '{print $3}' "/proc/$pid/stat")" = Z ] || fail "the init lives on"
+	[ -z "$(cgroup_dirs "$ID")" ] || fail "cgroup left"
+	run -0 carrel state "$ID"
+	[ "$(jq -r .status <<<"$output")" = stopped ] || fail "$output"
+	rmdir "$STATE/$ID/stuck"
+	run -0 carrel delete --force "$ID"
+	all_gone
+}
