@@ -17,7 +17,7 @@
 # spread over its whole run, so the tier takes a few minutes; with
 # CARREL_CRASH_FULL=1 it kills at every system call.
 set -uo pipefail
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 TOP=$PWD
 CARREL=$(realpath -m -- "${CARREL:-$TOP/build/carrel}")
 SAMPLES=${CARREL_CRASH_SAMPLES:-10}
@@ -221,14 +221,15 @@ bundle_for() {
 # sweep NAME SETUP CMD...: SETUP (a shell function, or :) makes the
 # container the command acts on; ID is fresh for every kill point.
 sweep() {
-	local name=$1 setup=$2 total at i=0
+	local name=$1 setup=$2 total at i=0 cmd=()
 	shift 2
 	# Counted on the second run: the first fills caches (the seccomp
 	# program) and takes a longer path.
 	for i in 1 2; do
 		ID=crash-$name-count$i
 		$setup "$ID" || { not_ok "$name: setup failed"; return; }
-		total=$(count_syscalls $(subst "$@"))
+		mapfile -t cmd < <(subst "$@")
+		total=$(count_syscalls "${cmd[@]}")
 		c delete --force "$ID" >/dev/null 2>&1; cleanup_id "$ID"
 	done
 	echo "# $name: $total system calls"
@@ -236,7 +237,8 @@ sweep() {
 		i=$((i + 1))
 		ID=crash-$name-$at
 		$setup "$ID" || { not_ok "$name at $at: setup failed"; continue; }
-		kill_at "$at" $(subst "$@")
+		mapfile -t cmd < <(subst "$@")
+		kill_at "$at" "${cmd[@]}"
 		check "$name killed at system call $at/$total ($KILLED_AT)" "$ID"
 		rm -rf "$WORK/bundle-$ID"
 	done
@@ -264,7 +266,6 @@ set_bundle() { bundle_for "$1" >/dev/null; }
 made() { bundle_for "$1" >/dev/null && c create --bundle "$WORK/bundle-$1" "$1" >/dev/null 2>&1; }
 running() { made "$1" && c start "$1" >/dev/null 2>&1; }
 
-IFS=$'\n'
 sweep create set_bundle create --bundle @BUNDLE@ @ID@
 sweep run-rootfs : run --rootfs @ROOTFS@ --name @ID@ --no-tty -d --net veth:10.254.77.2/30 --userns auto \
 	--env carrel-crash-id=@ID@ -- sleep 1000
@@ -272,7 +273,6 @@ sweep start made start @ID@
 sweep exec running exec -d @ID@ sleep 1000
 sweep kill running kill @ID@ KILL
 sweep delete running delete --force @ID@
-unset IFS
 
 echo "1..$n"
 [ "$failed" -eq 0 ]
