@@ -3,7 +3,7 @@
 CARREL_BUILD_DEPS="gcc libc6-dev meson ninja-build pkg-config libseccomp-dev libcap-dev libmnl-dev libjansson-dev libsystemd-dev busybox-static"
 # debootstrap builds the Debian guest of systemd-guest.bats; systemd-container
 # (systemd-nspawn) boots it too, for the time to compare with.
-CARREL_TEST_DEPS="bats jq iproute2 man-db util-linux clang libclang-rt-14-dev python3 debootstrap systemd-container"
+CARREL_TEST_DEPS="bats jq iproute2 man-db util-linux clang libclang-rt-14-dev python3 strace debootstrap systemd-container"
 
 carrel_install_deps() {
         local missing=() p

@@ -3,7 +3,9 @@
 #   1. C unit tests (meson test)
 #   2. the bats integration suite on this host (tests/integration)
 #   3. the same unit and bats tests against an ASan+UBSan build
-#   4. a short smoke run of each libFuzzer target (tests/fuzz)
+#   4. a short smoke run of each libFuzzer target (tests/fuzz), and the crash
+#      sweep: each lifecycle command SIGKILLed at sampled system calls, then
+#      state and delete --force checked (tests/crash; CARREL_CRASH_FULL=1: all)
 #   5. the engine tier: podman (with conmon), containerd (with its runc v2
 #      shim, through ctr and CRI), Docker, buildah and podman build driving
 #      carrel (tests/engines; installs them with apt)
@@ -12,7 +14,7 @@
 #      resource scenarios with the image the engine tier made
 #   7. the systemd VM tier: the same guest with systemd as PID 1 and AppArmor
 #      on (tests/vm/run-systemd.sh, tests/vm-systemd)
-# Set CARREL_SKIP="asan fuzz vm vm-systemd engines" to leave stages out while developing.
+# Set CARREL_SKIP="asan fuzz crash vm vm-systemd engines" to leave stages out while developing.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 . contrib/deps.sh
@@ -105,6 +107,11 @@ if ! skip_stage fuzz; then
         else
                 failed=$((failed + 1))
         fi
+fi
+
+if ! skip_stage crash; then
+        # CARREL_CRASH_FULL=1 kills at every system call instead of a sample.
+        CARREL="$PWD/build/carrel" script_tier crash "crash sweep (SIGKILL at sampled system calls)" tests/crash/run.sh
 fi
 
 if ! skip_stage engines; then

@@ -28,6 +28,9 @@ struct spec_namespace {
         const char *path; /* join this one; NULL = create a new one */
 };
 
+/* The kernel takes at most this many lines in uid_map and gid_map. */
+#define SPEC_IDMAP_MAX 340
+
 struct spec_idmap {
         uint32_t container_id, host_id, size;
 };
@@ -341,6 +344,9 @@ int spec_decode_process(struct spec *s, const char *text, size_t len, const char
 
 /* Read a whole regular file (at most 64 MiB) into a NUL-terminated buffer. */
 int read_config_file(const char *path, char **ret, size_t *ret_len, struct carrel_error *err);
+/* The same, but a FIFO (a pipe, /dev/fd/N) is read to its end too, waiting
+ * at most fifo_timeout_ms for data: a FIFO nobody writes is an error. */
+int read_config_source(const char *path, int fifo_timeout_ms, char **ret, size_t *ret_len, struct carrel_error *err);
 static inline void spec_freep(struct spec **s)
 {
         spec_free(*s);

@@ -475,6 +475,27 @@ fail:
         return r;
 }
 
+void cgroup_plan(const struct spec *s, const char *id, struct cgroup *ret)
+{
+        *ret = (struct cgroup) CGROUP_INIT;
+        if (wants_systemd(s->cgroups_path) || cgroup_path_for(s->cgroups_path, id, ret->path, sizeof ret->path, NULL) < 0) {
+                ret->path[0] = '\0';
+                return;
+        }
+        discover(ret, NULL);
+        char full[PATH_MAX + 128];
+        if (ret->mount[0]) {
+                snprintf(full, sizeof full, "%s%s", ret->mount, ret->path);
+                ret->created = access(full, F_OK) < 0 && errno == ENOENT;
+        }
+        for (size_t i = 0; i < ret->n_v1; i++) {
+                snprintf(full, sizeof full, "%s%s", ret->v1[i].mount, ret->path);
+                if (access(full, F_OK) < 0 && errno == ENOENT)
+                        ret->made_v1 |= ret->v1[i].mask;
+        }
+        ret->n_v1 = 0; /* a plan holds no open hierarchy */
+}
+
 int cgroup_open(const char *mount, const char *path, struct cgroup *ret)
 {
         *ret = (struct cgroup) CGROUP_INIT;

@@ -61,6 +61,13 @@ void cgroup_use_systemd(bool on);
  * hierarchy gives an inactive cgroup (or an error when limits are asked for). */
 int cgroup_create(const struct spec *s, const char *id, struct cgroup *ret, struct carrel_error *err);
 
+/* What cgroup_create would make for this spec and id, without making
+ * anything: its path, and in which hierarchies it does not exist yet
+ * (created, made_v1). Recorded before the create, so that a delete after a
+ * crash finds and removes what the create made. No path (path[0] == '\0')
+ * when there is none to record (a systemd unit, which systemd removes). */
+void cgroup_plan(const struct spec *s, const char *id, struct cgroup *ret);
+
 /* Open the cgroup of an existing container (`mount` and `path` as recorded
  * from a created one). -ENOENT if it is gone. */
 int cgroup_open(const char *mount, const char *path, struct cgroup *ret);

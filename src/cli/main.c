@@ -1,4 +1,6 @@
 /* carrel: global flags and the command table. */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -210,8 +212,26 @@ static const char *default_root(char *buf, size_t size)
 
 enum { OPT_ROOT = 256, OPT_LOG, OPT_LOG_FORMAT, OPT_DEBUG, OPT_SYSTEMD, OPT_ROOTLESS, OPT_CGMANAGER, OPT_CRIU };
 
+/* A closed stdin, stdout or stderr gets a stand-in before anything is opened,
+ * so no file carrel opens becomes fd 1 and receives its output. The stand-in
+ * for stdout is read-only: writing the output fails (EBADF) as on the closed
+ * fd, and the command reports it. */
+static void guard_std_fds(void)
+{
+        for (int fd = 0; fd <= 2; fd++) {
+                if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF)
+                        continue;
+                int nul = open("/dev/null", fd == 0 || fd == 1 ? O_RDONLY : O_WRONLY);
+                if (nul >= 0 && nul != fd) {
+                        dup2(nul, fd);
+                        close(nul);
+                }
+        }
+}
+
 int main(int argc, char **argv, char **envp)
 {
+        guard_std_fds();
         sealed_exe_init(argv, envp);
         static const struct option global[] = {
                 { "root", required_argument, NULL, OPT_ROOT },
@@ -283,6 +303,13 @@ int main(int argc, char **argv, char **envp)
         argv += optind;
         optind = 0; /* reset getopt for the verb */
         int r = cmd->run(&cli, argc, argv, &err);
+        /* Output that could not be written is an error, never a silent exit 0. */
+        errno = 0;
+        if (r >= 0 && (fflush(stdout) == EOF || ferror(stdout))) {
+                carrel_error_set(&err, errno ? errno : EIO, "%s: cannot write the output to stdout: %s", argv[0],
+                                 strerror(errno ? errno : EIO));
+                r = -EIO;
+        }
         if (r < 0 && geteuid() != 0 && (err.code == EPERM || err.code == EACCES)) {
                 char msg[CARREL_ERROR_MAX + 96];
                 snprintf(msg, sizeof msg, "carrel must run as root (or see ROOTLESS in carrel(1)): %s", err.msg);

@@ -1,5 +1,6 @@
 /* state and list: read-only views of the state directory. */
 #include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -111,7 +112,11 @@ int cmd_list(struct cli *cli, int argc, char **argv, struct carrel_error *err)
                         struct container_state st;
                         if (fd < 0 || state_read(fd, de->d_name, &st, NULL) < 0)
                                 continue; /* being created or deleted */
-                        json_array_append_new(all, state_to_json(&st, state_status(fd, &st)));
+                        /* A create still at work holds the lock: "creating", not a dead create's "stopped". */
+                        enum container_status status = state_status(fd, &st);
+                        if (st.creating && flock(fd, LOCK_SH | LOCK_NB) < 0 && errno == EWOULDBLOCK)
+                                status = STATUS_CREATING;
+                        json_array_append_new(all, state_to_json(&st, status));
                         state_release(&st);
                 }
                 closedir(d);

@@ -139,6 +139,11 @@ int container_start(const char *root, const char *id, struct carrel_error *err)
                 return carrel_error_set(err, EINVAL, "cannot start container \"%s\": it is %s, not created", id,
                                         status_name(status));
         log_debug("start: releasing the init of \"%s\" (pid %d)", id, (int) st.pid);
+        /* exec.fifo must go once the workload runs: refuse before releasing it
+         * if it cannot (a read-only --root), rather than after. */
+        if (faccessat(dirfd, ".", W_OK, AT_EACCESS) < 0)
+                return carrel_error_errno(err, errno, "cannot start container \"%s\": its state directory %s/%s "
+                                          "is not writable", id, root, id);
         _cleanup_close_ int pidfd = state_pidfd(&st);
         _cleanup_close_ int fifo = openat(dirfd, "exec.fifo", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
         if (pidfd < 0 || fifo < 0)
@@ -174,7 +179,9 @@ int container_start(const char *root, const char *id, struct carrel_error *err)
                                                 "(a startContainer hook or the exec failed)", id);
                 }
         }
-        unlinkat(dirfd, "exec.fifo", 0);
+        if (unlinkat(dirfd, "exec.fifo", 0) < 0 && errno != ENOENT)
+                return carrel_error_errno(err, errno, "container \"%s\" started, but %s/%s/exec.fifo could not be "
+                                          "removed", id, root, id);
         if (st.has_poststart)
                 bundle_hooks_warn(&st, HOOK_POSTSTART, "running");
         return 0;
@@ -268,6 +275,19 @@ int container_kill(const char *root, const char *id, int sig, bool all, struct c
         return 0;
 }
 
+/* Record one piece delete could not remove; the first error code wins. */
+static void not_removed(char *list, size_t size, int *code, int e, const char *fmt, const char *name)
+{
+        size_t len = strlen(list);
+        if (!*code)
+                *code = e;
+        snprintf(list + len, size - len, "%s", len ? "; " : "");
+        len = strlen(list);
+        snprintf(list + len, size - len, fmt, name);
+        len = strlen(list);
+        snprintf(list + len, size - len, " (%s)", strerror(e));
+}
+
 int container_delete(const char *root, const char *id, bool force, struct carrel_error *err)
 {
         _cleanup_close_ int dirfd = -1;
@@ -275,14 +295,16 @@ int container_delete(const char *root, const char *id, bool force, struct carrel
         enum container_status status;
         int r = open_container(root, id, &dirfd, &st, &status, err);
         if (r == -ENOENT && force) {
-                /* As runc: --force of a container that is gone (or whose create
-                 * never wrote its state) succeeds; podman calls it after a
-                 * failed create. */
-                char path[4096];
-                if (container_id_valid(id) && snprintf(path, sizeof path, "%s/%s", root, id) < (int) sizeof path)
-                        rmdir(path);
-                state_bundle_remove(root, id);
+                /* As runc: --force of a container that is gone succeeds; podman
+                 * calls it after a failed create. A create killed before its
+                 * first state write left at most its directory, its bundle and
+                 * an id range: remove those. */
                 carrel_error_clear(err);
+                if ((r = state_dir_remove_orphan(root, id, err)) < 0)
+                        return r;
+                if ((r = idrange_free_owner(root, id)) < 0)
+                        return carrel_error_set(err, -r, "delete --force \"%s\": could not remove: its id range in "
+                                                "%s/.userns (%s)", id, root, strerror(-r));
                 return 0;
         }
         if (r < 0)
@@ -291,31 +313,51 @@ int container_delete(const char *root, const char *id, bool force, struct carrel
         if ((status == STATUS_RUNNING || status == STATUS_PAUSED) && !force)
                 return carrel_error_set(err, EBUSY, "cannot delete container \"%s\": it is %s "
                                         "(stop it first or use --force)", id, status_name(status));
+        char left[CARREL_ERROR_MAX / 2] = "";
+        int code = 0;
         struct cgroup cg = CGROUP_INIT;
-        if (st.cgroup_path[0] && cgroup_open(st.cgroup_mount, st.cgroup_path, &cg) == 0) {
+        if (st.cgroup_path[0] && (r = cgroup_open(st.cgroup_mount, st.cgroup_path, &cg)) == 0) {
                 /* Every process in the cgroup dies (cgroup.kill), then the cgroup goes if carrel made it. */
                 cg.created = st.cgroup_created;
                 cg.made_v1 = st.cgroup_made_v1;
-                if ((r = cgroup_destroy(&cg, err)) < 0)
-                        return r;
-        }
-        if (status != STATUS_STOPPED) {
-                _cleanup_close_ int pidfd = state_pidfd(&st);
-                if (pidfd >= 0) {
-                        /* With its own pid namespace, killing the init takes every process in it. */
-                        sys_pidfd_send_signal(pidfd, SIGKILL, NULL, 0);
-                        struct pollfd p = { .fd = pidfd, .events = POLLIN };
-                        if (poll(&p, 1, 10000) <= 0)
-                                return carrel_error_set(err, ETIMEDOUT, "container \"%s\" did not die after SIGKILL", id);
+                struct carrel_error cg_err = { 0 };
+                if ((r = cgroup_destroy(&cg, &cg_err)) < 0) {
+                        if (!force)
+                                return carrel_error_set(err, cg_err.code, "%s", cg_err.msg);
+                        not_removed(left, sizeof left, &code, -r, "the cgroup %s", st.cgroup_path);
                 }
+                cgroup_close(&cg);
+        } else if (st.cgroup_path[0] && r != -ENOENT) {
+                not_removed(left, sizeof left, &code, -r, "the cgroup %s", st.cgroup_path);
         }
-        if (st.net_host_if[0])
-                net_veth_delete(st.net_host_if);
-        idrange_free(root, st.userns_slot);
-        if (st.has_poststop)
-                bundle_hooks_warn(&st, HOOK_POSTSTOP, "stopped");
-        r = state_dir_remove(root, id, dirfd);
+        /* The init too (a create that died may have left it waiting on exec.fifo):
+         * the pidfd checks it is still the process we started. */
+        _cleanup_close_ int pidfd = state_pidfd(&st);
+        if (pidfd >= 0) {
+                /* With its own pid namespace, killing the init takes every process in it. */
+                sys_pidfd_send_signal(pidfd, SIGKILL, NULL, 0);
+                struct pollfd p = { .fd = pidfd, .events = POLLIN };
+                if (poll(&p, 1, 10000) <= 0)
+                        return carrel_error_set(err, ETIMEDOUT, "container \"%s\": its init (pid %d) did not die after "
+                                                "SIGKILL; nothing was removed", id, (int) st.pid);
+        }
+        if (st.net_host_if[0] && (r = net_veth_delete(st.net_host_if)) < 0)
+                not_removed(left, sizeof left, &code, -r, "the veth %s", st.net_host_if);
+        if (st.creating && st.userns_slot < 0)
+                r = idrange_free_owner(root, id); /* killed before it recorded the slot */
+        else
+                r = idrange_free(root, st.userns_slot);
         if (r < 0)
-                return carrel_error_set(err, -r, "cannot remove the state of \"%s\": %s", id, strerror(-r));
+                not_removed(left, sizeof left, &code, -r, "the id range of %s", id);
+        if (st.has_poststop && !st.creating)
+                bundle_hooks_warn(&st, HOOK_POSTSTOP, "stopped");
+        if ((r = state_dir_remove(root, id, dirfd)) < 0) {
+                char dir[4200];
+                snprintf(dir, sizeof dir, "%s/%s (or %s/.bundles/%s)", root, id, root, id);
+                not_removed(left, sizeof left, &code, -r, "the state directory %s", dir);
+        }
+        if (code)
+                return carrel_error_set(err, code, "delete%s \"%s\": could not remove: %s", force ? " --force" : "",
+                                        id, left);
         return 0;
 }

@@ -2,6 +2,7 @@
  * process there with the container's confinement (or --process's). */
 #include "core/exec.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <sched.h>
@@ -39,11 +40,13 @@
 #define CLONE_NEWTIME 0x00000080
 #endif
 
-static int parse_u32(const char *s, uint32_t *ret)
+/* A uid or gid: 4294967295 is (uid_t)-1, "no change" to setresuid, never an id. */
+static int parse_id(const char *s, uint32_t *ret)
 {
         char *end;
+        errno = 0;
         unsigned long v = strtoul(s, &end, 10);
-        if (!*s || *end || v > UINT32_MAX)
+        if (*s < '0' || *s > '9' || *end || errno || v >= UINT32_MAX)
                 return -EINVAL;
         *ret = (uint32_t) v;
         return 0;
@@ -85,7 +88,7 @@ static int apply_flags(struct spec *s, const struct exec_opts *o, struct carrel_
                 size_t len;
                 /* Labels the process object leaves out are the container's (runc). */
                 const char *aa = p->apparmor_profile, *se = p->selinux_label;
-                int r = read_config_file(o->process_file, &text, &len, err);
+                int r = read_config_source(o->process_file, 10000, &text, &len, err);
                 if (r < 0 || (r = spec_decode_process(s, text, len, o->process_file, err)) < 0)
                         return r;
                 if (!p->apparmor_profile)
@@ -119,8 +122,8 @@ static int apply_flags(struct spec *s, const struct exec_opts *o, struct carrel_
                 char *colon = strchr(buf, ':');
                 if (colon)
                         *colon = '\0';
-                if (parse_u32(buf, &p->uid) < 0 || (colon && parse_u32(colon + 1, &p->gid) < 0))
-                        return carrel_error_set(err, EINVAL, "exec: --user %s is not UID[:GID]", o->user);
+                if (parse_id(buf, &p->uid) < 0 || (colon && parse_id(colon + 1, &p->gid) < 0))
+                        return carrel_error_set(err, EINVAL, "exec: --user %s is not UID[:GID] (ids 0..4294967294)", o->user);
                 if (!colon)
                         p->gid = 0;
         }
@@ -131,8 +134,8 @@ static int apply_flags(struct spec *s, const struct exec_opts *o, struct carrel_
                 p->n_additional_gids = 0;
                 char *save = NULL;
                 for (char *g = strtok_r(buf, ",", &save); g && p->n_additional_gids < 256; g = strtok_r(NULL, ",", &save))
-                        if (parse_u32(g, &p->additional_gids[p->n_additional_gids++]) < 0)
-                                return carrel_error_set(err, EINVAL, "exec: --additional-gids: \"%s\" is not a gid", g);
+                        if (parse_id(g, &p->additional_gids[p->n_additional_gids++]) < 0)
+                                return carrel_error_set(err, EINVAL, "exec: --additional-gids: \"%s\" is not a gid (0..4294967294)", g);
         }
         for (int i = 0; i < o->n_caps; i++) {
                 int cap = cap_from_name_str(o->caps[i]);

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -103,6 +104,12 @@ static void trim_newline(char *s)
 
 static int run_one(const struct spec_hook *h, const char *what, const char *state, struct carrel_error *err)
 {
+        /* Only a regular file can be a program: a FIFO or device is refused up front. */
+        struct stat st;
+        if (stat(h->path, &st) < 0)
+                return carrel_error_errno(err, errno, "config.json: %s.path: %s", what, h->path);
+        if (!S_ISREG(st.st_mode))
+                return carrel_error_set(err, EACCES, "config.json: %s.path: %s: not a regular file", what, h->path);
         /* A socket, not a pipe: a hook that exits without reading its stdin must
          * not kill us with SIGPIPE (send with MSG_NOSIGNAL gets EPIPE instead). */
         int in[2], po[2], pe[2];

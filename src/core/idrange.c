@@ -1,7 +1,10 @@
 #include "core/idrange.h"
 
+#include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +39,27 @@ static void pool(const char *file, uint32_t *start, uint32_t *count)
         }
 }
 
+/* The owner id in a slot file ("" when empty); -errno if unreadable. */
+static int slot_owner(int dfd, const char *name, char *buf, size_t size)
+{
+        ssize_t n = read_file_at(dfd, name, buf, size);
+        return n < 0 ? (int) n : 0;
+}
+
+static bool slot_reusable(const char *root, int dfd, const char *name, const char *id)
+{
+        char owner[256], path[PATH_MAX];
+        if (slot_owner(dfd, name, owner, sizeof owner) < 0)
+                return false;
+        if (owner[0] == '\0' || strcmp(owner, id) == 0)
+                return true;
+        /* The owner's state directory exists from before its slot until after it is freed. */
+        if (strchr(owner, '/') || snprintf(path, sizeof path, "%s/%s", root, owner) >= (int) sizeof path)
+                return false;
+        struct stat st;
+        return stat(path, &st) < 0 && errno == ENOENT;
+}
+
 int idrange_alloc(const char *root, const char *id, struct id_range *ret, struct carrel_error *err)
 {
         uint32_t us, uc, gs, gc;
@@ -60,8 +84,11 @@ int idrange_alloc(const char *root, const char *id, struct id_range *ret, struct
                 char name[16];
                 snprintf(name, sizeof name, "%u", s);
                 int fd = openat(dfd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-                if (fd < 0 && errno == EEXIST)
-                        continue;
+                if (fd < 0 && errno == EEXIST) {
+                        if (!slot_reusable(root, dfd, name, id))
+                                continue;
+                        fd = openat(dfd, name, O_WRONLY | O_TRUNC | O_CLOEXEC | O_NOFOLLOW);
+                }
                 if (fd < 0)
                         return carrel_error_errno(err, errno, "cannot reserve id range %u", s);
                 int r = write_all(fd, id, strlen(id));
@@ -76,11 +103,42 @@ int idrange_alloc(const char *root, const char *id, struct id_range *ret, struct
         return carrel_error_set(err, ENOSPC, "--userns: all %u id ranges of the pool are in use", slots);
 }
 
-void idrange_free(const char *root, int slot)
+int idrange_free(const char *root, int slot)
 {
         if (slot < 0)
-                return;
+                return 0;
         char path[PATH_MAX];
         snprintf(path, sizeof path, "%s/.userns/%d", root, slot);
-        unlink(path);
+        return unlink(path) < 0 && errno != ENOENT ? -errno : 0;
+}
+
+int idrange_free_owner(const char *root, const char *id)
+{
+        char dir[PATH_MAX];
+        snprintf(dir, sizeof dir, "%s/.userns", root);
+        _cleanup_close_ int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dfd < 0)
+                return errno == ENOENT ? 0 : -errno;
+        if (flock(dfd, LOCK_EX) < 0)
+                return -errno;
+        int fd = fcntl(dfd, F_DUPFD_CLOEXEC, 3);
+        DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+        if (!d) {
+                if (fd >= 0)
+                        close(fd);
+                return -errno;
+        }
+        int r = 0;
+        struct dirent *de;
+        while ((de = readdir(d))) {
+                char owner[256];
+                /* Under the lock an empty slot is one whose create was killed while writing it. */
+                if (de->d_name[0] == '.' || slot_owner(dfd, de->d_name, owner, sizeof owner) < 0 ||
+                    (owner[0] && strcmp(owner, id) != 0))
+                        continue;
+                if (unlinkat(dfd, de->d_name, 0) < 0 && errno != ENOENT && r == 0)
+                        r = -errno;
+        }
+        closedir(d);
+        return r;
 }

@@ -22,5 +22,13 @@ struct id_range {
  * "carrel:START:COUNT" line. Returns 0, or -ENOENT when there is none. */
 int idrange_parse_pool(const char *text, uint32_t *ret_start, uint32_t *ret_count);
 
+/* A slot is a file --root/.userns/<slot> holding its owner's id, made with
+ * O_EXCL under a lock. A slot that is empty (its create was killed while
+ * writing it) or whose owner has no state directory any more is reclaimed;
+ * one already owned by `id` is reused. */
 int idrange_alloc(const char *root, const char *id, struct id_range *ret, struct carrel_error *err);
-void idrange_free(const char *root, int slot);
+/* Free a slot (-1: none). -errno if it could not be removed. */
+int idrange_free(const char *root, int slot);
+/* Free every slot owned by `id` (a create killed before it recorded its
+ * slot), and every empty one (a create killed while writing it). */
+int idrange_free_owner(const char *root, const char *id);

@@ -1,6 +1,8 @@
 /* The child's fixed order. Each step lives in src/linux; this file only calls them. */
 #include "core/init.h"
 
+#include "carrel/state.h"
+
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
@@ -209,6 +211,9 @@ static int fork_reaper(struct init_ctx *ctx, struct carrel_error *err)
         sigset_t all, old;
         sigfillset(&all);
         sigprocmask(SIG_BLOCK, &all, &old);
+        /* `state` tells a started container from a created one by this name
+         * (taken before the fork, so it is set when `start` returns). */
+        prctl(PR_SET_NAME, STATE_REAPER_COMM, 0, 0, 0);
         pid_t child = fork();
         if (child < 0) {
                 sigprocmask(SIG_SETMASK, &old, NULL);

@@ -55,6 +55,9 @@ static int resolve_paths(struct launch *l, const struct create_opts *o, struct c
         snprintf(joined, sizeof joined, "%s%s%s", rp[0] == '/' ? "" : l->bundle, rp[0] == '/' ? "" : "/", rp);
         if (!realpath(joined, l->rootfs))
                 return carrel_error_errno(err, errno, "config.json: root.path: %s", joined);
+        if (strcmp(l->rootfs, "/") == 0)
+                return carrel_error_set(err, EINVAL, "config.json: root.path: %s resolves to / (the host's root "
+                                        "cannot be a container's rootfs)", joined);
         struct stat st;
         if (stat(l->rootfs, &st) < 0 || !S_ISDIR(st.st_mode))
                 return carrel_error_set(err, ENOTDIR, "config.json: root.path: %s is not a directory", l->rootfs);
@@ -137,6 +140,8 @@ static int runtime_hooks(struct launch *l, const struct create_opts *o, struct c
         return r < 0 ? r : hooks_run(l->spec, HOOK_CREATE_RUNTIME, state, err);
 }
 
+static int record_state(struct launch *l, const struct create_opts *o, bool creating, struct carrel_error *err);
+
 static int spawn(struct launch *l, const struct create_opts *o, bool use_fifo, struct carrel_error *err)
 {
         int sp[2];
@@ -215,6 +220,8 @@ static int spawn(struct launch *l, const struct create_opts *o, bool use_fifo, s
         }
         l->pid = pid;
         log_debug("init started: pid %d, new namespaces 0x%llx", (int) pid, (unsigned long long) args.flags);
+        if ((r = record_state(l, o, true, err)) < 0)
+                return r;
         for (int t = 0; t < NS__COUNT; t++)
                 if (ctx->ns_fds[t] >= 0)
                         close(ctx->ns_fds[t]);
@@ -233,7 +240,6 @@ static int spawn(struct launch *l, const struct create_opts *o, bool use_fifo, s
             (r = cgroup_update(&l->cg, &zero, err)) < 0)
                 return r;
         if (l->net.veth) {
-                net_host_ifname(o->id, l->host_if);
                 if ((r = net_veth_create(&l->net, l->host_if, pid, err)) < 0) {
                         l->host_if[0] = '\0';
                         return r;
@@ -274,38 +280,51 @@ static int spawn(struct launch *l, const struct create_opts *o, bool use_fifo, s
         return 0;
 }
 
-static int record_state(struct launch *l, const struct create_opts *o, struct carrel_error *err)
+/* state.json. While `creating`, it is written before each resource is made
+ * (cgroup, veth) and right after the init is born, so a create killed at any
+ * instant leaves a record from which delete --force finds every piece. */
+static int record_state(struct launch *l, const struct create_opts *o, bool creating, struct carrel_error *err)
 {
-        struct container_state st = { .pid = l->pid, .annotations = l->spec->annotations,
+        struct container_state st = { .pid = l->pid > 0 ? l->pid : 0, .annotations = l->spec->annotations,
                                       .has_pidns = l->spec->ns[NS_PID].present && !l->spec->ns[NS_PID].path,
                                       .has_poststart = hooks_any(l->spec, HOOK_POSTSTART),
-                                      .has_poststop = hooks_any(l->spec, HOOK_POSTSTOP) };
+                                      .has_poststop = hooks_any(l->spec, HOOK_POSTSTOP),
+                                      .creating = creating, .reaper = spec_init_reaper(l->spec) };
         snprintf(st.id, sizeof st.id, "%s", o->id);
         snprintf(st.bundle, sizeof st.bundle, "%s", l->bundle);
         snprintf(st.rootfs, sizeof st.rootfs, "%s", l->rootfs);
-        if (cgroup_active(&l->cg)) {
-                snprintf(st.cgroup_mount, sizeof st.cgroup_mount, "%s", l->cg.mount);
-                snprintf(st.cgroup_path, sizeof st.cgroup_path, "%s", l->cg.path);
-                st.cgroup_created = l->cg.created;
-                st.cgroup_made_v1 = l->cg.made_v1;
+        const struct cgroup *cg = cgroup_active(&l->cg) ? &l->cg : &l->cg_plan;
+        if (cg->path[0]) {
+                snprintf(st.cgroup_mount, sizeof st.cgroup_mount, "%s", cg->mount);
+                snprintf(st.cgroup_path, sizeof st.cgroup_path, "%s", cg->path);
+                st.cgroup_created = cg->created;
+                st.cgroup_made_v1 = cg->made_v1;
         }
         snprintf(st.net_host_if, sizeof st.net_host_if, "%s", l->host_if);
         st.userns_slot = l->ids.slot;
         log_timestamp(st.created, sizeof st.created);
-        int r = proc_stat(l->pid, &st.start_time, NULL);
+        /* The init is a clone of this process: the same executable until it execs. */
+        struct stat self;
+        if (stat("/proc/self/exe", &self) == 0) {
+                st.exe_dev = (uint64_t) self.st_dev;
+                st.exe_ino = (uint64_t) self.st_ino;
+        }
+        int r = l->pid > 0 ? proc_stat(l->pid, &st.start_time, NULL) : 0;
         if (r < 0)
                 return carrel_error_set(err, -r, "the container init died during set-up");
         if ((r = state_write(l->dirfd, &st, err)) < 0)
                 return r;
-        if (o->pid_file && (r = write_pid_file(o->pid_file, l->pid)) < 0)
+        if (!creating && o->pid_file && (r = write_pid_file(o->pid_file, l->pid)) < 0)
                 return carrel_error_set(err, -r, "cannot write the pid file %s: %s", o->pid_file, strerror(-r));
         return 0;
 }
 
+/* Where the cgroup will be, known before it is made: a cgroup that already
+ * exists is adopted, not made, so it is not ours to remove. */
 int launch_container(struct launch *l, const struct create_opts *o, bool use_fifo, struct carrel_error *err)
 {
         *l = (struct launch) { .dirfd = -1, .sync_fd = -1, .pidfd = -1, .pid = -1, .master = -1,
-                               .console = { -1, -1 }, .cg = CGROUP_INIT,
+                               .console = { -1, -1 }, .cg = CGROUP_INIT, .cg_plan = CGROUP_INIT,
                                .ids = { .slot = -1 } };
         fd_fill_preserved(o->preserve_fds);
         int r = resolve_paths(l, o, err);
@@ -320,6 +339,12 @@ int launch_container(struct launch *l, const struct create_opts *o, bool use_fif
                 goto fail;
         }
         l->own_dir = true;
+        /* Recorded before anything is made: the cgroup and veth to come. */
+        cgroup_plan(l->spec, o->id, &l->cg_plan);
+        if (l->net.veth)
+                net_host_ifname(o->id, l->host_if);
+        if ((r = record_state(l, o, true, err)) < 0)
+                goto fail;
         if (spec_userns_mode(l->spec) && (r = allocate_ids(l, o, err)) < 0)
                 goto fail;
         /* pids.max 0 would stop the init itself from being born in the cgroup:
@@ -338,7 +363,7 @@ int launch_container(struct launch *l, const struct create_opts *o, bool use_fif
                 goto fail;
         if ((r = spawn(l, o, use_fifo, err)) < 0)
                 goto fail;
-        if ((r = record_state(l, o, err)) < 0)
+        if ((r = record_state(l, o, false, err)) < 0)
                 goto fail;
         if (o->pidfd_socket && (r = pidfd_socket_send(o->pidfd_socket, l->pidfd, err)) < 0)
                 goto fail;
@@ -379,6 +404,6 @@ void launch_release(struct launch *l)
                 close(l->master);
         spec_free(l->spec);
         *l = (struct launch) { .dirfd = -1, .sync_fd = -1, .pidfd = -1, .pid = -1, .master = -1,
-                               .console = { -1, -1 }, .cg = CGROUP_INIT,
+                               .console = { -1, -1 }, .cg = CGROUP_INIT, .cg_plan = CGROUP_INIT,
                                .ids = { .slot = -1 } };
 }

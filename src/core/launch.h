@@ -21,6 +21,7 @@ struct launch {
         pid_t pid;
         struct seccomp_program seccomp;
         struct cgroup cg;
+        struct cgroup cg_plan;     /* where cg will be, recorded before it is made */
         struct net_config net;
         struct id_range ids; /* --userns auto|private: our allocation (slot -1: none) */
         char host_if[16]; /* the host end of the veth pair we made, or "" */

@@ -44,6 +44,40 @@ static int lock_dir(int fd, bool exclusive)
         return 0;
 }
 
+/* Unlink every file in the directory `dirfd`, state.json last and only if
+ * all the others went. -errno of the first failure. */
+static int remove_files(int dirfd)
+{
+        int fd = fcntl(dirfd, F_DUPFD_CLOEXEC, 3);
+        if (fd < 0)
+                return -errno;
+        DIR *d = fdopendir(fd);
+        if (!d) {
+                close(fd);
+                return -errno;
+        }
+        int r = 0;
+        bool has_state = false;
+        rewinddir(d);
+        struct dirent *de;
+        while ((de = readdir(d))) {
+                if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+                        continue;
+                if (strcmp(de->d_name, "state.json") == 0) {
+                        has_state = true;
+                        continue;
+                }
+                if (unlinkat(dirfd, de->d_name, 0) < 0 && errno != ENOENT && r == 0)
+                        r = -errno;
+        }
+        closedir(d);
+        /* Kept while anything else is left: the container stays listed, and a
+         * second delete --force still knows every piece. */
+        if (r == 0 && has_state && unlinkat(dirfd, "state.json", 0) < 0 && errno != ENOENT)
+                r = -errno;
+        return r;
+}
+
 int state_dir_create(const char *root, const char *id, int *ret_dirfd, struct carrel_error *err)
 {
         if (!container_id_valid(id))
@@ -62,13 +96,20 @@ int state_dir_create(const char *root, const char *id, int *ret_dirfd, struct ca
                         return carrel_error_set(err, EEXIST, "container \"%s\" already exists", id);
                 return carrel_error_errno(err, errno, "cannot create the state directory for %s", id);
         }
-        int fd = openat(rootfd, id, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        int fd = openat(rootfd, id, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
         if (fd < 0 || lock_dir(fd, true) < 0) {
                 int e = errno;
                 if (fd >= 0)
                         close(fd);
                 unlinkat(rootfd, id, AT_REMOVEDIR);
                 return carrel_error_errno(err, e, "cannot lock the state directory for %s", id);
+        }
+        /* A delete --force may have removed the directory before we locked it. */
+        struct stat a, b;
+        if (fstat(fd, &a) < 0 || fstatat(rootfd, id, &b, AT_SYMLINK_NOFOLLOW) < 0 || a.st_ino != b.st_ino ||
+            a.st_dev != b.st_dev) {
+                close(fd);
+                return carrel_error_set(err, EEXIST, "container \"%s\" was deleted while being created", id);
         }
         *ret_dirfd = fd;
         return 0;
@@ -96,27 +137,57 @@ int state_dir_open(const char *root, const char *id, bool exclusive, int *ret_di
         return 0;
 }
 
-void state_bundle_remove(const char *root, const char *id)
+int state_bundle_remove(const char *root, const char *id)
 {
         char path[4400];
-        static const char *const files[] = { "config.json", "console.log" /* run --rootfs -d */ };
-        for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
-                snprintf(path, sizeof path, "%s/.bundles/%s/%s", root, id, files[i]);
-                unlink(path);
-        }
-        snprintf(path, sizeof path, "%s/.bundles/%s", root, id);
-        rmdir(path);
+        if (!container_id_valid(id) || snprintf(path, sizeof path, "%s/.bundles/%s", root, id) >= (int) sizeof path)
+                return 0;
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+        if (fd < 0)
+                return errno == ENOENT ? 0 : -errno;
+        int r = remove_files(fd);
+        if (rmdir(path) < 0 && errno != ENOENT)
+                return r < 0 ? r : -errno;
+        return 0;
 }
 
 int state_dir_remove(const char *root, const char *id, int dirfd)
 {
-        state_bundle_remove(root, id);
-        static const char *const files[] = { "state.json", "exec.fifo", ".state.json.tmp" };
-        for (size_t i = 0; i < ARRAY_SIZE(files); i++)
-                unlinkat(dirfd, files[i], 0);
+        int r = state_bundle_remove(root, id);
+        int r2 = remove_files(dirfd);
         char path[4096];
         snprintf(path, sizeof path, "%s/%s", root, id);
-        return rmdir(path) < 0 && errno != ENOENT ? -errno : 0;
+        if (rmdir(path) < 0 && errno != ENOENT)
+                return -errno;
+        return r < 0 ? r : r2;
+}
+
+int state_dir_remove_orphan(const char *root, const char *id, struct carrel_error *err)
+{
+        char path[4096];
+        if (!container_id_valid(id) || snprintf(path, sizeof path, "%s/%s", root, id) >= (int) sizeof path)
+                return 0;
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+        if (fd < 0 && errno != ENOENT)
+                return carrel_error_errno(err, errno, "cannot remove %s", path);
+        if (fd >= 0) {
+                int r = lock_dir(fd, true);
+                if (r < 0)
+                        return carrel_error_set(err, -r, "cannot lock %s: %s", path, strerror(-r));
+                /* Created meanwhile (we waited for its lock): not an orphan. */
+                if (faccessat(fd, "state.json", F_OK, 0) == 0)
+                        return carrel_error_set(err, EBUSY, "container \"%s\" was created meanwhile", id);
+                if ((r = remove_files(fd)) < 0 || (rmdir(path) < 0 && (r = -errno) != -ENOENT))
+                        return carrel_error_set(err, -r, "delete --force: could not remove %s: %s", path,
+                                                strerror(-r));
+        }
+        char bundle[4400];
+        snprintf(bundle, sizeof bundle, "%s/.bundles/%s", root, id);
+        int r = state_bundle_remove(root, id);
+        if (r < 0)
+                return carrel_error_set(err, -r, "delete --force: could not remove the bundle %s: %s", bundle,
+                                        strerror(-r));
+        return 0;
 }
 
 json_t *state_to_json(const struct container_state *st, enum container_status status)
@@ -146,6 +217,10 @@ int state_write(int dirfd, const struct container_state *st, struct carrel_error
         json_object_set_new(o, "cgroup_made_v1", json_integer(st->cgroup_made_v1));
         json_object_set_new(o, "net_host_if", json_string(st->net_host_if));
         json_object_set_new(o, "userns_slot", json_integer(st->userns_slot));
+        json_object_set_new(o, "creating", json_boolean(st->creating));
+        json_object_set_new(o, "init_exe_dev", json_integer((json_int_t) st->exe_dev));
+        json_object_set_new(o, "init_exe_ino", json_integer((json_int_t) st->exe_ino));
+        json_object_set_new(o, "init_reaper", json_boolean(st->reaper));
         json_object_del(o, "status");
         char *text = json_dumps(o, JSON_COMPACT);
         json_decref(o);
@@ -189,6 +264,10 @@ int state_read(int dirfd, const char *id, struct container_state *ret, struct ca
         copy_str(ret->net_host_if, sizeof ret->net_host_if, json_object_get(o, "net_host_if"));
         json_t *slot = json_object_get(o, "userns_slot");
         ret->userns_slot = json_is_integer(slot) ? (int) json_integer_value(slot) : -1;
+        ret->creating = json_is_true(json_object_get(o, "creating"));
+        ret->exe_dev = (uint64_t) json_integer_value(json_object_get(o, "init_exe_dev"));
+        ret->exe_ino = (uint64_t) json_integer_value(json_object_get(o, "init_exe_ino"));
+        ret->reaper = json_is_true(json_object_get(o, "init_reaper"));
         json_t *a = json_object_get(o, "annotations");
         ret->annotations = json_is_object(a) ? json_incref(a) : NULL;
         json_decref(o);
@@ -210,11 +289,37 @@ static bool init_alive(const struct container_state *st)
         return start == st->start_time && state != 'Z' && state != 'X';
 }
 
+/* Has the init exec'd the workload? 1 yes, 0 no, -1 cannot tell. The answer
+ * comes from the process, not from files a killed command may have left. */
+static int init_execd(const struct container_state *st)
+{
+        if (!st->exe_ino)
+                return -1;
+        char path[64];
+        struct stat s;
+        snprintf(path, sizeof path, "/proc/%d/exe", (int) st->pid);
+        if (stat(path, &s) < 0)
+                return -1;
+        if ((uint64_t) s.st_dev != st->exe_dev || (uint64_t) s.st_ino != st->exe_ino)
+                return 1;
+        if (!st->reaper)
+                return 0;
+        /* The reaper init never execs: it renames itself once it has forked the workload. */
+        char comm[32];
+        snprintf(path, sizeof path, "/proc/%d/comm", (int) st->pid);
+        if (read_file_at(AT_FDCWD, path, comm, sizeof comm) < 0)
+                return -1;
+        comm[strcspn(comm, "\n")] = '\0';
+        return strcmp(comm, STATE_REAPER_COMM) == 0;
+}
+
 enum container_status state_status(int dirfd, const struct container_state *st)
 {
-        if (!init_alive(st))
+        /* A create that died before it finished: nothing can start it; delete removes it. */
+        if (st->creating || !init_alive(st))
                 return STATUS_STOPPED;
-        if (faccessat(dirfd, "exec.fifo", F_OK, 0) == 0)
+        int execd = init_execd(st);
+        if (execd == 0 || (execd < 0 && faccessat(dirfd, "exec.fifo", F_OK, 0) == 0))
                 return STATUS_CREATED;
         if (st->cgroup_path[0]) {
                 struct cgroup cg;

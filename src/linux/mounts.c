@@ -118,6 +118,9 @@ int mount_fs_at(int target_fd, const char *type, const char *source, const char 
          * accepts; fall back to mount(2) on the fd's magic link. */
         log_debug("fsopen(%s) with \"%s\" failed (%s), using mount(2)", type, data ? data : "", strerror(-mnt));
         int r = legacy_mount_at(target_fd, type, source, data, attr_to_ms(attr));
+        if (r == -EINVAL && data && *data)
+                return carrel_error_set(err, EINVAL, "options: %s refuses the filesystem options \"%s\" (an unknown "
+                                        "or invalid mount option): %s", type, data, strerror(-r));
         if (r < 0)
                 return carrel_error_set(err, -r, "cannot mount %s: %s", type, strerror(-r));
         return 0;
@@ -404,7 +407,7 @@ int mounts_apply(struct init_ctx *ctx, struct carrel_error *err)
                         ctx->bind_fds[i] = -1;
                 }
                 if (r < 0) {
-                        carrel_error_prefix(err, "mounts[%zu] (%s)", i, ctx->spec->mounts[i].destination);
+                        carrel_error_prefix(err, "config.json: mounts[%zu] (%s)", i, ctx->spec->mounts[i].destination);
                         return r;
                 }
         }

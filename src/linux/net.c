@@ -171,14 +171,16 @@ int net_container_setup(const struct net_config *c, struct carrel_error *err)
         return r;
 }
 
-void net_veth_delete(const char *host_if)
+int net_veth_delete(const char *host_if)
 {
         char buf[NL_BUF_SIZE];
         struct mnl_socket *nl = open_rtnl();
         if (!nl)
-                return;
-        talk(nl, nlmsg_link_del(buf, 1, host_if));
+                return -errno;
+        int r = talk(nl, nlmsg_link_del(buf, 1, host_if));
         mnl_socket_close(nl);
+        /* Gone already (it goes with the container's network namespace): fine. */
+        return r == -ENODEV ? 0 : r;
 }
 
 /* ---- linux.netDevices ---- */

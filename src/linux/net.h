@@ -46,7 +46,7 @@ int net_veth_create(const struct net_config *c, const char *host_if, pid_t pid, 
 int net_container_setup(const struct net_config *c, struct carrel_error *err);
 
 /* Remove the host end (and so the pair); quiet if it is gone already. */
-void net_veth_delete(const char *host_if);
+int net_veth_delete(const char *host_if); /* -errno; 0 when removed or already gone */
 
 /* Parent: move the linux.netDevices into the network namespace of `pid` (or
  * the one the spec joins) under their new names, with their permanent global

@@ -73,7 +73,7 @@ static int add_arch(scmp_filter_ctx f, const char *name, struct carrel_error *er
         }
         int r = seccomp_arch_add(f, arch);
         if (r < 0 && r != -EEXIST)
-                return carrel_error_set(err, -r, "linux.seccomp.architectures: cannot add %s: %s", name, strerror(-r));
+                return carrel_error_set(err, -r, "config.json: linux.seccomp.architectures: cannot add %s: %s", name, strerror(-r));
         return 0;
 }
 
@@ -117,7 +117,7 @@ static int add_rule(scmp_filter_ctx f, uint32_t default_action, const struct spe
                         r = seccomp_rule_add_array(f, action, nr, (unsigned) rule->n_args, cmp);
                 }
                 if (r < 0)
-                        return carrel_error_set(err, -r, "linux.seccomp.syscalls[%zu]: cannot add a rule for %s: %s", idx,
+                        return carrel_error_set(err, -r, "config.json: linux.seccomp.syscalls[%zu]: cannot add a rule for %s: %s", idx,
                                                 rule->names[n], strerror(-r));
         }
         return 0;
@@ -143,7 +143,7 @@ static int set_flags(scmp_filter_ctx f, const struct spec_seccomp *sc, struct ca
                 }
         }
         if (r < 0)
-                return carrel_error_set(err, -r, "linux.seccomp.flags: %s", strerror(-r));
+                return carrel_error_set(err, -r, "config.json: linux.seccomp.flags: %s", strerror(-r));
         return 0;
 }
 
@@ -152,7 +152,7 @@ int seccomp_filter_build(const struct spec_seccomp *sc, void **ret, struct carre
         uint32_t def = action_value(sc->default_action, sc->has_default_errno_ret, sc->default_errno_ret);
         scmp_filter_ctx f = seccomp_init(def);
         if (!f)
-                return carrel_error_set(err, EINVAL, "linux.seccomp.defaultAction: libseccomp refused %s",
+                return carrel_error_set(err, EINVAL, "config.json: linux.seccomp.defaultAction: libseccomp refused %s",
                                         seccomp_action_name(sc->default_action));
         int r = set_flags(f, sc, err);
         for (size_t i = 0; r == 0 && i < sc->n_architectures; i++)
@@ -180,7 +180,7 @@ int seccomp_listener_connect(struct init_ctx *ctx, struct carrel_error *err)
                 return 0;
         int fd = unix_connect(sc->listener_path);
         if (fd < 0)
-                return carrel_error_errno(err, -fd, "linux.seccomp.listenerPath: cannot connect to %s",
+                return carrel_error_errno(err, -fd, "config.json: linux.seccomp.listenerPath: cannot connect to %s",
                                           sc->listener_path);
         ctx->listener_fd = fd;
         return 0;
@@ -202,7 +202,7 @@ static int send_notify_fd(struct init_ctx *ctx, int notify_fd, struct carrel_err
                 return carrel_error_set(err, ENOMEM, "out of memory");
         int r = send_with_fd(ctx->listener_fd, text, strlen(text), notify_fd);
         if (r < 0)
-                return carrel_error_set(err, -r, "linux.seccomp.listenerPath: cannot send the notify fd: %s",
+                return carrel_error_set(err, -r, "config.json: linux.seccomp.listenerPath: cannot send the notify fd: %s",
                                         strerror(-r));
         return 0;
 }

@@ -16,7 +16,7 @@ int limits_apply(struct init_ctx *ctx, struct carrel_error *err)
         for (size_t i = 0; i < p->n_rlimits; i++) {
                 struct rlimit rl = { .rlim_cur = p->rlimits[i].soft, .rlim_max = p->rlimits[i].hard };
                 if (setrlimit(p->rlimits[i].resource, &rl) < 0)
-                        return carrel_error_errno(err, errno, "process.rlimits[%zu]: cannot set the limit", i);
+                        return carrel_error_errno(err, errno, "config.json: process.rlimits[%zu]: cannot set the limit", i);
         }
         if (p->has_oom_score_adj) {
                 char buf[16];

@@ -2,10 +2,12 @@
 #include "decode.h"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "mount_options.h"
 #include "util/cleanup.h"
@@ -15,6 +17,8 @@
 #define SH(key, type, member, has) { key, F_STRING, OFF(type, member), OFF(type, has), 0, NULL, NULL }
 #define B(key, type, member) { key, F_BOOL, OFF(type, member), -1, 0, NULL, NULL }
 #define U32(key, type, member) { key, F_U32, OFF(type, member), -1, 0, NULL, NULL }
+#define ID(key, type, member) { key, F_ID, OFF(type, member), -1, 0, NULL, NULL }
+#define IDH(key, type, member, has) { key, F_ID, OFF(type, member), OFF(type, has), 0, NULL, NULL }
 #define U32H(key, type, member, has) { key, F_U32, OFF(type, member), OFF(type, has), 0, NULL, NULL }
 #define I32H(key, type, member, has) { key, F_I32, OFF(type, member), OFF(type, has), 0, NULL, NULL }
 #define I64(key, type, member) { key, F_I64, OFF(type, member), -1, 0, NULL, NULL }
@@ -87,7 +91,7 @@ static int dec_additional_gids(struct dctx *c, json_t *v, void *base)
                 return oom(c);
         for (size_t i = 0; i < n; i++) {
                 size_t old = dctx_push_index(c, i);
-                int r = decode_u32(c, json_array_get(v, i), &p->additional_gids[i]);
+                int r = decode_id(c, json_array_get(v, i), &p->additional_gids[i]);
                 if (r < 0)
                         return r;
                 dctx_pop(c, old);
@@ -97,8 +101,8 @@ static int dec_additional_gids(struct dctx *c, json_t *v, void *base)
 }
 
 static const struct field user_fields[] = {
-        U32("uid", struct spec_process, uid),
-        U32("gid", struct spec_process, gid),
+        ID("uid", struct spec_process, uid),
+        ID("gid", struct spec_process, gid),
         U32H("umask", struct spec_process, umask, has_umask),
         FN("additionalGids", dec_additional_gids),
         FIELD_END,
@@ -378,23 +382,56 @@ static int dec_namespaces(struct dctx *c, json_t *v, void *base)
 }
 
 static const struct field idmap_fields[] = {
-        U32("containerID", struct spec_idmap, container_id),
-        U32("hostID", struct spec_idmap, host_id),
+        ID("containerID", struct spec_idmap, container_id),
+        ID("hostID", struct spec_idmap, host_id),
         U32("size", struct spec_idmap, size),
         FIELD_END,
 };
 
+static bool ranges_overlap(uint32_t a, uint32_t b, uint32_t size_a, uint32_t size_b)
+{
+        return (uint64_t) a < (uint64_t) b + size_b && (uint64_t) b < (uint64_t) a + size_a;
+}
+
+/* What the kernel accepts in uid_map/gid_map, checked here so the error
+ * names the JSON path: at most 340 lines, no range past id 4294967294
+ * ((uid_t)-1 is no id), no two lines overlapping on either side. */
 static int dec_idmaps(struct dctx *c, json_t *v, struct spec_idmap **ret, size_t *ret_n)
 {
+        if (json_is_array(v) && json_array_size(v) > SPEC_IDMAP_MAX)
+                return dctx_fail(c, "%zu mappings; the kernel accepts at most %d", json_array_size(v),
+                                 SPEC_IDMAP_MAX);
         int r = decode_array(c, v, idmap_fields, sizeof **ret, (void **) ret, ret_n);
         if (r < 0)
                 return r;
-        for (size_t i = 0; i < *ret_n; i++)
-                if ((*ret)[i].size == 0) {
-                        dctx_push_index(c, i);
+        size_t text_len = 0;
+        for (size_t i = 0; i < *ret_n; i++) {
+                const struct spec_idmap *m = &(*ret)[i];
+                text_len += (size_t) snprintf(NULL, 0, "%u %u %u\n", m->container_id, m->host_id, m->size);
+                size_t old = dctx_push_index(c, i);
+                if (m->size == 0) {
                         dctx_push_key(c, "size");
                         return dctx_fail(c, "must be greater than 0");
                 }
+                if ((uint64_t) m->container_id + m->size > UINT32_MAX)
+                        return dctx_fail(c, "containerID %u + size %u goes past id 4294967294", m->container_id,
+                                         m->size);
+                if ((uint64_t) m->host_id + m->size > UINT32_MAX)
+                        return dctx_fail(c, "hostID %u + size %u goes past id 4294967294", m->host_id, m->size);
+                for (size_t j = 0; j < i; j++) {
+                        const struct spec_idmap *o = &(*ret)[j];
+                        if (ranges_overlap(m->container_id, o->container_id, m->size, o->size))
+                                return dctx_fail(c, "its containerID range overlaps that of [%zu]", j);
+                        if (ranges_overlap(m->host_id, o->host_id, m->size, o->size))
+                                return dctx_fail(c, "its hostID range overlaps that of [%zu]", j);
+                }
+                dctx_pop(c, old);
+        }
+        /* The kernel takes the map in one write of less than a page. */
+        long page = sysconf(_SC_PAGESIZE);
+        if (page > 0 && text_len >= (size_t) page)
+                return dctx_fail(c, "the mappings take %zu bytes as text; the kernel accepts less than %ld "
+                                 "(use fewer, larger ranges)", text_len, page);
         return 0;
 }
 
@@ -423,8 +460,8 @@ static const struct field device_fields[] = {
         I64("major", struct device_raw, major),
         I64("minor", struct device_raw, minor),
         U32H("fileMode", struct device_raw, mode, has_mode),
-        U32H("uid", struct device_raw, uid, has_uid),
-        U32H("gid", struct device_raw, gid, has_gid),
+        IDH("uid", struct device_raw, uid, has_uid),
+        IDH("gid", struct device_raw, gid, has_gid),
         FIELD_END,
 };
 
@@ -651,6 +688,9 @@ static int dec_hooks(struct dctx *c, json_t *v, void *base)
         return 0;
 }
 
+/* NUL bytes in strings are decoded, so the string decoders refuse them by JSON path. */
+#define SPEC_JSON_FLAGS (JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL)
+
 static int dec_annotations(struct dctx *c, json_t *v, void *base)
 {
         struct spec *s = base;
@@ -659,10 +699,12 @@ static int dec_annotations(struct dctx *c, json_t *v, void *base)
         const char *key;
         json_t *val;
         json_object_foreach(v, key, val) {
-                if (!json_is_string(val)) {
-                        dctx_push_key(c, key);
-                        return dctx_fail(c, "expected a string");
-                }
+                const char *text;
+                size_t old = dctx_push_key(c, key);
+                int r = decode_string(c, val, &text);
+                if (r < 0)
+                        return r;
+                dctx_pop(c, old);
         }
         s->annotations = v;
         return 0;
@@ -684,7 +726,7 @@ static const struct field spec_fields[] = {
 int spec_decode(const char *text, size_t len, const char *origin, struct spec **ret, struct carrel_error *err)
 {
         json_error_t jerr;
-        json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+        json_t *root = json_loadb(text, len, SPEC_JSON_FLAGS, &jerr);
         if (!root)
                 return carrel_error_set(err, EINVAL, "%s: invalid JSON at line %d, column %d: %s", origin,
                                         jerr.line, jerr.column, jerr.text);
@@ -707,7 +749,7 @@ int spec_decode(const char *text, size_t len, const char *origin, struct spec **
 int spec_decode_process(struct spec *s, const char *text, size_t len, const char *origin, struct carrel_error *err)
 {
         json_error_t jerr;
-        json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+        json_t *root = json_loadb(text, len, SPEC_JSON_FLAGS, &jerr);
         if (!root)
                 return carrel_error_set(err, EINVAL, "%s: invalid JSON at line %d, column %d: %s", origin, jerr.line,
                                         jerr.column, jerr.text);
@@ -719,37 +761,73 @@ int spec_decode_process(struct spec *s, const char *text, size_t len, const char
         return decode_object(&c, root, process_fields, &s->process);
 }
 
-int read_config_file(const char *path, char **ret, size_t *ret_len, struct carrel_error *err)
+#define CONFIG_MAX (64 * 1024 * 1024)
+
+/* Read a FIFO to its end, waiting at most timeout_ms for each piece. */
+static int read_fifo(int fd, const char *path, int timeout_ms, char **ret, size_t *ret_len, struct carrel_error *err)
 {
-        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+        _cleanup_free_ char *buf = NULL;
+        size_t len = 0, cap = 0;
+        for (;;) {
+                struct pollfd p = { .fd = fd, .events = POLLIN };
+                int n = poll(&p, 1, timeout_ms);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0)
+                        return carrel_error_errno(err, errno, "cannot read %s", path);
+                if (n == 0)
+                        return carrel_error_set(err, ETIMEDOUT, "%s: a FIFO with no writer (nothing to read after %d s)",
+                                                path, timeout_ms / 1000);
+                if (len + 65536 + 1 > cap) {
+                        char *nb = realloc(buf, cap = cap * 2 + 65536 + 1);
+                        if (!nb)
+                                return carrel_error_set(err, ENOMEM, "out of memory");
+                        buf = nb;
+                }
+                ssize_t got = read(fd, buf + len, cap - len - 1);
+                if (got < 0 && (errno == EINTR || errno == EAGAIN))
+                        continue;
+                if (got < 0)
+                        return carrel_error_errno(err, errno, "cannot read %s", path);
+                if (got == 0)
+                        break;
+                len += (size_t) got;
+                if (len > CONFIG_MAX)
+                        return carrel_error_set(err, EFBIG, "%s: larger than 64 MiB", path);
+        }
+        if (!buf && !(buf = malloc(1)))
+                return carrel_error_set(err, ENOMEM, "out of memory");
+        buf[len] = '\0';
+        *ret = TAKE_PTR(buf);
+        *ret_len = len;
+        return 0;
+}
+
+int read_config_source(const char *path, int fifo_timeout_ms, char **ret, size_t *ret_len, struct carrel_error *err)
+{
+        /* O_NONBLOCK: opening a FIFO without a writer must not hang. */
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
         if (fd < 0)
                 return carrel_error_errno(err, errno, "cannot open %s", path);
         struct stat st;
         if (fstat(fd, &st) < 0)
                 return carrel_error_errno(err, errno, "cannot stat %s", path);
-        /* A pipe (/dev/fd/N, <(...)) is read to its end like a file. */
-        if (!S_ISREG(st.st_mode) && !S_ISFIFO(st.st_mode) && !S_ISCHR(st.st_mode))
-                return carrel_error_set(err, EINVAL, "%s: not a regular file or a pipe", path);
-        const size_t max = 64 * 1024 * 1024;
-        size_t size = S_ISREG(st.st_mode) ? (size_t) st.st_size : 4096, got = 0;
-        if (size > max)
+        /* exec --process: a pipe (/dev/fd/N, <(...)) or a character device is
+         * read to its end, and a FIFO nobody writes to times out. */
+        if ((S_ISFIFO(st.st_mode) || S_ISCHR(st.st_mode)) && fifo_timeout_ms > 0)
+                return read_fifo(fd, path, fifo_timeout_ms, ret, ret_len, err);
+        if (!S_ISREG(st.st_mode))
+                return carrel_error_set(err, EINVAL, "%s: not a regular file", path);
+        if (st.st_size > CONFIG_MAX)
                 return carrel_error_set(err, EFBIG, "%s: larger than 64 MiB", path);
-        _cleanup_free_ char *buf = malloc(size + 1);
+        if (fcntl(fd, F_SETFL, 0) < 0)
+                return carrel_error_errno(err, errno, "cannot read %s", path);
+        _cleanup_free_ char *buf = malloc((size_t) st.st_size + 1);
         if (!buf)
                 return carrel_error_set(err, ENOMEM, "out of memory");
-        for (;;) {
-                if (got == size) {
-                        if (S_ISREG(st.st_mode))
-                                break;
-                        if (size >= max)
-                                return carrel_error_set(err, EFBIG, "%s: larger than 64 MiB", path);
-                        size = size * 2 > max ? max : size * 2;
-                        char *bigger = realloc(buf, size + 1);
-                        if (!bigger)
-                                return carrel_error_set(err, ENOMEM, "out of memory");
-                        buf = bigger;
-                }
-                ssize_t n = read(fd, buf + got, size - got);
+        size_t got = 0;
+        while (got < (size_t) st.st_size) {
+                ssize_t n = read(fd, buf + got, (size_t) st.st_size - got);
                 if (n < 0 && errno == EINTR)
                         continue;
                 if (n < 0)
@@ -762,6 +840,11 @@ int read_config_file(const char *path, char **ret, size_t *ret_len, struct carre
         *ret = TAKE_PTR(buf);
         *ret_len = got;
         return 0;
+}
+
+int read_config_file(const char *path, char **ret, size_t *ret_len, struct carrel_error *err)
+{
+        return read_config_source(path, 0, ret, ret_len, err);
 }
 
 int spec_load_file(const char *path, struct spec **ret, struct carrel_error *err)

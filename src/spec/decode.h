@@ -20,6 +20,7 @@ enum field_kind {
         F_STRING,  /* const char * */
         F_BOOL,    /* bool */
         F_U32,     /* uint32_t */
+        F_ID,      /* uint32_t uid or gid: 0..4294967294 */
         F_I32,     /* int */
         F_I64,     /* int64_t */
         F_U64,     /* uint64_t */
@@ -66,6 +67,8 @@ int decode_map(struct dctx *c, json_t *v, const struct field *table, size_t elem
                int (*each)(struct dctx *c, const char *key, void *entry), void **ret, size_t *ret_n);
 
 int decode_u32(struct dctx *c, json_t *v, uint32_t *ret);
+/* A uid or gid: (uid_t)-1 means "no change" to setresuid and chown, never an id. */
+int decode_id(struct dctx *c, json_t *v, uint32_t *ret);
 int decode_string(struct dctx *c, json_t *v, const char **ret);
 int decode_strv(struct dctx *c, json_t *v, const char ***ret, size_t *ret_n);
 

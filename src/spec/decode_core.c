@@ -165,6 +165,14 @@ int decode_u32(struct dctx *c, json_t *v, uint32_t *ret)
         return 0;
 }
 
+int decode_id(struct dctx *c, json_t *v, uint32_t *ret)
+{
+        int r = decode_u32(c, v, ret);
+        if (r == 0 && *ret == UINT32_MAX)
+                return dctx_fail(c, "4294967295 is not a valid id (it is (uid_t)-1, \"no change\" to the kernel)");
+        return r;
+}
+
 int decode_strv(struct dctx *c, json_t *v, const char ***ret, size_t *ret_n)
 {
         if (!json_is_array(v))
@@ -198,6 +206,8 @@ static int decode_field(struct dctx *c, const struct field *f, json_t *v, void *
                 return 0;
         case F_U32:
                 return decode_u32(c, v, (uint32_t *) p);
+        case F_ID:
+                return decode_id(c, v, (uint32_t *) p);
         case F_I32:
                 if (!json_is_integer(v))
                         return dctx_fail(c, "expected an integer, got %s", type_name(v));

@@ -1,6 +1,8 @@
 #include "spec/shell.h"
 
+#include <errno.h>
 #include <jansson.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -301,15 +303,19 @@ static int apply_process(json_t *spec, const struct shell_opts *o, struct carrel
         }
         if (o->user) {
                 char *end;
+                errno = 0;
                 unsigned long uid = strtoul(o->user, &end, 10), gid = 0;
-                if (end == o->user || (*end && *end != ':'))
+                if (end == o->user || (*end && *end != ':') || o->user[0] == '-')
                         return flag_err(err, "--user", o->user, "expected UID[:GID], got");
                 if (*end == ':') {
                         const char *g = end + 1;
                         gid = strtoul(g, &end, 10);
-                        if (end == g || *end)
+                        if (end == g || *end || *g == '-')
                                 return flag_err(err, "--user", o->user, "expected UID[:GID], got");
                 }
+                /* 4294967295 is (uid_t)-1: "no change" to setresuid, which would leave the workload root. */
+                if (errno || uid >= UINT32_MAX || gid >= UINT32_MAX)
+                        return flag_err(err, "--user", o->user, "ids must be 0..4294967294, got");
                 json_object_set_new(proc, "user", json_pack("{s:I,s:I}", "uid", (json_int_t) uid, "gid", (json_int_t) gid));
         }
         json_t *env = json_object_get(proc, "env");

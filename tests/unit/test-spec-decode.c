@@ -1,6 +1,7 @@
 /* The spec decoder: the default spec decodes, and every kind of bad input is
  * refused with the file, the JSON path and the reason. */
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
@@ -221,5 +222,34 @@ int main(void)
         expect_error("\"rootfs\"", "\"\"", "root.path: is required");
         expect_error("\"destination\": \"/proc\"", "\"uidMappings\": [], \"destination\": \"/proc\"",
                      "mounts[0]: an idmapped mount needs both uidMappings and gidMappings");
+        /* ids: (uid_t)-1 means "no change" to setresuid and chown, never an id */
+        expect_error("\"uid\": 0", "\"uid\": 4294967295", "process.user.uid: 4294967295 is not a valid id");
+        expect_error("\"gid\": 0", "\"gid\": 4294967295", "process.user.gid: 4294967295 is not a valid id");
+        expect_error("\"gid\": 0", "\"gid\": 0, \"additionalGids\": [5, 4294967295]",
+                     "process.user.additionalGids[1]: 4294967295 is not a valid id");
+        expect_error("\"maskedPaths\"", "\"devices\": [{\"path\": \"/dev/x\", \"type\": \"c\", \"major\": 1, "
+                     "\"minor\": 3, \"uid\": 4294967295}], \"maskedPaths\"",
+                     "linux.devices[0].uid: 4294967295 is not a valid id");
+        /* id maps: what the kernel would refuse, refused by JSON path */
+        {
+                char *maps = malloc(341 * 64 + 64), *p = maps;
+                p += sprintf(p, "\"uidMappings\": [");
+                for (int i = 0; i < 341; i++)
+                        p += sprintf(p, "%s{\"containerID\": %d, \"hostID\": %d, \"size\": 10}", i ? ", " : "",
+                                     i * 10, 100000 + i * 10);
+                strcpy(p, "], \"maskedPaths\"");
+                expect_error("\"maskedPaths\"", maps, "linux.uidMappings: 341 mappings; the kernel accepts at most 340");
+                free(maps);
+        }
+        expect_error("\"maskedPaths\"", "\"gidMappings\": [{\"containerID\": 0, \"hostID\": 4294967295, \"size\": 1}], "
+                     "\"maskedPaths\"", "linux.gidMappings[0].hostID: 4294967295 is not a valid id");
+        expect_error("\"maskedPaths\"", "\"uidMappings\": [{\"containerID\": 4294967290, \"hostID\": 1000, "
+                     "\"size\": 10}], \"maskedPaths\"", "linux.uidMappings[0]: containerID 4294967290 + size 10 goes past");
+        expect_error("\"maskedPaths\"", "\"uidMappings\": [{\"containerID\": 0, \"hostID\": 1000, \"size\": 10}, "
+                     "{\"containerID\": 5, \"hostID\": 5000, \"size\": 10}], \"maskedPaths\"",
+                     "linux.uidMappings[1]: its containerID range overlaps that of [0]");
+        expect_error("\"maskedPaths\"", "\"uidMappings\": [{\"containerID\": 0, \"hostID\": 1000, \"size\": 10}, "
+                     "{\"containerID\": 50, \"hostID\": 1009, \"size\": 10}], \"maskedPaths\"",
+                     "linux.uidMappings[1]: its hostID range overlaps that of [0]");
         return tap_done();
 }
