@@ -44,6 +44,7 @@ static const struct command commands[] = {
         { "spec", cmd_spec, "write a default config.json", "[--bundle DIR] [--rootless]" },
         { "features", cmd_features, "print the features JSON of this runtime", "" },
         { "logs", cmd_logs, "print the output of a run --rootfs -d container", "[--follow] ID" },
+        { "console", cmd_console, "attach to the console of a run --rootfs -d server (--init or -t)", "ID" },
         { "help", cmd_help, "show the help of carrel, or of one command", "[COMMAND]" },
 };
 
@@ -113,6 +114,10 @@ static const char *const option_help[] = {
         "events", "      --stats             print one stats event and exit\n"
                   "      --interval D        time between stats events (default 5s)\n",
         "logs", "  -f, --follow            keep printing new output until the container stops\n",
+        "console", "\nAttaches the caller's terminal to the console of a server started with\n"
+                   "carrel run --rootfs DIR -d --init (or -d -t COMMAND): raw mode, the window\n"
+                   "size follows. Press Ctrl-] three times within 1s to detach; the server keeps\n"
+                   "running. One client at a time. The output also goes to carrel logs ID.\n",
         "spec", "  -b, --bundle DIR        where to write config.json (default: .)\n"
                 "      --rootless          a spec for a user namespace mapped to the caller\n",
         NULL,

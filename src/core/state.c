@@ -1,5 +1,6 @@
 #include "carrel/state.h"
 #include "cgroup/cgroup.h"
+#include "core/keeper.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -111,7 +112,7 @@ void state_bundle_remove(const char *root, const char *id)
 int state_dir_remove(const char *root, const char *id, int dirfd)
 {
         state_bundle_remove(root, id);
-        static const char *const files[] = { "state.json", "exec.fifo", ".state.json.tmp" };
+        static const char *const files[] = { "state.json", "exec.fifo", ".state.json.tmp", KEEPER_SOCKET, KEEPER_PID_FILE };
         for (size_t i = 0; i < ARRAY_SIZE(files); i++)
                 unlinkat(dirfd, files[i], 0);
         char path[4096];
