@@ -75,7 +75,8 @@ static const char *const option_help[] = {
                "      --env K=V --workdir DIR --cap-add CAP --cap-drop CAP\n"
                "      --seccomp default|unconfined|FILE --userns host|auto|private\n"
                "      --init (boot the rootfs's /sbin/init, no COMMAND) --stop-signal SIG\n"
-               "      -d/--detach (prints the name; output to carrel logs NAME) --keep -t/--tty --no-tty\n",
+               "      -d/--detach (prints the name; output to carrel logs NAME; with --init or -t,\n"
+               "      a console for carrel console NAME) --keep -t/--tty --no-tty\n",
         "exec", "  -p, --process FILE      a runtime-spec process object (instead of COMMAND)\n"
                 "  -d, --detach            return once the process runs\n"
                 "      --pid-file FILE     write the new process's pid to FILE\n"
