@@ -18,6 +18,7 @@
 #include "core/keeper.h"
 #include "util/cleanup.h"
 #include "util/fd.h"
+#include "util/term.h"
 
 #define DETACH_KEY 0x1d /* Ctrl-] */
 #define DETACH_PRESSES 3
@@ -173,22 +174,14 @@ int cmd_console(struct cli *cli, int argc, char **argv, struct carrel_error *err
         if (sock < 0)
                 return sock;
 
-        sigset_t set;
-        sigemptyset(&set);
         static const int sigs[] = { SIGWINCH, SIGINT, SIGTERM, SIGHUP, SIGQUIT };
-        for (size_t i = 0; i < sizeof sigs / sizeof *sigs; i++)
-                sigaddset(&set, sigs[i]);
-        sigprocmask(SIG_BLOCK, &set, NULL);
-        _cleanup_close_ int sfd = signalfd(-1, &set, SFD_CLOEXEC);
+        _cleanup_close_ int sfd = signals_to_fd(sigs, sizeof sigs / sizeof *sigs);
         if (sfd < 0)
-                return carrel_error_errno(err, errno, "signalfd");
+                return carrel_error_errno(err, -sfd, "signalfd");
 
         struct termios saved;
-        bool restore = false;
-        if (isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &saved) == 0) {
-                struct termios raw = saved;
-                cfmakeraw(&raw);
-                restore = tcsetattr(STDIN_FILENO, TCSANOW, &raw) == 0;
+        bool restore = term_make_raw(STDIN_FILENO, &saved);
+        if (restore) {
                 fprintf(stderr, "Connected to the console of %s. Press Ctrl-] three times within 1s to detach.\r\n",
                         id);
                 send_winsize(sock);
