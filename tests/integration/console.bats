@@ -38,10 +38,12 @@ alive() { [ -e "/proc/$1" ] && ! grep -q '^State:.*Z' "/proc/$1/status" 2>/dev/n
 	[ -S "$STATE/$ID/console.sock" ]
 
 	# type a command, see its output; the window size follows; a lone
-	# Ctrl-] reaches the console (cat -v shows it as ^]); then detach
+	# Ctrl-] reaches the console (cat -v shows it as ^]), and so do three
+	# that are not within a second; then detach
 	attach 'expect:Ctrl-\] three times' raw 'send:echo mark-$((6*7)); kept=yes-$$\r' 'expect:mark-42' \
 		'size:31x97' 'send:stty size\r' 'expect:31 97' \
-		'send:cat -v\r' 'send:a\x1db\r' 'expect:a\^\]b' 'send:\x04' \
+		'send:cat -v\r' 'send:a\x1db\r' 'expect:a\^\]b' \
+		'send:\x1d\x1d' 'sleep:1.5' 'send:\x1dc\r' 'expect:\^\]\^\]\^\]c' 'send:\x04' \
 		"$DETACH" exit
 	[ "$status" -eq 0 ] || fail "$output"
 	grep -qx raw=1 <<<"$output" || fail "not raw: $output"

@@ -6,6 +6,7 @@ terminal would, and play the steps against it, in order:
                 matches REGEX (bytes, re.S)
   size:ROWSxCOLS resize the terminal (the kernel sends SIGWINCH)
   raw           check that CMD put the terminal in raw mode
+  sleep:SECS    wait, reading what CMD prints
   exit          wait (up to 20 s) for CMD to exit
 Prints raw=, restored= (termios back as before), status= (when CMD exited),
 and every output line as out:LINE. Exits 1, naming the step, when a step
@@ -92,6 +93,10 @@ for step in steps:
     elif kind == "size":
         rows, cols = (int(v) for v in arg.split("x"))
         fcntl.ioctl(master, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
+    elif kind == "sleep":
+        end = time.monotonic() + float(arg)
+        while time.monotonic() < end and pump(0.05):
+            pass
     elif kind == "raw":
         lflag = termios.tcgetattr(slave)[3]
         raw = int(not (lflag & (termios.ICANON | termios.ECHO)))
