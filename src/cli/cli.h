@@ -39,6 +39,7 @@ int cmd_events(struct cli *, int, char **, struct carrel_error *);
 int cmd_spec(struct cli *, int, char **, struct carrel_error *);
 int cmd_features(struct cli *, int, char **, struct carrel_error *);
 int cmd_logs(struct cli *, int, char **, struct carrel_error *);
+int cmd_console(struct cli *, int, char **, struct carrel_error *);
 
 const struct command *command_find(const char *name);
 

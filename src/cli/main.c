@@ -46,6 +46,7 @@ static const struct command commands[] = {
         { "spec", cmd_spec, "write a default config.json", "[--bundle DIR] [--rootless]" },
         { "features", cmd_features, "print the features JSON of this runtime", "" },
         { "logs", cmd_logs, "print the output of a run --rootfs -d container", "[--follow] ID" },
+        { "console", cmd_console, "attach to the console of a run --rootfs -d server (--init or -t)", "ID" },
         { "help", cmd_help, "show the help of carrel, or of one command", "[COMMAND]" },
 };
 
@@ -76,7 +77,8 @@ static const char *const option_help[] = {
                "      --env K=V --workdir DIR --cap-add CAP --cap-drop CAP\n"
                "      --seccomp default|unconfined|FILE --userns host|auto|private\n"
                "      --init (boot the rootfs's /sbin/init, no COMMAND) --stop-signal SIG\n"
-               "      -d/--detach (prints the name; output to carrel logs NAME) --keep -t/--tty --no-tty\n",
+               "      -d/--detach (prints the name; output to carrel logs NAME; with --init or -t,\n"
+               "      a console for carrel console NAME) --keep -t/--tty --no-tty\n",
         "exec", "  -p, --process FILE      a runtime-spec process object (instead of COMMAND)\n"
                 "  -d, --detach            return once the process runs\n"
                 "      --pid-file FILE     write the new process's pid to FILE\n"
@@ -115,6 +117,10 @@ static const char *const option_help[] = {
         "events", "      --stats             print one stats event and exit\n"
                   "      --interval D        time between stats events (default 5s)\n",
         "logs", "  -f, --follow            keep printing new output until the container stops\n",
+        "console", "\nAttaches the caller's terminal to the console of a server started with\n"
+                   "carrel run --rootfs DIR -d --init (or -d -t COMMAND): raw mode, the window\n"
+                   "size follows. Press Ctrl-] three times within 1s to detach; the server keeps\n"
+                   "running. One client at a time. The output also goes to carrel logs ID.\n",
         "spec", "  -b, --bundle DIR        where to write config.json (default: .)\n"
                 "      --rootless          a spec for a user namespace mapped to the caller\n",
         NULL,

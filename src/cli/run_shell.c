@@ -304,8 +304,10 @@ int cmd_run_shell(struct cli *cli, int argc, char **argv, struct carrel_error *e
         }
         x.o.args = argv + optind;
         x.o.n_args = (size_t) (argc - optind);
+        /* -d: no terminal, unless asked for with -t, or for a guest's init,
+         * whose console a keeper then holds for `carrel console`. */
         if (x.detach && !x.tty_set)
-                x.o.tty = false;
+                x.o.tty = x.o.boot_init;
         if (geteuid() != 0 && x.o.userns)
                 return carrel_error_set(err, EPERM, "--userns %s: carrel runs unprivileged (uid %u), which always "
                                         "maps the caller to root in a user namespace of its own; drop --userns",
@@ -357,8 +359,10 @@ int cmd_run_shell(struct cli *cli, int argc, char **argv, struct carrel_error *e
         char bundle[PATH_MAX];
         if ((r = write_bundle(cli->root, id, json, bundle, sizeof bundle, err)) < 0)
                 return r;
+        char log[PATH_MAX + 16];
+        snprintf(log, sizeof log, "%s/" SHELL_LOG_FILE, bundle);
         struct create_opts co = { .root = cli->root, .id = id, .bundle = bundle, .detach = x.detach,
-                                 .keep = x.keep };
+                                 .keep = x.keep, .console_keeper_log = x.detach && x.o.tty ? log : NULL };
         int status = 0;
         for (;;) {
                 struct saved_stdio saved;

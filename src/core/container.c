@@ -20,6 +20,7 @@
 #include "linux/net.h"
 #include "core/hooks.h"
 #include "core/idrange.h"
+#include "core/keeper.h"
 #include "core/launch.h"
 #include "core/sync.h"
 #include "core/wait.h"
@@ -81,6 +82,9 @@ int container_run(const struct create_opts *o, int *ret_status, struct carrel_er
         }
         hooks_warn(l.spec, HOOK_POSTSTART, o->id, "running", l.pid, l.bundle);
         if (o->detach) {
+                if (l.master >= 0 && o->console_keeper_log &&
+                    (r = keeper_spawn(l.dirfd, o->console_keeper_log, l.master, l.pidfd, err)) < 0)
+                        goto fail;
                 launch_release(&l);
                 return 0;
         }
@@ -341,6 +345,7 @@ int container_delete(const char *root, const char *id, bool force, struct carrel
                         return carrel_error_set(err, ETIMEDOUT, "container \"%s\": its init (pid %d) did not die after "
                                                 "SIGKILL; nothing was removed", id, (int) st.pid);
         }
+        keeper_stop(dirfd);
         if (st.net_host_if[0] && (r = net_veth_delete(st.net_host_if)) < 0)
                 not_removed(left, sizeof left, &code, -r, "the veth %s", st.net_host_if);
         if (st.creating && st.userns_slot < 0)

@@ -17,6 +17,10 @@ struct create_opts {
         bool systemd_cgroup;
         bool detach; /* run only */
         bool keep;   /* run only: keep the stopped container (no delete on exit) */
+        /* run --detach with process.terminal and no console socket: a keeper
+         * process holds the pty master (core/keeper.h) and appends its output
+         * to this file (run --rootfs -d's console.log). */
+        const char *console_keeper_log;
 };
 
 int container_create(const struct create_opts *o, struct carrel_error *err);

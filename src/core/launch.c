@@ -331,7 +331,7 @@ int launch_container(struct launch *l, const struct create_opts *o, bool use_fif
         if (r < 0 || (r = sealed_exe_if_needed(l->spec, err)) < 0)
                 goto fail;
         if (l->spec->process.terminal &&
-            (r = console_open(o->console_socket, !use_fifo && !o->detach, &l->console, err)) < 0)
+            (r = console_open(o->console_socket, !use_fifo && (!o->detach || o->console_keeper_log), &l->console, err)) < 0)
                 goto fail;
 
         if ((r = state_dir_create(o->root, o->id, &l->dirfd, err)) < 0) {

@@ -15,6 +15,7 @@
 #include "util/cleanup.h"
 #include "util/fd.h"
 #include "util/sys.h"
+#include "util/term.h"
 
 static void copy_winsize(int from, int to)
 {
@@ -38,26 +39,17 @@ static bool pump(int in, int out)
 int wait_forwarding(int pidfd, int master, int *ret_status, struct carrel_error *err)
 {
         static const int forward[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH };
-        sigset_t set;
-        sigemptyset(&set);
-        for (size_t i = 0; i < ARRAY_SIZE(forward); i++)
-                sigaddset(&set, forward[i]);
-        sigprocmask(SIG_BLOCK, &set, NULL);
-        _cleanup_close_ int sfd = signalfd(-1, &set, SFD_CLOEXEC);
+        _cleanup_close_ int sfd = signals_to_fd(forward, ARRAY_SIZE(forward));
         if (sfd < 0)
-                return carrel_error_errno(err, errno, "signalfd");
+                return carrel_error_errno(err, -sfd, "signalfd");
 
         struct termios saved;
         bool restore = false;
         int in = -1;
         if (master >= 0) {
                 in = STDIN_FILENO;
-                if (isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &saved) == 0) {
-                        struct termios raw = saved;
-                        cfmakeraw(&raw);
-                        restore = tcsetattr(STDIN_FILENO, TCSANOW, &raw) == 0;
+                if ((restore = term_make_raw(STDIN_FILENO, &saved)))
                         copy_winsize(STDIN_FILENO, master);
-                }
         }
         int r = 0;
         /* The pty hangs up whenever no one in the container holds its slave

@@ -290,6 +290,8 @@ complete_words() {
 	[ "$output" = "$ID" ] || fail "$output"
 	run -0 complete_words "$CARREL" --root "$STATE" kill "$ID" KI
 	[ "$output" = KILL ] || fail "$output"
+	run -0 complete_words "$CARREL" --root "$STATE" console ""
+	[ "$output" = "$ID" ] || fail "console: $output"
 	run -0 carrel delete -f "$ID"
 	# meson install
 	local dest=$BATS_TEST_TMPDIR/dest

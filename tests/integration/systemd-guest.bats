@@ -141,6 +141,22 @@ wait_running() {
 	run -0 carrel delete "$ID"
 }
 
+@test "systemd guest: carrel console attaches to a detached guest's login prompt and detaches" {
+	carrel_bg run --rootfs "$GUEST" --name "$ID" --profile server --init -d
+	[ "$status" -eq 0 ] || fail "$output"
+	wait_running 60
+	# getty is on the console the keeper holds: Enter brings the prompt back
+	run timeout 60 python3 "$LIBDIR/console_driver.py" 'send:\r' "expect:$ID login:" 'send:\x1d\x1d\x1d' exit \
+		-- "$CARREL" --root "$STATE" console "$ID"
+	[ "$status" -eq 0 ] || fail "$output"
+	[ "$(state_of "$ID" status)" = running ]
+	run -0 carrel logs "$ID"
+	[[ "$output" == *"Welcome to"* ]] || fail "no boot messages in the log: ${output: -1500}"
+	run -0 carrel kill --timeout 20 "$ID"
+	wait_status "$ID" stopped 5
+	run -0 carrel delete "$ID"
+}
+
 @test "systemd-nspawn -b on the same rootfs, for the time to running" {
 	command -v systemd-nspawn >/dev/null || skip "systemd-nspawn (package systemd-container) is not installed"
 	local start i leader out

@@ -191,7 +191,7 @@ exit 3'
 @test "terminal proxy: the caller's terminal goes raw, a resize reaches the container (SIGWINCH), the modes come back" {
 	cfg '.process.terminal = true'
 	set_sh 'trap "echo size=\$(stty size); exit 4" WINCH; echo ready; i=0; while [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done; echo no-winch'
-	run timeout 30 python3 "$LIBDIR/pty_driver.py" 33 99 -- "$CARREL" --root "$STATE" run --bundle "$BUNDLE" "$ID"
+	run timeout 30 python3 "$LIBDIR/console_driver.py" expect:ready raw size:33x99 exit -- "$CARREL" --root "$STATE" run --bundle "$BUNDLE" "$ID"
 	[ "$status" -eq 0 ] || fail "$output"
 	grep -qx "raw=1" <<<"$output" || fail "the caller's terminal was not raw: $output"
 	grep -qx "out:size=33 99" <<<"$output" || fail "the resize did not arrive: $output"
