@@ -508,8 +508,10 @@ int cgroup_open(const char *mount, const char *path, struct cgroup *ret)
                 snprintf(full, sizeof full, "%s%s", ret->mount, path);
                 ret->fd = open(full, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
                 /* A systemd scope goes when its last process does; delete still
-                 * resets a failed one (cgroup_destroy, with the state's made_v1). */
-                if (ret->fd < 0 && !(errno == ENOENT && scope))
+                 * resets a failed one (cgroup_destroy, with the state's made_v1).
+                 * A delete killed half-way may have removed the unified one
+                 * and left v1 ones: those are still opened below. */
+                if (ret->fd < 0 && errno != ENOENT)
                         return -errno;
         }
         /* The v1 hierarchies it is in (a hierarchy mounted since is left out). */
@@ -522,7 +524,7 @@ int cgroup_open(const char *mount, const char *path, struct cgroup *ret)
                         ret->v1[kept++] = h;
         }
         ret->n_v1 = kept;
-        if (!ret->mount[0] && !kept && !scope)
+        if (ret->fd < 0 && !kept && !scope)
                 return -ENOENT;
         return 0;
 }
@@ -709,11 +711,14 @@ int cgroup_destroy(struct cgroup *cg, struct carrel_error *err)
                 if (cg->fd >= 0)
                         cgroup_remove_children(cg->fd, 0);
                 r = cgroup_systemd_stop(name, user, err);
-        } else if (r == 0 && cg->created && cg->fd >= 0)
-                r = remove_dir(cg->fd, cg->mount, cg->path, err);
+        }
+        /* The v1 ones first, the unified one last: a delete killed half-way
+         * leaves what the next one finds from the unified cgroup. */
         for (size_t i = 0; i < cg->n_v1; i++)
                 if (r == 0 && (cg->v1[i].made || (cg->v1[i].mask & cg->made_v1)) && cg->v1[i].fd >= 0)
                         r = remove_dir(cg->v1[i].fd, cg->v1[i].mount, cg->path, err);
+        if (r == 0 && !unit && cg->created && cg->fd >= 0)
+                r = remove_dir(cg->fd, cg->mount, cg->path, err);
         cgroup_close(cg);
         return r;
 }
