@@ -75,7 +75,7 @@ containerd_up() {
 
 c() { timeout -k 5 120 ctr -a "$E/containerd.sock" "$@"; }
 
-@test "containerd SystemdCgroup: config-systemd.toml loads; the container is a systemd scope with MemoryMax; update and rm" {
+@test "containerd SystemdCgroup: config-systemd.toml loads; the container is a systemd scope with MemoryMax; rm removes it" {
 	containerd_up
 	run -0 containerd --config "$E/containerd.toml" config dump
 	[[ "$output" == *'runtimes.carrel.options]'* ]] || fail "$output"
@@ -97,11 +97,9 @@ c() { timeout -k 5 120 ctr -a "$E/containerd.sock" "$@"; }
 	[ "$(systemctl show -p Delegate --value "$unit")" = yes ] || fail "not delegated"
 	[ "$(systemctl show -p MemoryMax --value "$unit")" = 67108864 ] || fail "MemoryMax: $(systemctl show -p MemoryMax "$unit")"
 	[ "$(cat "/sys/fs/cgroup/system.slice/$unit/memory.max")" = 67108864 ]
-	# the shim's update goes through carrel --systemd-cgroup update: the unit changes
-	run -0 c task update --memory-limit 134217728 "$n"
-	[ "$(systemctl show -p MemoryMax --value "$unit")" = 134217728 ] || fail "after update: $(systemctl show -p MemoryMax "$unit")"
-	run -0 c task exec --exec-id e1 "$n" sh -c 'cat /sys/fs/cgroup/memory.max'
-	[ "$output" = 134217728 ] || fail "inside: $output"
+	# (ctr 1.6 has no `task update`: containerd updates through CRI only)
+	run -0 c task exec --exec-id e1 "$n" cat /sys/fs/cgroup/memory.max
+	[ "$output" = 67108864 ] || fail "inside: $output"
 	run -0 c task kill -s KILL "$n"
 	for _ in $(seq 50); do [[ "$(c task ls)" == *"$n "*STOPPED* ]] && break; sleep 0.2; done
 	run -0 c task rm "$n"
