@@ -138,6 +138,8 @@ as_sd_user() {
 	pid=$(as_sd_user "$u" "$CARREL" state "$ID" | jq -r .pid)
 	grep -q "^0::/user.slice/user-$uid.slice/user@$uid.service/user.slice/$UNIT\$" "/proc/$pid/cgroup" ||
 		fail "$(cat "/proc/$pid/cgroup")"
+	local cg=/sys/fs/cgroup/user.slice/user-$uid.slice/user@$uid.service/user.slice/$UNIT
+	[ "$(cat "$cg/memory.max")" = 67108864 ] || fail "memory.max: $(cat "$cg/memory.max")"
 	run -0 as_sd_user "$u" "$CARREL" delete --force "$ID"
 	run as_sd_user "$u" systemctl --user is-active "$UNIT"
 	[ "$output" != active ] || fail "the user's scope is still active"
