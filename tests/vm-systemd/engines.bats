@@ -97,14 +97,11 @@ c() { timeout -k 5 120 ctr -a "$E/containerd.sock" "$@"; }
 	[ "$(systemctl show -p Delegate --value "$unit")" = yes ] || fail "not delegated"
 	[ "$(systemctl show -p MemoryMax --value "$unit")" = 67108864 ] || fail "MemoryMax: $(systemctl show -p MemoryMax "$unit")"
 	[ "$(cat "/sys/fs/cgroup/system.slice/$unit/memory.max")" = 67108864 ]
-	# (ctr 1.6 has no `task update`: containerd updates through CRI only)
-	# The container sees its own cgroup at /sys/fs/cgroup (a cgroup namespace, or its directory bound there).
-	run c task exec --exec-id e1 "$n" cat /sys/fs/cgroup/memory.max
-	if [ "$status" -ne 0 ] || [ "$output" != 67108864 ]; then
-		local o=$output
-		run c task exec --exec-id e2 "$n" sh -c 'cat /proc/self/cgroup; grep cgroup /proc/self/mounts; ls /sys/fs/cgroup'
-		fail "inside: memory.max: $o; $output"
-	fi
+	# (ctr 1.6 has no `task update`: containerd updates through CRI only.)
+	# An exec'd process joins the scope too (ctr's spec has no cgroup
+	# namespace, and no /sys/fs/cgroup mount: CRI adds that).
+	run -0 c task exec --exec-id e1 "$n" cat /proc/self/cgroup
+	[ "$output" = "0::/system.slice/$unit" ] || fail "exec: $output"
 	run -0 c task kill -s KILL "$n"
 	for _ in $(seq 50); do [[ "$(c task ls)" == *"$n "*STOPPED* ]] && break; sleep 0.2; done
 	run -0 c task rm "$n"
