@@ -206,11 +206,6 @@ teardown() {
 		rm -fa -t 0 >/dev/null 2>&1 || true
 	loginctl disable-linger "$PU" 2>/dev/null || true
 	loginctl terminate-user "$PU" 2>/dev/null || true
-	local p
-	for p in /proc/[0-9]*; do
-		[ "$(awk '/^Uid:/ { print $2 }' "$p/status" 2>/dev/null)" = "$PUID" ] && kill -9 "${p#/proc/}" 2>/dev/null
-	done
-	sed -i "/^$PU:/d" /etc/subuid /etc/subgid
-	userdel "$PU" 2>/dev/null || true
+	engines_remove_user "$PU" "$PUID"
 	return 0
 }
