@@ -138,8 +138,6 @@ podman_up() {
 
 @test "podman cgroup_manager=systemd: the container is a libpod scope in machine.slice with MemoryMax; rm removes it" {
 	podman_up
-	run -0 "$E/pm" info --format '{{.Host.CgroupManager}} {{.Host.OCIRuntime.Version}}'
-	[[ "$output" == systemd*carrel* ]] || fail "$output"
 	run -0 "$E/pm" run -d --memory 64m --pids-limit 99 "$IMAGE" sleep 1000
 	local id=$output pid unit
 	unit=libpod-$id.scope
