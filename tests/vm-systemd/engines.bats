@@ -189,8 +189,9 @@ as_user() {
 	pid=$(pmu inspect -f '{{.State.Pid}}' "$id")
 	cg=$(sed -n 's/^0:://p' "/proc/$pid/cgroup")
 	[[ "$cg" == "/user.slice/user-$PUID.slice/user@$PUID.service/"*"/$unit" ]] || fail "cgroup: $cg"
-	run -0 as_user systemctl --user show -p MemoryMax --value "$unit"
-	[ "$output" = 67108864 ] || fail "MemoryMax: $output"
+	run -0 as_user systemctl --user show -p MemoryMax -p Delegate -p Description "$unit"
+	[[ "$output" == *"MemoryMax=67108864"* ]] && [[ "$output" == *"Delegate=yes"* ]] &&
+		[[ "$output" == *"Description=carrel container $unit"* ]] || fail "$output"
 	[ "$(cat "/sys/fs/cgroup$cg/memory.max")" = 67108864 ] || fail "memory.max: $(cat "/sys/fs/cgroup$cg/memory.max")"
 	run -0 pmu rm -f -t 0 "$id"
 	run as_user systemctl --user is-active "$unit"
