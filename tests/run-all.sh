@@ -13,7 +13,8 @@
 #      on a host that already has pure cgroup v2; the guest also runs podman's
 #      resource scenarios with the image the engine tier made
 #   7. the systemd VM tier: the same guest with systemd as PID 1 and AppArmor
-#      on (tests/vm/run-systemd.sh, tests/vm-systemd)
+#      on (tests/vm/run-systemd.sh, tests/vm-systemd); it also runs containerd
+#      and podman on carrel's systemd cgroup driver with the engine tier's image
 # Set CARREL_SKIP="asan fuzz crash vm vm-systemd engines" to leave stages out while developing.
 set -uo pipefail
 cd "$(dirname "$0")/.."

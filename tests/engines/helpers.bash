@@ -68,6 +68,18 @@ engines_remove_cgroup() {
 	done
 }
 
+# engines_remove_user USER UID: kill every process of the test user UID
+# (podman's pause process, conmon, its systemd instance), drop its
+# /etc/subuid and /etc/subgid ranges and the user.
+engines_remove_user() {
+	local p
+	for p in /proc/[0-9]*; do
+		[ "$(awk '/^Uid:/ { print $2 }' "$p/status" 2>/dev/null)" = "$2" ] && kill -9 "${p#/proc/}" 2>/dev/null
+	done
+	sed -i "/^$1:/d" /etc/subuid /etc/subgid
+	userdel "$1" 2>/dev/null || true
+}
+
 # engines_cgroup PID CONTROLLER: the path of PID's cgroup in CONTROLLER's v1
 # hierarchy, or its unified one ("0::") when CONTROLLER is "".
 engines_cgroup() {

@@ -45,12 +45,7 @@ teardown_file() {
 	[ -n "${T:-}" ] && [ -d "$T" ] || return 0
 	"$T/pm" rm -fa -t 0 >/dev/null 2>&1 || true
 	# podman's pause process (its user namespace) and any conmon of the user.
-	local p
-	for p in /proc/[0-9]*; do
-		[ "$(awk '/^Uid:/ { print $2 }' "$p/status" 2>/dev/null)" = "$PUID" ] && kill -9 "${p#/proc/}" 2>/dev/null
-	done
-	sed -i "/^$PU:/d" /etc/subuid /etc/subgid
-	userdel "$PU" 2>/dev/null || true
+	engines_remove_user "$PU" "$PUID"
 	engines_cleanup_dir "$T"
 }
 

@@ -4,7 +4,9 @@
 #   - every .bats file does `load helpers`, and calls `common_setup_file` from
 #     setup_file, `common_setup` (+ usually `make_bundle`) from setup and
 #     `common_teardown` from teardown;
-#   - ONE shared, read-only-safe rootfs per test file: $ROOTFS;
+#   - ONE shared, read-only-safe rootfs per test file: $ROOTFS (or, when
+#     CARREL_TEST_ROOTFS names a rootfs that tests/lib/make-rootfs.sh built,
+#     that one, shared by every file: the VM tiers build it once);
 #   - per test: state root $STATE, bundle $BUNDLE, container id $ID
 #     (any extra container in a test must use an id that starts with $ID);
 #   - teardown force-deletes everything and then FAILS the test if anything
@@ -15,7 +17,7 @@ bats_require_minimum_version 1.5.0
 CARREL=${CARREL:-$BATS_TEST_DIRNAME/../../build/carrel}
 CARREL=$(realpath -m -- "$CARREL")
 MAKE_ROOTFS=$(realpath -m -- "$BATS_TEST_DIRNAME/../lib/make-rootfs.sh")
-ROOTFS=$BATS_FILE_TMPDIR/rootfs
+ROOTFS=${CARREL_TEST_ROOTFS:-$BATS_FILE_TMPDIR/rootfs}
 # Seconds before a hung carrel invocation is killed.
 CARREL_TIMEOUT=${CARREL_TIMEOUT:-20}
 
@@ -46,7 +48,8 @@ common_setup_file() {
 		echo "carrel binary not found at $CARREL (build with: meson setup build && ninja -C build)" >&2
 		return 1
 	}
-	"$MAKE_ROOTFS" "$ROOTFS"
+	# A shared rootfs (CARREL_TEST_ROOTFS) is built once, by whoever set it.
+	[ -n "${CARREL_TEST_ROOTFS:-}" ] && [ -x "$ROOTFS/bin/busybox" ] || "$MAKE_ROOTFS" "$ROOTFS"
 	_open_path "$ROOTFS"
 }
 

@@ -47,21 +47,41 @@ sd_run_bg() { carrel_bg --systemd-cgroup run -d --bundle "$BUNDLE" "$ID"; }
 	[[ "$output" == *"/system.slice/$UNIT"* ]] || fail "inside: $output"
 }
 
-@test "systemd: MemoryMax and TasksMax are applied to the scope; update changes them; pause and kill --all work" {
-	cfg '.linux.cgroupsPath = "system.slice:carrel:" + $id | .process.args = ["sleep", "100"]
-	     | .linux.resources = {memory: {limit: 67108864}, pids: {limit: 42}}' --arg id "$ID"
+@test "systemd: MemoryMax, TasksMax, CPUWeight and the CPU quota are applied to the scope; update changes them; pause and kill --all work" {
+	cfg '.linux.cgroupsPath = "system.slice:carrel:" + $id | .process.args = ["sh", "-c", "sleep 100 & exec sleep 100"]
+	     | .linux.resources = {memory: {limit: 67108864}, pids: {limit: 42}, cpu: {shares: 512, quota: 50000, period: 100000}}' --arg id "$ID"
 	sd_run_bg
 	[ "$status" -eq 0 ] || fail "$output"
+	local cg=/sys/fs/cgroup/system.slice/$UNIT
 	[ "$(systemctl show -p MemoryMax --value "$UNIT")" = 67108864 ] || fail "MemoryMax: $(systemctl show -p MemoryMax "$UNIT")"
 	[ "$(systemctl show -p TasksMax --value "$UNIT")" = 42 ] || fail "TasksMax: $(systemctl show -p TasksMax "$UNIT")"
-	[ "$(cat "/sys/fs/cgroup/system.slice/$UNIT/memory.max")" = 67108864 ]
+	# shares 512 -> weight 1 + (510 * 9999) / 262142 = 20, as runc maps them
+	[ "$(systemctl show -p CPUWeight --value "$UNIT")" = 20 ] || fail "CPUWeight: $(systemctl show -p CPUWeight "$UNIT")"
+	[ "$(systemctl show -p CPUQuotaPerSecUSec --value "$UNIT")" = 500ms ] || fail "$(systemctl show -p CPUQuotaPerSecUSec "$UNIT")"
+	[ "$(cat "$cg/memory.max")" = 67108864 ] || fail "memory.max: $(cat "$cg/memory.max")"
+	[ "$(cat "$cg/cpu.weight")" = 20 ] || fail "cpu.weight: $(cat "$cg/cpu.weight")"
+	[ "$(cat "$cg/cpu.max")" = "50000 100000" ] || fail "cpu.max: $(cat "$cg/cpu.max")"
 	run -0 carrel --systemd-cgroup update --memory 134217728 --pids-limit 50 "$ID"
 	[ "$(systemctl show -p MemoryMax --value "$UNIT")" = 134217728 ] || fail "after update: $(systemctl show -p MemoryMax "$UNIT")"
-	[ "$(cat "/sys/fs/cgroup/system.slice/$UNIT/pids.max")" = 50 ]
+	[ "$(systemctl show -p TasksMax --value "$UNIT")" = 50 ] || fail "after update: $(systemctl show -p TasksMax "$UNIT")"
+	[ "$(cat "$cg/pids.max")" = 50 ]
+	# systemd re-applies its unit's properties on a reload: the update must be in them
+	systemctl daemon-reload
+	[ "$(cat "$cg/memory.max")" = 134217728 ] || fail "after daemon-reload: memory.max $(cat "$cg/memory.max")"
+	[ "$(cat "$cg/pids.max")" = 50 ] || fail "after daemon-reload: pids.max $(cat "$cg/pids.max")"
 	run -0 carrel --systemd-cgroup pause "$ID"
-	[ "$(cat "/sys/fs/cgroup/system.slice/$UNIT/cgroup.freeze")" = 1 ]
+	[ "$(cat "$cg/cgroup.freeze")" = 1 ]
+	[ "$(carrel state "$ID" | jq -r .status)" = paused ]
 	run -0 carrel --systemd-cgroup resume "$ID"
+	[ "$(cat "$cg/cgroup.freeze")" = 0 ]
+	[ "$(carrel state "$ID" | jq -r .status)" = running ]
+	[ "$(wc -l <"$cg/cgroup.procs")" -eq 2 ] || fail "procs: $(cat "$cg/cgroup.procs")"
 	run -0 carrel --systemd-cgroup kill --all "$ID" KILL
+	for _ in $(seq 50); do [ "$(carrel state "$ID" | jq -r .status)" = stopped ] && break; sleep 0.1; done
+	[ "$(carrel state "$ID" | jq -r .status)" = stopped ] || fail "still $(carrel state "$ID")"
+	[ ! -s "$cg/cgroup.procs" ] || fail "left in the scope: $(cat "$cg/cgroup.procs")"
+	run -0 carrel --systemd-cgroup delete "$ID"
+	[ ! -d "$cg" ] || fail "the scope's cgroup is left after delete"
 }
 
 @test "systemd: delete stops the scope; a nested slice is expanded" {
@@ -118,6 +138,8 @@ as_sd_user() {
 	pid=$(as_sd_user "$u" "$CARREL" state "$ID" | jq -r .pid)
 	grep -q "^0::/user.slice/user-$uid.slice/user@$uid.service/user.slice/$UNIT\$" "/proc/$pid/cgroup" ||
 		fail "$(cat "/proc/$pid/cgroup")"
+	local cg=/sys/fs/cgroup/user.slice/user-$uid.slice/user@$uid.service/user.slice/$UNIT
+	[ "$(cat "$cg/memory.max")" = 67108864 ] || fail "memory.max: $(cat "$cg/memory.max")"
 	run -0 as_sd_user "$u" "$CARREL" delete --force "$ID"
 	run as_sd_user "$u" systemctl --user is-active "$UNIT"
 	[ "$output" != active ] || fail "the user's scope is still active"
