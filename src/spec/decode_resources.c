@@ -330,7 +330,9 @@ static const struct field resources_fields[] = {
 /* runc (libcontainer/cgroups fs and fs2) writes nothing for a limit, weight,
  * share, quota or period of 0, nor for an empty cpuset string: engines send
  * those for "not set" (Docker: cpu.shares 0, blockIO.weight 0). The same here,
- * so they need no controller either. -1 stays "max". */
+ * so they need no controller either. -1 stays "max".
+ * The exception is pids.limit: 0 is a real limit (pids.max 0), as the
+ * runtime-spec and runc 1.4 read it. */
 static void zero_means_unset(struct spec_resources *r)
 {
         if (r->memory_limit == 0)
@@ -357,8 +359,6 @@ static void zero_means_unset(struct spec_resources *r)
         r->has_network = r->has_net_classid || r->n_net_prios;
         if (r->cpu_period == 0)
                 r->has_cpu_period = false;
-        if (r->pids_limit == 0)
-                r->has_pids_limit = false;
         if (r->cpus && !*r->cpus)
                 r->cpus = NULL;
         if (r->mems && !*r->mems)

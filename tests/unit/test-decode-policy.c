@@ -116,7 +116,6 @@ static void check_zero_means_unset(void)
                                      "\"kernel\": 0, \"kernelTCP\": 0, \"disableOOMKiller\": false},"
                                      " \"cpu\": {\"shares\": 0, \"quota\": 0, \"period\": 0, \"cpus\": \"\", \"mems\": \"\","
                                      " \"realtimeRuntime\": 0, \"realtimePeriod\": 0},"
-                                     " \"pids\": {\"limit\": 0},"
                                      " \"blockIO\": {\"weight\": 0, \"weightDevice\": [{\"major\": 8, \"minor\": 0, \"weight\": 0}]},"
                                      " \"network\": {\"classID\": 0, \"priorities\": []},"
                                      " \"hugepageLimits\": [], \"devices\": []}",
@@ -130,12 +129,15 @@ static void check_zero_means_unset(void)
                 ok(!r->has_cpu_shares && !r->has_cpu_quota && !r->has_cpu_period && !r->cpus && !r->mems &&
                    !r->has_cpu_realtime,
                    "cpu shares, quota, period, real-time runtime and period 0 and empty cpus/mems: not set");
-                ok(!r->has_pids_limit, "pids.limit 0: not set");
                 ok(!r->has_blkio_weight && r->n_weight_devices == 0,
                    "blockIO weights 0: not set");
                 ok(!r->has_network, "an empty network object asks for nothing");
                 ok(cgroup_controllers_needed(r) == 0, "so no controller is needed");
         }
+        spec_free(s);
+        /* pids.limit 0 is a real limit: no new process (runtime-spec, runc 1.4) */
+        s = decode_with("{\"pids\": {\"limit\": 0}}", NULL);
+        ok(s && s->resources->has_pids_limit && s->resources->pids_limit == 0, "pids.limit 0: pids.max 0");
         spec_free(s);
 
         s = decode_with("{\"memory\": {\"limit\": -1, \"swap\": -1}, \"pids\": {\"limit\": -1}, "
