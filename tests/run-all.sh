@@ -12,9 +12,12 @@
 #   6. the VM tier: cgroup v2 tests in a qemu guest (tests/vm), or natively
 #      on a host that already has pure cgroup v2; the guest also runs podman's
 #      resource scenarios with the image the engine tier made
+#      (and the Debian systemd guest when build/debian-rootfs is cached);
+#      then a second boot with only cgroup v1 hierarchies (no cgroup2) runs
+#      tests/integration/cgroup-v1.bats (stage vm-v1)
 #   7. the systemd VM tier: the same guest with systemd as PID 1 and AppArmor
 #      on (tests/vm/run-systemd.sh, tests/vm-systemd)
-# Set CARREL_SKIP="asan fuzz crash vm vm-systemd engines" to leave stages out while developing.
+# Set CARREL_SKIP="asan fuzz crash vm vm-v1 vm-systemd engines" to leave stages out while developing.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 . contrib/deps.sh
@@ -125,6 +128,10 @@ if ! skip_stage vm; then
         else
                 script_tier vm "VM tier (pure cgroup v2 in qemu)" tests/vm/run.sh
         fi
+fi
+
+if ! skip_stage vm-v1; then
+        CARREL_VM_CGROUP=v1 script_tier vm-v1 "VM tier (pure cgroup v1 in qemu)" tests/vm/run.sh
 fi
 
 if ! skip_stage vm-systemd; then
