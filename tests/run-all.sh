@@ -12,7 +12,7 @@
 #   6. the VM tier: cgroup v2 tests in a qemu guest (tests/vm), or natively
 #      on a host that already has pure cgroup v2; the guest also runs podman's
 #      resource scenarios with the image the engine tier made
-#      (and the Debian systemd guest when build/debian-rootfs is cached);
+#      (the Debian systemd guest only opt-in: tests/vm/README.md);
 #      then a second boot with only cgroup v1 hierarchies (no cgroup2) runs
 #      tests/integration/cgroup-v1.bats (stage vm-v1)
 #   7. the systemd VM tier: the same guest with systemd as PID 1 and AppArmor
