@@ -12,10 +12,13 @@
 #   6. the VM tier: cgroup v2 tests in a qemu guest (tests/vm), or natively
 #      on a host that already has pure cgroup v2; the guest also runs podman's
 #      resource scenarios with the image the engine tier made
+#      (the Debian systemd guest only opt-in: tests/vm/README.md);
+#      then a second boot with only cgroup v1 hierarchies (no cgroup2) runs
+#      tests/integration/cgroup-v1.bats (stage vm-v1)
 #   7. the systemd VM tier: the same guest with systemd as PID 1 and AppArmor
 #      on (tests/vm/run-systemd.sh, tests/vm-systemd); it also runs containerd
 #      and podman on carrel's systemd cgroup driver with the engine tier's image
-# Set CARREL_SKIP="asan fuzz crash vm vm-systemd engines" to leave stages out while developing.
+# Set CARREL_SKIP="asan fuzz crash vm vm-v1 vm-systemd engines" to leave stages out while developing.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 . contrib/deps.sh
@@ -133,6 +136,10 @@ if ! skip_stage vm; then
         else
                 script_tier vm "VM tier (pure cgroup v2 in qemu)" tests/vm/run.sh
         fi
+fi
+
+if ! skip_stage vm-v1; then
+        CARREL_VM_CGROUP=v1 script_tier vm-v1 "VM tier (pure cgroup v1 in qemu)" tests/vm/run.sh
 fi
 
 if ! skip_stage vm-systemd; then

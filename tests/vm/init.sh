@@ -3,7 +3,8 @@
 #
 #   stage 1 (in the initramfs): load the modules, mount the host's / (9p,
 #     read-only) under a tmpfs-backed overlay, give it proc/sys/dev/tmp/run and
-#     a pure cgroup v2 hierarchy with every controller enabled, switch_root.
+#     a pure cgroup v2 hierarchy with every controller enabled (CGROUP=v1:
+#     only v1 hierarchies), switch_root.
 #   stage 2 (PID 1 in the new root): run /vm-results/cmd.sh from the repo dir
 #     with stdout/stderr/exit code into the results share, then power off.
 #   INIT=systemd in /results/config (tests/vm/run-systemd.sh): stage 2 is
@@ -84,11 +85,15 @@ stage1() {
 	# Pure cgroup v2 (the kernel runs with cgroup_no_v1=all), every controller
 	# delegated from the root, as systemd mounts it.
 	cg=/newroot/sys/fs/cgroup
+	if [ "${CGROUP:-}" = v1 ]; then
+		cgroup_v1 $cg
+	else
 	mount -t cgroup2 -o nsdelegate,memory_recursiveprot cgroup2 $cg ||
 		mount -t cgroup2 cgroup2 $cg || fail "mount cgroup2"
 	for c in $(cat $cg/cgroup.controllers); do
 		echo "+$c" >$cg/cgroup.subtree_control || echo "carrel-vm init: cannot enable $c"
 	done
+	fi
 
 	dev=/newroot/dev
 	mkdir -p $dev/pts $dev/shm $dev/mqueue
@@ -110,6 +115,30 @@ stage1() {
 	# switch_root, not chroot: a chroot()ed process cannot CLONE_NEWUSER.
 	exec switch_root /newroot /.carrel-vm/busybox sh /.carrel-vm/init stage2
 	fail "switch_root"
+}
+
+# CGROUP=v1 (CARREL_VM_CGROUP=v1): a pure cgroup v1 host, as a distro's init
+# leaves it: a tmpfs at /sys/fs/cgroup and one hierarchy per controller the
+# kernel has (/proc/cgroups), cpu+cpuacct and net_cls+net_prio together with
+# a link per name, then the tmpfs read-only. No cgroup2 anywhere.
+cgroup_v1() {
+	local cg=$1 h c n
+	# /proc has moved to the new root; busybox's remount reads /proc/mounts
+	mount -t proc proc /proc || fail "mount /proc again"
+	mount -t tmpfs -o mode=0755,nosuid,nodev,noexec tmpfs $cg || fail "mount tmpfs $cg"
+	for h in cpu,cpuacct cpuset memory pids blkio devices freezer net_cls,net_prio perf_event hugetlb rdma; do
+		n=
+		for c in $(echo $h | tr , ' '); do
+			awk -v c=$c '$1 == c && $4 == 1 { f = 1 } END { exit !f }' /proc/cgroups && n=${n:+$n,}$c
+		done
+		[ -n "$n" ] || continue
+		mkdir $cg/$n && mount -t cgroup -o nosuid,nodev,noexec,$n cgroup $cg/$n || fail "mount cgroup $n"
+		case $n in *,*)
+			for c in $(echo $n | tr , ' '); do ln -s $n $cg/$c; done ;;
+		esac
+	done
+	mount -o remount,ro $cg || fail "remount $cg read-only"
+	umount /proc
 }
 
 # systemd as PID 1: boot to multi-user.target, then carrel-tests.service runs

@@ -23,6 +23,10 @@
 #   CARREL_VM_INIT     systemd: boot /lib/systemd/systemd as PID 1 (with
 #                      AppArmor on); the command runs from a unit once
 #                      multi-user.target is reached (tests/vm/run-systemd.sh)
+#   CARREL_VM_CGROUP   v1: a pure cgroup v1 guest (no cgroup_no_v1=all; init
+#                      mounts a tmpfs and one hierarchy per v1 controller at
+#                      /sys/fs/cgroup, no cgroup2); default command
+#                      tests/vm/guest-v1-tests.sh. Default v2.
 set -uo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -48,6 +52,13 @@ case "$VM_INIT" in
 "" | shell) VM_INIT= ;;
 systemd) [ -x /lib/systemd/systemd ] || { say "SKIP: no /lib/systemd/systemd (Debian package systemd)"; exit 77; } ;;
 *) say "CARREL_VM_INIT=$VM_INIT: use systemd or shell"; exit 2 ;;
+esac
+VM_CGROUP=${CARREL_VM_CGROUP:-v2}
+case "$VM_CGROUP" in
+v2) ;;
+v1) [ -z "$VM_INIT" ] || { say "CARREL_VM_CGROUP=v1 needs the busybox init"; exit 2; }
+	[ $# -gt 0 ] || set -- tests/vm/guest-v1-tests.sh ;;
+*) say "CARREL_VM_CGROUP=$VM_CGROUP: use v1 or v2"; exit 2 ;;
 esac
 [ $# -gt 0 ] || set -- tests/vm/guest-tests.sh
 
@@ -85,6 +96,7 @@ sq() { local s=${1//\'/\'\\\'\'}; printf "'%s'" "$s"; }
 	echo "REPO=$(sq "$REPO")"
 	echo "NINEP_CACHE=$(sq "${CARREL_VM_9P_CACHE:-loose}")"
 	echo "INIT=$(sq "$VM_INIT")"
+	echo "CGROUP=$(sq "$VM_CGROUP")"
 } >"$RES/config"
 {
 	printf 'cd %q || exit 1\n' "$REPO"
@@ -97,6 +109,8 @@ sq() { local s=${1//\'/\'\\\'\'}; printf "'%s'" "$s"; }
 
 # --- boot ----------------------------------------------------------------------
 APPEND="console=ttyS0 quiet panic=-1 systemd.unified_cgroup_hierarchy=1 cgroup_no_v1=all"
+# v1: the kernel keeps its v1 controllers (init.sh mounts their hierarchies).
+[ "$VM_CGROUP" = v1 ] && APPEND="console=ttyS0 quiet panic=-1"
 APPEND+=" mitigations=off"
 # systemd: no boot status lines; AppArmor on (Debian's kernel has it) for the LSM tests.
 [ "$VM_INIT" = systemd ] && APPEND+=" systemd.show_status=0 apparmor=1 security=apparmor"
@@ -109,6 +123,11 @@ qemu=(qemu-system-x86_64
 	-kernel "$KERNEL" -initrd "$W/initrd" -append "$APPEND"
 	-virtfs "local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap"
 	-virtfs "local,path=$RES,mount_tag=results,security_model=none")
+# v1: a small scratch disk, so that the blkio tests have a block device.
+if [ "$VM_CGROUP" = v1 ]; then
+	truncate -s 64M "$W/disk.img"
+	qemu+=(-drive "file=$W/disk.img,if=virtio,format=raw")
+fi
 
 : >"$W/console.log"
 t_boot=$(date +%s.%N)

@@ -25,7 +25,7 @@ set -euo pipefail
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
 CACHE=${CARREL_VM_CACHE:-$REPO/build/vm}
 # Modules the guest init loads; their dependencies are added from modules.dep.
-MODULES="virtio_pci 9pnet_virtio 9p overlay veth bridge ${CARREL_VM_EXTRA_MODULES:-}"
+MODULES="virtio_pci 9pnet_virtio 9p overlay veth bridge virtio_blk ${CARREL_VM_EXTRA_MODULES:-}"
 REFRESH=0
 [ "${1:-}" = --refresh ] && REFRESH=1
 
