@@ -244,14 +244,52 @@ static void log_drivers(const struct cgroup *cg)
         json_decref(d);
 }
 
+/* SIGKILL every process listed in the cgroup at `fd` (and below it). */
+static size_t kill_listed(int fd)
+{
+        pid_t *pids;
+        size_t n;
+        if (cgroup_read_pids(fd, &pids, &n) < 0)
+                return 0;
+        for (size_t i = 0; i < n; i++) {
+                int pfd = sys_pidfd_open(pids[i], 0);
+                if (pfd >= 0) {
+                        sys_pidfd_send_signal(pfd, SIGKILL, NULL, 0);
+                        close(pfd);
+                }
+        }
+        free(pids);
+        return n;
+}
+
+/* rmdir answers EBUSY while a killed process is still tearing itself down
+ * (cgroup.procs already hides it) or one got in since the kill: kill what
+ * is listed and try again, for up to about five seconds. */
 static int remove_dir(int fd, const char *mount, const char *path, struct carrel_error *err)
 {
         char full[PATH_MAX + 128];
         snprintf(full, sizeof full, "%s%s", mount, path);
-        cgroup_remove_children(fd, 0);
-        if (rmdir(full) < 0 && errno != ENOENT)
-                return carrel_error_errno(err, errno, "cannot remove the cgroup %s", full);
-        return 0;
+        long delay_ms = 5;
+        for (int spent = 0;; spent += delay_ms, delay_ms = delay_ms < 200 ? delay_ms * 2 : 200) {
+                cgroup_remove_children(fd, 0);
+                if (rmdir(full) == 0 || errno == ENOENT)
+                        return 0;
+                if (errno != EBUSY || spent >= 5000)
+                        break;
+                kill_listed(fd);
+                nanosleep(&(struct timespec) { 0, delay_ms * 1000000L }, NULL);
+        }
+        int e = errno;
+        pid_t *pids = NULL;
+        size_t n = 0;
+        if (e == EBUSY && cgroup_read_pids(fd, &pids, &n) == 0 && n) {
+                int r = carrel_error_errno(err, e, "cannot remove the cgroup %s: %zu process%s still in it "
+                                           "(pid %d)", full, n, n == 1 ? "" : "es", (int) pids[0]);
+                free(pids);
+                return r;
+        }
+        free(pids);
+        return carrel_error_errno(err, e, "cannot remove the cgroup %s", full);
 }
 
 static bool use_systemd;
@@ -714,10 +752,17 @@ int cgroup_destroy(struct cgroup *cg, struct carrel_error *err)
         }
         /* The v1 ones first, the unified one last: a delete killed half-way
          * leaves what the next one finds from the unified cgroup. */
-        for (size_t i = 0; i < cg->n_v1; i++)
-                if (r == 0 && (cg->v1[i].made || (cg->v1[i].mask & cg->made_v1)) && cg->v1[i].fd >= 0)
-                        r = remove_dir(cg->v1[i].fd, cg->v1[i].mount, cg->path, err);
-        if (r == 0 && !unit && cg->created && cg->fd >= 0)
+        int v1_r = 0;
+        for (size_t i = 0; r == 0 && i < cg->n_v1; i++)
+                if ((cg->v1[i].made || (cg->v1[i].mask & cg->made_v1)) && cg->v1[i].fd >= 0) {
+                        /* the others still go; the first error is the one kept */
+                        int e = remove_dir(cg->v1[i].fd, cg->v1[i].mount, cg->path, err);
+                        if (!v1_r)
+                                v1_r = e;
+                }
+        if (v1_r)
+                r = v1_r;
+        else if (r == 0 && !unit && cg->created && cg->fd >= 0)
                 r = remove_dir(cg->fd, cg->mount, cg->path, err);
         cgroup_close(cg);
         return r;

@@ -328,7 +328,12 @@ int container_delete(const char *root, const char *id, bool force, struct carrel
                 if ((r = cgroup_destroy(&cg, &cg_err)) < 0) {
                         if (!force)
                                 return carrel_error_set(err, cg_err.code, "%s", cg_err.msg);
-                        not_removed(left, sizeof left, &code, -r, "the cgroup %s", st.cgroup_path);
+                        /* the cgroup layer's message names the hierarchy and what is in it */
+                        if (!code)
+                                code = -r;
+                        size_t len = strlen(left);
+                        snprintf(left + len, sizeof left - len, "%sthe cgroup %.120s (%.300s)", len ? "; " : "",
+                                 st.cgroup_path, cg_err.msg[0] ? cg_err.msg : strerror(-r));
                 }
                 cgroup_close(&cg);
         } else if (st.cgroup_path[0] && r != -ENOENT) {

@@ -15,7 +15,8 @@
 # Prints TAP. Exits 77 (reason on the last stderr line) when it cannot run.
 # By default it samples CARREL_CRASH_SAMPLES (10) kill points per command,
 # spread over its whole run, so the tier takes a few minutes; with
-# CARREL_CRASH_FULL=1 it kills at every system call.
+# CARREL_CRASH_FULL=1 it kills at every system call. CARREL_CRASH_ONLY
+# (say "start exec") limits it to those commands.
 set -uo pipefail
 cd "$(dirname "$0")/../.." || exit 1
 TOP=$PWD
@@ -84,7 +85,7 @@ leftovers() {
 	[ -e "$ROOT/$id" ] && echo "state dir $ROOT/$id ($(ls -A "$ROOT/$id" 2>/dev/null | tr '\n' ' '))"
 	[ -e "$ROOT/.bundles/$id" ] && echo "bundle dir $ROOT/.bundles/$id"
 	for d in /sys/fs/cgroup/carrel/"$id" /sys/fs/cgroup/*/carrel/"$id"; do
-		[ -d "$d" ] && echo "cgroup $d"
+		[ -d "$d" ] && echo "cgroup $d (processes: $(cat "$d/cgroup.procs" 2>/dev/null | tr '\n' ' ')children: $(find "$d" -mindepth 1 -type d 2>/dev/null | tr '\n' ' '))"
 	done
 	if [ -d "$ROOT/.userns" ]; then
 		grep -lxF -- "$id" "$ROOT"/.userns/* 2>/dev/null | sed 's/^/id-range slot /'
@@ -179,10 +180,13 @@ check() {
 	fi
 	# and the id can be used again
 	# (the init keeps create's stdio: files, not a pipe $(...) would wait on)
-	if ! c create --bundle "$BUNDLE" "$id" >/dev/null 2>"$WORK/recreate.err" ||
-		! c delete --force "$id" >/dev/null 2>&1; then
-		out=$(cat "$WORK/recreate.err")
-		not_ok "$name: the id cannot be created again after delete --force" "$out"
+	if ! c create --bundle "$BUNDLE" "$id" >/dev/null 2>"$WORK/recreate.err"; then
+		not_ok "$name: the id cannot be created again after delete --force" "$(cat "$WORK/recreate.err")"
+		cleanup_id "$id"
+		return
+	fi
+	if ! out=$(c delete --force "$id" 2>&1); then
+		not_ok "$name: delete --force of the re-created container failed" "$out" "$(leftovers "$id")"
 		cleanup_id "$id"
 		return
 	fi
@@ -223,6 +227,8 @@ bundle_for() {
 sweep() {
 	local name=$1 setup=$2 total at i=0 cmd=()
 	shift 2
+	# CARREL_CRASH_ONLY="start exec": only those commands
+	[ -z "${CARREL_CRASH_ONLY:-}" ] || [[ " $CARREL_CRASH_ONLY " == *" $name "* ]] || return 0
 	# Counted on the second run: the first fills caches (the seccomp
 	# program) and takes a longer path.
 	for i in 1 2; do

@@ -199,3 +199,22 @@ all_gone() {
 	run -0 carrel delete --force "$ID"
 	all_gone
 }
+
+@test "delete --force kills a process that sits in only one of the container's v1 cgroups, then removes them all" {
+	[ "$(stat -fc %T /sys/fs/cgroup/pids 2>/dev/null)" = cgroupfs ] || skip "no cgroup v1 pids hierarchy on this host"
+	create_ctr
+	[ -d "/sys/fs/cgroup/pids/carrel/$ID" ] || skip "the container has no v1 pids cgroup"
+	# a process of this test, moved into the container's pids cgroup only:
+	# the unified (or any other) cgroup of the container never sees it
+	sleep 1000 &
+	local stray=$!
+	echo "$stray" >"/sys/fs/cgroup/pids/carrel/$ID/cgroup.procs"
+	run carrel delete --force "$ID"
+	local st
+	st=$(awk '{print $3}' "/proc/$stray/stat" 2>/dev/null) || st=gone
+	kill -9 "$stray" 2>/dev/null || true
+	wait "$stray" 2>/dev/null || true
+	[ "$status" -eq 0 ] || fail "status $status: $output"
+	[ "$st" = Z ] || [ "$st" = gone ] || fail "the stray process (pid $stray) was not killed: state $st"
+	all_gone
+}
