@@ -269,10 +269,22 @@ static int remove_dir(int fd, const char *mount, const char *path, struct carrel
 {
         char full[PATH_MAX + 128];
         snprintf(full, sizeof full, "%s%s", mount, path);
+        /* a v1 cpu cgroup's real-time budget goes back to its parents */
+        long long rt_share = cgroup_v1_rt_share(fd);
+        _cleanup_close_ int parent = rt_share > 0 ? openat(fd, "..", O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
         long delay_ms = 5;
         for (int spent = 0;; spent += delay_ms, delay_ms = delay_ms < 200 ? delay_ms * 2 : 200) {
                 cgroup_remove_children(fd, 0);
-                if (rmdir(full) == 0 || errno == ENOENT)
+                /* a removed cgroup's budget still counts until the kernel
+                 * frees it: drop it first */
+                if (parent >= 0)
+                        write_file_at(fd, "cpu.rt_runtime_us", "0");
+                if (rmdir(full) == 0) {
+                        if (parent >= 0)
+                                cgroup_v1_rt_give_back(parent, rt_share);
+                        return 0;
+                }
+                if (errno == ENOENT)
                         return 0;
                 if (errno != EBUSY || spent >= 5000)
                         break;

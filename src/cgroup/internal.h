@@ -30,6 +30,15 @@ void cgroup_rdma_line(const struct spec_rdma *d, char *buf, size_t size);
 int cgroup_v1_resources_apply(const int fds[CG1__COUNT], const struct spec_resources *r, bool update,
                               struct carrel_error *err);
 
+/* v1 cpu: raise the real-time budget of the ancestors of the cgroup at
+ * cpu_fd (below the hierarchy root) so that it can take runtime/period
+ * (rt_budget_v1.c). 0, or -errno of the write that failed. */
+int cgroup_v1_rt_make_room(int cpu_fd, long long runtime, unsigned long long period);
+/* Its share of that budget, read before it is removed; after the rmdir,
+ * give it back to the ancestors from parent_fd up. */
+long long cgroup_v1_rt_share(int cpu_fd);
+void cgroup_v1_rt_give_back(int parent_fd, long long share);
+
 /* v1: the device rules as devices.deny/devices.allow writes. */
 int cgroup_v1_devices_apply(int fd, const struct spec_device_rule *rules, size_t n, struct carrel_error *err);
 

@@ -128,6 +128,53 @@ static int apply_memory(const int fds[CG1__COUNT], const struct spec_resources *
         return 0;
 }
 
+/* The two real-time writes, period first or, when that does not fit the
+ * current runtime, runtime first. */
+static int rt_write(int fd, const struct spec_resources *r)
+{
+        char period[32], runtime[32];
+        snprintf(period, sizeof period, "%llu", (unsigned long long) r->cpu_rt_period);
+        snprintf(runtime, sizeof runtime, "%lld", (long long) r->cpu_rt_runtime);
+        int e = 0;
+        if (r->has_cpu_rt_period && (e = write_file_at(fd, "cpu.rt_period_us", period)) < 0 && !r->has_cpu_rt_runtime)
+                return e;
+        if (r->has_cpu_rt_runtime) {
+                int e2 = write_file_at(fd, "cpu.rt_runtime_us", runtime);
+                if (e2 < 0)
+                        return e2;
+        }
+        if (e < 0)
+                e = write_file_at(fd, "cpu.rt_period_us", period);
+        return e;
+}
+
+/* cpu.rt_period_us and cpu.rt_runtime_us. The parents' budget must cover
+ * the runtime: when it does not (EINVAL), make room in them and try again. */
+static int apply_rt(const int fds[CG1__COUNT], const struct spec_resources *r, struct carrel_error *err)
+{
+        int fd = fds[CG1_CPU];
+        if (fd < 0)
+                return missing(CG1_CPU, r->has_cpu_rt_runtime ? "cpu.realtimeRuntime" : "cpu.realtimePeriod", err);
+        int e = rt_write(fd, r);
+        if (e == -EINVAL) {
+                long long runtime = r->has_cpu_rt_runtime ? r->cpu_rt_runtime : read_number(fd, "cpu.rt_runtime_us");
+                long long period = r->has_cpu_rt_period ? (long long) r->cpu_rt_period : read_number(fd, "cpu.rt_period_us");
+                if (runtime > 0 && period > 0 && cgroup_v1_rt_make_room(fd, runtime, (unsigned long long) period) == 0)
+                        e = rt_write(fd, r);
+        }
+        if (e == 0)
+                return 0;
+        if (r->has_cpu_rt_runtime)
+                return carrel_error_set(err, -e, "linux.resources.cpu.realtimeRuntime: %lld (per period of %llu us) does "
+                                        "not fit the real-time budget of the parent cgroups (cpu.rt_runtime_us): %s",
+                                        (long long) r->cpu_rt_runtime,
+                                        r->has_cpu_rt_period ? (unsigned long long) r->cpu_rt_period
+                                                             : (unsigned long long) read_number(fd, "cpu.rt_period_us"),
+                                        strerror(-e));
+        return carrel_error_set(err, -e, "linux.resources.cpu.realtimePeriod: cannot write \"%llu\" to "
+                                "cpu.rt_period_us: %s", (unsigned long long) r->cpu_rt_period, strerror(-e));
+}
+
 static int apply_cpu(const int fds[CG1__COUNT], const struct spec_resources *r, struct carrel_error *err)
 {
         int rc = 0;
@@ -153,12 +200,8 @@ static int apply_cpu(const int fds[CG1__COUNT], const struct spec_resources *r, 
                 rc = put(fds, CG1_CPU, "cpu.burst", "cpu.cfs_burst_us", err, "%llu", (unsigned long long) r->cpu_burst);
         if (rc == 0 && r->has_cpu_idle)
                 rc = put(fds, CG1_CPU, "cpu.idle", "cpu.idle", err, "%lld", (long long) r->cpu_idle);
-        if (rc == 0 && r->has_cpu_rt_period)
-                rc = put(fds, CG1_CPU, "cpu.realtimePeriod", "cpu.rt_period_us", err, "%llu",
-                         (unsigned long long) r->cpu_rt_period);
-        if (rc == 0 && r->has_cpu_rt_runtime)
-                rc = put(fds, CG1_CPU, "cpu.realtimeRuntime", "cpu.rt_runtime_us", err, "%lld",
-                         (long long) r->cpu_rt_runtime);
+        if (rc == 0 && (r->has_cpu_rt_period || r->has_cpu_rt_runtime))
+                rc = apply_rt(fds, r, err);
         if (rc == 0 && r->cpus && *r->cpus)
                 rc = put(fds, CG1_CPUSET, "cpu.cpus", "cpuset.cpus", err, "%s", r->cpus);
         if (rc == 0 && r->mems && *r->mems)

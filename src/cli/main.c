@@ -41,7 +41,7 @@ static const struct command commands[] = {
         { "update", cmd_update, "change the resource limits of a running container",
           "[--resources FILE|-] [--memory N] [--memory-swap N] [--memory-reservation N] [--cpu-quota N] "
           "[--cpu-period N] [--cpu-share N] [--cpuset-cpus L] [--cpuset-mems L] [--pids-limit N] "
-          "[--blkio-weight N] ID" },
+          "[--blkio-weight N] [--cpu-rt-period N] [--cpu-rt-runtime N] ID" },
         { "events", cmd_events, "print stats and OOM events as JSON", "[--stats] [--interval D] ID" },
         { "spec", cmd_spec, "write a default config.json", "[--bundle DIR] [--rootless]" },
         { "features", cmd_features, "print the features JSON of this runtime", "" },
@@ -113,7 +113,8 @@ static const char *const option_help[] = {
                   "      --cpu-share N       converted to cpu.weight\n"
                   "      --cpuset-cpus L / --cpuset-mems L\n"
                   "      --pids-limit N      pids.max (negative: unlimited)\n"
-                  "      --blkio-weight N    10..1000, converted to io.weight\n",
+                  "      --blkio-weight N    10..1000, converted to io.weight\n"
+                  "      --cpu-rt-period N / --cpu-rt-runtime N  real-time CPU time (cgroup v1 cpu only)\n",
         "events", "      --stats             print one stats event and exit\n"
                   "      --interval D        time between stats events (default 5s)\n",
         "logs", "  -f, --follow            keep printing new output until the container stops\n",

@@ -98,7 +98,7 @@ int cmd_events(struct cli *cli, int argc, char **argv, struct carrel_error *err)
 /* ---- update ---- */
 
 enum { U_RESOURCES = 256, U_MEMORY, U_SWAP, U_RESERVATION, U_CPU_QUOTA, U_CPU_PERIOD, U_CPU_SHARE, U_CPUS, U_MEMS,
-       U_PIDS, U_BLKIO, U_KERNEL, U_RT };
+       U_PIDS, U_BLKIO, U_KERNEL, U_RT_PERIOD, U_RT_RUNTIME, U_RDT };
 
 struct update_opts {
         const char *resources_file;
@@ -122,7 +122,7 @@ static int on_update(int c, const char *arg, void *data)
         case U_CPUS: o->cpus = arg; return 0;
         case U_MEMS: o->mems = arg; return 0;
         case U_KERNEL:
-        case U_RT: return -ENOTSUP;
+        case U_RDT: return -ENOTSUP;
         case U_MEMORY: case U_SWAP: case U_RESERVATION:
                 if (strcmp(arg, "-1") == 0)
                         v = -1;
@@ -142,6 +142,17 @@ static int on_update(int c, const char *arg, void *data)
         case U_CPU_PERIOD: f->has_cpu_period = true; f->cpu_period = (uint64_t) v; break;
         case U_CPU_SHARE: f->has_cpu_shares = true; f->cpu_shares = (uint64_t) v; break;
         case U_PIDS: f->has_pids_limit = true; f->pids_limit = v; break;
+        /* 0 leaves the value as it is (runc: "0 to use system default") */
+        case U_RT_PERIOD:
+                if (v < 0)
+                        return -ERANGE;
+                f->has_cpu_rt_period = v != 0;
+                f->cpu_rt_period = (uint64_t) v;
+                break;
+        case U_RT_RUNTIME:
+                f->has_cpu_rt_runtime = v != 0;
+                f->cpu_rt_runtime = v;
+                break;
         case U_BLKIO:
                 if (v < 10 || v > 1000)
                         return -ERANGE;
@@ -170,7 +181,10 @@ static void merge_flags(struct spec_resources *r, const struct update_opts *o)
         TAKE(has_cpu_shares, cpu_shares);
         TAKE(has_pids_limit, pids_limit);
         TAKE(has_blkio_weight, blkio_weight);
+        TAKE(has_cpu_rt_period, cpu_rt_period);
+        TAKE(has_cpu_rt_runtime, cpu_rt_runtime);
 #undef TAKE
+        r->has_cpu_realtime = r->has_cpu_rt_runtime || r->has_cpu_rt_period;
         if (o->cpus)
                 r->cpus = o->cpus;
         if (o->mems)
@@ -217,9 +231,10 @@ int cmd_update(struct cli *cli, int argc, char **argv, struct carrel_error *err)
                 { "cpu-share", required_argument, NULL, U_CPU_SHARE }, { "cpuset-cpus", required_argument, NULL, U_CPUS },
                 { "cpuset-mems", required_argument, NULL, U_MEMS }, { "pids-limit", required_argument, NULL, U_PIDS },
                 { "blkio-weight", required_argument, NULL, U_BLKIO },
-                { "cpu-rt-period", required_argument, NULL, U_RT }, { "cpu-rt-runtime", required_argument, NULL, U_RT },
-                /* Intel RDT (resctrl): not supported, refused like the rest */
-                { "l3-cache-schema", required_argument, NULL, U_RT }, { "mem-bw-schema", required_argument, NULL, U_RT },
+                { "cpu-rt-period", required_argument, NULL, U_RT_PERIOD },
+                { "cpu-rt-runtime", required_argument, NULL, U_RT_RUNTIME },
+                /* Intel RDT (resctrl): not supported, refused */
+                { "l3-cache-schema", required_argument, NULL, U_RDT }, { "mem-bw-schema", required_argument, NULL, U_RDT },
                 { "help", no_argument, NULL, 'h' }, { 0 },
         };
         struct update_opts o = { 0 };

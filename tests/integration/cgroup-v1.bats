@@ -122,6 +122,35 @@ v1_dirs() {
 	[ "$(host cpu cpu.cfs_quota_us)" = -1 ]
 }
 
+@test "v1 cpu real-time: the parents get room for realtimeRuntime, update changes it, delete gives the room back" {
+	local cpu parent before
+	cpu=$(v1_hierarchy cpu) || skip "no cgroup v1 cpu hierarchy"
+	[ -e "$cpu/cpu.rt_runtime_us" ] || skip "this kernel has no real-time group scheduling (CONFIG_RT_GROUP_SCHED)"
+	parent=$cpu/carrel
+	before=$(cat "$parent/cpu.rt_runtime_us" 2>/dev/null || echo 0)
+	cfg '.linux.resources.cpu = {realtimeRuntime: 10000, realtimePeriod: 1000000}'
+	set_args sleep 100
+	start_ctr
+	[ "$(host cpu cpu.rt_runtime_us)" = 10000 ] || fail "runtime $(host cpu cpu.rt_runtime_us)"
+	[ "$(host cpu cpu.rt_period_us)" = 1000000 ]
+	# the container sees its own budget as its root's
+	run -0 carrel exec "$ID" cat /sys/fs/cgroup/cpu/cpu.rt_runtime_us
+	[ "$output" = 10000 ] || fail "$output"
+	[ "$(cat "$parent/cpu.rt_runtime_us")" -ge 9999 ] || fail "parent: $(cat "$parent/cpu.rt_runtime_us")"
+	# a shorter period that the current runtime would not fit: runtime first
+	run -0 carrel update --cpu-rt-runtime 5000 --cpu-rt-period 8000 "$ID"
+	[ "$(host cpu cpu.rt_runtime_us)" = 5000 ] && [ "$(host cpu cpu.rt_period_us)" = 8000 ] ||
+		fail "$(host cpu cpu.rt_runtime_us)/$(host cpu cpu.rt_period_us)"
+	# more than the whole machine may have: refused, naming the field
+	run carrel update --cpu-rt-runtime 7999 --cpu-rt-period 8000 "$ID"
+	[ "$status" -eq 1 ] && [[ "$output" == *"realtimeRuntime: 7999 (per period of 8000 us) does not fit"* ]] || fail "$status: $output"
+	[ "$(host cpu cpu.rt_runtime_us)" = 5000 ]
+	run -0 carrel delete --force "$ID"
+	local after
+	after=$(cat "$parent/cpu.rt_runtime_us")
+	[ "$after" -le $((before + 1)) ] || fail "the parent kept the budget: $before before, $after after"
+}
+
 @test "v1 cpuset: the allowed CPUs in /proc/self/status; update moves them" {
 	local cpus
 	cpus=$(cat /sys/fs/cgroup/cpuset/cpuset.effective_cpus)

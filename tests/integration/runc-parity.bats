@@ -174,7 +174,7 @@ pidfd_info() {
 	run_ctr --no-subreaper
 	[ "$status" -eq 3 ] || fail "run --no-subreaper: $status $output"
 	local f
-	for f in --cpu-rt-period --cpu-rt-runtime --l3-cache-schema --mem-bw-schema --kernel-memory; do
+	for f in --l3-cache-schema --mem-bw-schema --kernel-memory; do
 		run carrel update "$f" 5 "$ID"
 		[ "$status" -eq 1 ] || fail "$f: $status"
 		[[ "$output" == *"update: $f is not supported by carrel"* ]] || fail "$f: $output"
