@@ -73,6 +73,11 @@ void cgroup_plan(const struct spec *s, const char *id, struct cgroup *ret);
 int cgroup_open(const char *mount, const char *path, struct cgroup *ret);
 void cgroup_close(struct cgroup *cg);
 
+/* exec --cgroup "[CONTROLLER[,CONTROLLER]:]PATH": go down to an existing
+ * cgroup PATH below the opened one, in every hierarchy where it exists, or
+ * only in those of the named controllers ("unified" is the cgroup2 one). */
+int cgroup_descend(struct cgroup *cg, const char *arg, struct carrel_error *err);
+
 /* Whether there is a cgroup at all. */
 bool cgroup_active(const struct cgroup *cg);
 

@@ -31,7 +31,11 @@ static int on_opt(int c, const char *arg, void *data)
         case O_IGNORE_PAUSED: o->ignore_paused = true; break;
         case O_CONSOLE: o->console_socket = arg; break;
         case O_PIDFD: o->pidfd_socket = arg; break;
-        case O_CGROUP: o->sub_cgroup = arg; break;
+        case O_CGROUP:
+                if (o->n_sub_cgroups == (int) (sizeof o->sub_cgroups / sizeof *o->sub_cgroups))
+                        return -E2BIG;
+                o->sub_cgroups[o->n_sub_cgroups++] = arg;
+                break;
         case O_LABEL: o->process_label = arg; break;
         case O_APPARMOR: o->apparmor = arg; break;
         case O_PRESERVE:

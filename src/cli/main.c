@@ -29,7 +29,7 @@ static const struct command commands[] = {
         { "exec", cmd_exec, "run another process in a running container",
           "[--process FILE | ID COMMAND [ARG...]] [--detach] [--pid-file FILE] [--cwd DIR] [--env K=V]... "
           "[--user UID[:GID]] [--additional-gids G,...] [--cap CAP]... [--no-new-privs] [--preserve-fds N] "
-          "[--ignore-paused] [--console-socket SOCK] [--pidfd-socket SOCK] [--cgroup PATH] ID [COMMAND [ARG...]]" },
+          "[--ignore-paused] [--console-socket SOCK] [--pidfd-socket SOCK] [--cgroup [CTRL:]PATH]... ID [COMMAND [ARG...]]" },
         { "state", cmd_state, "print the state of a container as JSON", "ID" },
         { "kill", cmd_kill, "send a signal to the container's init, or stop it (no SIGNAL)",
           "[--all] [--timeout SECONDS] ID [SIGNAL]" },
@@ -93,7 +93,8 @@ static const char *const option_help[] = {
                 "  -t, --tty               allocate a pty (proxied, or sent to --console-socket)\n"
                 "      --console-socket S  unix socket that receives the pty master\n"
                 "      --pidfd-socket S    unix socket that receives a pidfd of the new process\n"
-                "      --cgroup PATH       run it in an existing cgroup below the container's\n"
+                "      --cgroup [CTRL[,CTRL]:]PATH  run it in an existing cgroup below the container's\n"
+                "                          (all hierarchies, or those of CTRL; repeatable)\n"
                 "      --apparmor PROFILE  AppArmor profile for the process (default: the container's)\n"
                 "      --process-label L   SELinux label for the process (default: the container's)\n",
         "kill", "  -a, --all               signal every process of the container\n"

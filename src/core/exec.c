@@ -272,30 +272,6 @@ static void exec_run_release(struct exec_run *x)
                 close(x->master);
 }
 
-/* exec --cgroup PATH: an existing cgroup below the container's (runc's
- * cgroup v2 form; "CONTROLLER:PATH" is a v1 form, and so refused). */
-static int enter_sub_cgroup(struct cgroup *cg, const char *sub, struct carrel_error *err)
-{
-        const char *path = strncmp(sub, "unified:", 8) == 0 ? sub + 8 : sub;
-        if (strchr(path, ':'))
-                return carrel_error_set(err, EINVAL, "--cgroup %s: \"CONTROLLER:PATH\" is for cgroup v1; give a path "
-                                        "below the container's cgroup", sub);
-        if (cg->fd < 0)
-                return carrel_error_set(err, ENOENT, "--cgroup %s: the container has no cgroup v2 cgroup", sub);
-        while (*path == '/')
-                path++;
-        int fd = *path ? sys_openat2(cg->fd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0,
-                                     RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_XDEV)
-                       : fcntl(cg->fd, F_DUPFD_CLOEXEC, 3);
-        if (fd < 0)
-                return carrel_error_errno(err, errno, "--cgroup %s: not a cgroup below %s", sub, cg->path);
-        close(cg->fd);
-        cg->fd = fd;
-        if (*path)
-                snprintf(cg->path + strlen(cg->path), sizeof cg->path - strlen(cg->path), "/%s", path);
-        return 0;
-}
-
 static int prepare(struct exec_run *x, const struct exec_opts *o, struct container_state *st, struct carrel_error *err)
 {
         _cleanup_close_ int dirfd = -1;
@@ -312,8 +288,9 @@ static int prepare(struct exec_run *x, const struct exec_opts *o, struct contain
         x->paused = status == STATUS_PAUSED;
         if (st->cgroup_path[0])
                 cgroup_open(st->cgroup_mount, st->cgroup_path, &x->cg);
-        if (o->sub_cgroup && (r = enter_sub_cgroup(&x->cg, o->sub_cgroup, err)) < 0)
-                return r;
+        for (int i = 0; i < o->n_sub_cgroups; i++)
+                if ((r = cgroup_descend(&x->cg, o->sub_cgroups[i], err)) < 0)
+                        return r;
         char cfg[PATH_MAX + 16];
         snprintf(cfg, sizeof cfg, "%s/config.json", st->bundle);
         if ((r = spec_load_file(cfg, &x->spec, err)) < 0)

@@ -16,7 +16,8 @@ struct exec_opts {
         bool no_new_privs, tty, detach, ignore_paused;
         const char *pid_file, *console_socket;
         const char *pidfd_socket; /* or NULL: gets the exec'd process's pidfd */
-        const char *sub_cgroup;   /* --cgroup: a cgroup below the container's, or NULL */
+        const char *sub_cgroups[16]; /* --cgroup: cgroups below the container's ([CONTROLLER:]PATH) */
+        int n_sub_cgroups;
         const char *apparmor, *process_label; /* --apparmor, --process-label, or NULL */
         int preserve_fds;
 };

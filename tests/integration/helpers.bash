@@ -119,6 +119,12 @@ common_teardown() {
 		# Kill only processes that are verifiably this test's containers.
 		for pid in $procs; do kill -9 "$pid" 2>/dev/null || true; done
 	fi
+	local d
+	for d in /sys/fs/cgroup/carrel/"$ID"* /sys/fs/cgroup/*/carrel/"$ID"*; do
+		[ -d "$d" ] || continue
+		leftovers+="cgroup left: $d ($(cat "$d/cgroup.procs" 2>/dev/null | wc -l) processes); "
+		find "$d" -depth -type d -exec rmdir {} + 2>/dev/null || true
+	done
 	local mnts
 	mnts=$(leftover_mounts)
 	if [ -n "$mnts" ]; then

@@ -140,7 +140,7 @@ pidfd_info() {
 	[ "$output" = "$ID" ]
 }
 
-@test "exec --cgroup: the process runs in an existing cgroup below the container's" {
+@test "exec --cgroup [CONTROLLER:]PATH: the process runs in an existing cgroup below the container's" {
 	local root
 	root=$(cg_root) || skip "no cgroup2 hierarchy"
 	set_args sleep 1000
@@ -152,13 +152,34 @@ pidfd_info() {
 	[ "$output" = "0::/sub" ] || fail "$output"
 	run carrel exec --cgroup /sub "$ID" grep ^0:: /proc/self/cgroup
 	[ "$output" = "0::/sub" ] || fail "$output"
-	# nothing outside the container's cgroup, and no v1 form
+	# the cgroup2 one by name
+	run carrel exec --cgroup unified:sub "$ID" grep ^0:: /proc/self/cgroup
+	[ "$output" = "0::/sub" ] || fail "$output"
+	# nothing outside the container's cgroup
 	run carrel exec --cgroup ../.. "$ID" true
 	[ "$status" -eq 1 ]
-	[[ "$output" == *"not a cgroup below /carrel/$ID"* ]] || fail "$output"
-	run carrel exec --cgroup memory:/sub "$ID" true
+	[[ "$output" == *"no cgroup ../.. below the container's /carrel/$ID"* ]] || fail "$output"
+	# a controller the container has no cgroup for
+	run carrel exec --cgroup nosuchctrl:/sub "$ID" true
 	[ "$status" -eq 1 ]
-	[[ "$output" == *"is for cgroup v1"* ]] || fail "$output"
+	[[ "$output" == *'no cgroup for the "nosuchctrl" controller'* ]] || fail "$output"
+	# the v1 form where there are v1 hierarchies: only that controller's goes down
+	local mem
+	if mem=$(v1_hierarchy memory) && [ -d "$mem/carrel/$ID" ]; then
+		mkdir "$mem/carrel/$ID/msub"
+		run carrel exec --cgroup memory:/msub "$ID" cat /proc/self/cgroup
+		[ "$status" -eq 0 ] || fail "$output"
+		grep -qx '[0-9]*:memory:/msub' <<<"$output" || fail "$output"
+		grep -qx '0::/' <<<"$output" || fail "$output"
+		# two at once: memory to msub, the cgroup2 one to sub
+		run carrel exec --cgroup memory:msub --cgroup unified:sub "$ID" cat /proc/self/cgroup
+		grep -qx '[0-9]*:memory:/msub' <<<"$output" && grep -qx '0::/sub' <<<"$output" || fail "$output"
+		# a plain path goes down wherever it exists: sub only in the cgroup2 one
+		run carrel exec --cgroup sub "$ID" cat /proc/self/cgroup
+		grep -qx '[0-9]*:memory:/' <<<"$output" && grep -qx '0::/sub' <<<"$output" || fail "$output"
+		run carrel exec --cgroup memory:sub "$ID" true
+		[ "$status" -eq 1 ] && [[ "$output" == *"no cgroup sub below $mem/carrel/$ID"* ]] || fail "$output"
+	fi
 	run carrel exec --cgroup nope "$ID" true
 	[ "$status" -eq 1 ]
 	# the failed ones left no process behind in the container
