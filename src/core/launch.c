@@ -342,7 +342,7 @@ int launch_container(struct launch *l, const struct create_opts *o, bool use_fif
         /* Recorded before anything is made: the cgroup and veth to come. */
         cgroup_plan(l->spec, o->id, &l->cg_plan);
         if (l->net.veth)
-                net_host_ifname(o->id, l->host_if);
+                net_host_ifname(o->root, o->id, l->host_if);
         if ((r = record_state(l, o, true, err)) < 0)
                 goto fail;
         if (spec_userns_mode(l->spec) && (r = allocate_ids(l, o, err)) < 0)

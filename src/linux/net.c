@@ -68,9 +68,13 @@ int net_config_from_spec(const struct spec *s, struct net_config *ret, struct ca
         return r;
 }
 
-void net_host_ifname(const char *id, char buf[16])
+void net_host_ifname(const char *root, const char *id, char buf[16])
 {
+        /* FNV-1a of root, a NUL and id: the same id under two roots differs */
         uint64_t h = 1469598103934665603ULL;
+        for (const char *p = root ? root : ""; *p; p++)
+                h = (h ^ (unsigned char) *p) * 1099511628211ULL;
+        h = (h ^ 0) * 1099511628211ULL;
         for (const char *p = id; *p; p++)
                 h = (h ^ (unsigned char) *p) * 1099511628211ULL;
         snprintf(buf, 16, "cv%012llx", (unsigned long long) (h & 0xffffffffffffULL));

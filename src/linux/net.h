@@ -37,7 +37,7 @@ int net_config_from_spec(const struct spec *s, struct net_config *ret, struct ca
 bool net_host_peer(const struct net_config *c, unsigned char out[16]);
 
 /* Host side name for a container id: "cv" + 12 hex digits of a hash (pure). */
-void net_host_ifname(const char *id, char buf[16]);
+void net_host_ifname(const char *root, const char *id, char buf[16]);
 
 /* Parent: make the pair with the peer (eth0) in the netns of `pid`, bring the host end up (in the bridge). */
 int net_veth_create(const struct net_config *c, const char *host_if, pid_t pid, struct carrel_error *err);

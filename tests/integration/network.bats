@@ -71,9 +71,15 @@ vs_bg() {
 	[ "$(ip -n "$NETNS" -o link show | grep -c ' cv')" = 0 ] || fail "veth left: $(ip -n "$NETNS" -o link show)"
 }
 
-# host_ifname ID: carrel's host end name, "cv" + 48 bits of the id's FNV-1a hash.
+# host_ifname ROOT ID: carrel's host end name, "cv" + 48 bits of the FNV-1a
+# hash of the --root, a NUL byte and the id.
 host_ifname() {
-	local id=$1 h=1469598103934665603 i c
+	local s=$1 id=$2 h=1469598103934665603 i c
+	for ((i = 0; i < ${#s}; i++)); do
+		printf -v c '%d' "'${s:i:1}"
+		h=$(( (h ^ c) * 1099511628211 ))
+	done
+	h=$(( h * 1099511628211 ))
 	for ((i = 0; i < ${#id}; i++)); do
 		printf -v c '%d' "'${id:i:1}"
 		h=$(( (h ^ c) * 1099511628211 ))
@@ -81,12 +87,14 @@ host_ifname() {
 	printf 'cv%012x\n' $(( h & 0xffffffffffff ))
 }
 
-@test "network: the host end's name is derived from the container id, and stable" {
+@test "network: the host end's name is derived from the --root and the container id, and stable" {
 	vs_bg "$ID-a" --net veth:192.0.2.2/24,bridge=cbr0 -- sleep 100
 	[ "$status" -eq 0 ] || fail "$output"
 	local want
-	want=$(host_ifname "$ID-a")
+	want=$(host_ifname "$STATE" "$ID-a")
 	ip -n "$NETNS" link show "$want" >/dev/null || fail "no $want: $(ip -n "$NETNS" -o link)"
+	# recorded in the state, which delete --force reads after a crash
+	[ "$(jq -r .net_host_if "$STATE/$ID-a/state.json")" = "$want" ] || fail "$(cat "$STATE/$ID-a/state.json")"
 	run ncarrel delete --force "$ID-a"
 	! ip -n "$NETNS" link show "$want" 2>/dev/null || fail "$want left after delete"
 }

@@ -150,10 +150,12 @@ int main(void)
         ok(nlmsg_addr_parse(nlh, &a) < 0, "address: not an RTM_NEWADDR");
 
         char ifname[16];
-        net_host_ifname("some-container-id", ifname);
+        net_host_ifname("/run/carrel", "some-container-id", ifname);
         ok(strlen(ifname) == 14 && strncmp(ifname, "cv", 2) == 0, "host name fits IFNAMSIZ: %s", ifname);
         char again[16];
-        net_host_ifname("some-container-id", again);
+        net_host_ifname("/run/carrel", "some-container-id", again);
         ok(strcmp(ifname, again) == 0, "and is stable for an id");
+        net_host_ifname("/tmp/other-root", "some-container-id", again);
+        ok(strcmp(ifname, again) != 0, "and differs under another --root");
         return tap_done();
 }
