@@ -214,6 +214,30 @@ v1_dirs() {
 	[ "$output" = null-ok ]
 }
 
+@test "v1 devices update: only the difference is written; a device the container keeps never fails meanwhile" {
+	set_args sh -c 'while :; do echo x >/dev/null || { echo FAILED >/tmp/failed; exit 1; }; done'
+	start_ctr
+	local before
+	before=$(host devices devices.list)
+	[[ "$before" == *"c 1:3 rwm"* && "$before" != *"c 10:200"* ]] || fail "$before"
+	# the engine's update: the default rules again, plus one more device
+	local res=$BATS_TEST_TMPDIR/res.json i
+	jq '.linux.resources | {devices: (.devices + [{allow: true, type: "c", major: 10, minor: 200, access: "rw"}])}' \
+		"$BUNDLE/config.json" >"$res"
+	for i in $(seq 1 20); do
+		run -0 carrel update --resources "$res" "$ID"
+	done
+	local after
+	after=$(host devices devices.list)
+	[[ "$after" == *"c 10:200 rw"* && "$after" == *"c 1:3 rwm"* ]] || fail "$after"
+	# nothing else moved: the list is the old one plus the new line
+	[ "$(sort <<<"$after" | grep -vx 'c 10:200 rw')" = "$(sort <<<"$before")" ] || fail "before: $before; after: $after"
+	# the writer never saw EPERM on /dev/null
+	run carrel exec "$ID" sh -c 'cat /tmp/failed 2>/dev/null; echo done'
+	[ "$output" = done ] || fail "a write to /dev/null failed during update: $output"
+	[ "$(state_of "$ID" status)" = running ]
+}
+
 @test "v1 freezer: FROZEN while paused, THAWED after resume; kill --all reaches a paused container" {
 	set_args sleep 100
 	start_ctr

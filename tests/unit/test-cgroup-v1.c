@@ -199,6 +199,43 @@ int main(void)
         close(ra);
         close(rdn);
 
+        /* A cgroup that denies by default already (a running container's):
+         * only the difference, new access first, and no reset. */
+        int lf = openat(dfd, "devices.list", O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        const char *list = "c 1:3 rwm\nc 1:5 rwm\nc 136:* rwm\n";
+        ok(lf >= 0 && write(lf, list, strlen(list)) == (ssize_t) strlen(list), "a devices.list");
+        close(lf);
+        ra = openat(dfd, "devices.allow", O_RDONLY | O_NONBLOCK);
+        rdn = openat(dfd, "devices.deny", O_RDONLY | O_NONBLOCK);
+        const struct spec_device_rule update[] = {
+                { false, 'a', -1, -1, "rwm" }, { true, 'c', 1, 3, "rwm" }, { true, 'c', 1, 5, "rw" },
+                { true, 'c', 10, 200, "wr" },
+        };
+        err = (struct carrel_error) { 0 };
+        ok(cgroup_v1_devices_apply(dfd, update, 4, &err) == 0, "update applied (%s)", err.msg);
+        na = read(ra, a, sizeof a - 1);
+        nd = read(rdn, d, sizeof d - 1);
+        a[na > 0 ? na : 0] = '\0';
+        d[nd > 0 ? nd : 0] = '\0';
+        is_str(a, "c 10:200 rw", "update: only the new device is allowed");
+        is_str(d, "c 1:5 mc 136:* rwm", "update: then the access no rule keeps is taken away, no reset");
+        close(ra);
+        close(rdn);
+        /* rules that allow all: a reset, whatever the list says */
+        ra = openat(dfd, "devices.allow", O_RDONLY | O_NONBLOCK);
+        rdn = openat(dfd, "devices.deny", O_RDONLY | O_NONBLOCK);
+        const struct spec_device_rule all[] = { { true, 'a', -1, -1, "rwm" } };
+        ok(cgroup_v1_devices_apply(dfd, all, 1, &err) == 0, "allow-all applied");
+        na = read(ra, a, sizeof a - 1);
+        nd = read(rdn, d, sizeof d - 1);
+        a[na > 0 ? na : 0] = '\0';
+        d[nd > 0 ? nd : 0] = '\0';
+        is_str(d, "a", "allow-all: reset first");
+        is_str(a, "a", "allow-all: then all");
+        close(ra);
+        close(rdn);
+        unlinkat(dfd, "devices.list", 0);
+
         for (size_t i = 0; i < sizeof files / sizeof *files; i++)
                 unlinkat(dfd, files[i], 0);
         unlinkat(dfd, "blkio.bfq.weight", 0);
