@@ -244,22 +244,24 @@ static void log_drivers(const struct cgroup *cg)
         json_decref(d);
 }
 
-/* SIGKILL every process listed in the cgroup at `fd` (and below it). */
-static size_t kill_listed(int fd)
+/* Send `sig` to every process listed in the cgroup at `fd` (and below it).
+ * 0, or -errno when the list cannot be read. */
+static int signal_listed(int fd, int sig)
 {
         pid_t *pids;
         size_t n;
-        if (cgroup_read_pids(fd, &pids, &n) < 0)
-                return 0;
+        int r = cgroup_read_pids(fd, &pids, &n);
+        if (r < 0)
+                return r;
         for (size_t i = 0; i < n; i++) {
                 int pfd = sys_pidfd_open(pids[i], 0);
                 if (pfd >= 0) {
-                        sys_pidfd_send_signal(pfd, SIGKILL, NULL, 0);
+                        sys_pidfd_send_signal(pfd, sig, NULL, 0);
                         close(pfd);
                 }
         }
         free(pids);
-        return n;
+        return 0;
 }
 
 /* rmdir answers EBUSY while a killed process is still tearing itself down
@@ -288,7 +290,7 @@ static int remove_dir(int fd, const char *mount, const char *path, struct carrel
                         return 0;
                 if (errno != EBUSY || spent >= 5000)
                         break;
-                kill_listed(fd);
+                signal_listed(fd, SIGKILL);
                 nanosleep(&(struct timespec) { 0, delay_ms * 1000000L }, NULL);
         }
         int e = errno;
@@ -664,19 +666,9 @@ int cgroup_pids(const struct cgroup *cg, pid_t **ret, size_t *ret_n)
 
 static int signal_each(const struct cgroup *cg, int sig, struct carrel_error *err)
 {
-        pid_t *pids;
-        size_t n;
-        int r = cgroup_pids(cg, &pids, &n);
+        int r = signal_listed(procs_fd(cg), sig);
         if (r < 0)
                 return carrel_error_set(err, -r, "cannot read the processes of %s: %s", cg->path, strerror(-r));
-        for (size_t i = 0; i < n; i++) {
-                int pfd = sys_pidfd_open(pids[i], 0);
-                if (pfd >= 0) {
-                        sys_pidfd_send_signal(pfd, sig, NULL, 0);
-                        close(pfd);
-                }
-        }
-        free(pids);
         return 0;
 }
 

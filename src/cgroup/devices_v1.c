@@ -166,33 +166,30 @@ static int write_rule(int fd, const char *file, const char *text, const char *wh
         return 0;
 }
 
-/* From the current exceptions to the wanted ones: the new access first. */
-static int apply_diff(int fd, const struct dev_state *cur, const struct dev_state *want, struct carrel_error *err)
+/* Write to `file` the access each exception of `a` has beyond the same one in `b`. */
+static int write_beyond(int fd, const char *file, const struct dev_state *a, const struct dev_state *b,
+                        struct carrel_error *err)
 {
         char text[96];
-        for (size_t i = 0; i < want->n; i++) {
-                const struct dev_exception *w = &want->v[i];
-                const struct dev_exception *c = find((struct dev_state *) cur, w->type, w->major, w->minor);
-                unsigned add = w->access & ~(c ? c->access : 0);
-                if (!add)
+        for (size_t i = 0; i < a->n; i++) {
+                const struct dev_exception *x = &a->v[i];
+                const struct dev_exception *y = find((struct dev_state *) b, x->type, x->major, x->minor);
+                unsigned bits = x->access & ~(y ? y->access : 0);
+                if (!bits)
                         continue;
-                ex_text(w->type, w->major, w->minor, add, text, sizeof text);
-                int r = write_rule(fd, "devices.allow", text, "", err);
-                if (r < 0)
-                        return r;
-        }
-        for (size_t i = 0; i < cur->n; i++) {
-                const struct dev_exception *c = &cur->v[i];
-                const struct dev_exception *w = find((struct dev_state *) want, c->type, c->major, c->minor);
-                unsigned drop = c->access & ~(w ? w->access : 0);
-                if (!drop)
-                        continue;
-                ex_text(c->type, c->major, c->minor, drop, text, sizeof text);
-                int r = write_rule(fd, "devices.deny", text, "", err);
+                ex_text(x->type, x->major, x->minor, bits, text, sizeof text);
+                int r = write_rule(fd, file, text, "", err);
                 if (r < 0)
                         return r;
         }
         return 0;
+}
+
+/* From the current exceptions to the wanted ones: the new access first. */
+static int apply_diff(int fd, const struct dev_state *cur, const struct dev_state *want, struct carrel_error *err)
+{
+        int r = write_beyond(fd, "devices.allow", want, cur, err);
+        return r < 0 ? r : write_beyond(fd, "devices.deny", cur, want, err);
 }
 
 /* Reset to deny-all, then each rule in order ("a" to devices.deny resets; from

@@ -54,6 +54,13 @@ static int apply(const struct spec_resources *r, bool update, struct carrel_erro
         return cgroup_v1_resources_apply(fds, r, update, err);
 }
 
+/* What was written to a FIFO so far, as a string. */
+static void drain(int fd, char *buf, size_t size)
+{
+        ssize_t n = read(fd, buf, size - 1);
+        buf[n > 0 ? n : 0] = '\0';
+}
+
 int main(void)
 {
         struct carrel_error err;
@@ -191,9 +198,8 @@ int main(void)
         err = (struct carrel_error) { 0 };
         ok(cgroup_v1_devices_apply(dfd, rules, 5, &err) == 0, "devices applied (%s)", err.msg);
         char a[256] = "", d[256] = "";
-        ssize_t na = read(ra, a, sizeof a - 1), nd = read(rdn, d, sizeof d - 1);
-        a[na > 0 ? na : 0] = '\0';
-        d[nd > 0 ? nd : 0] = '\0';
+        drain(ra, a, sizeof a);
+        drain(rdn, d, sizeof d);
         is_str(d, "aac 1:5 r", "deny: reset to deny-all, the deny-all rule, then the exception taken away");
         is_str(a, "c 1:5 mc *:* mb *:* mb 8:* rw", "allow: each rule, a partial type-a rule as c and b");
         close(ra);
@@ -213,10 +219,8 @@ int main(void)
         };
         err = (struct carrel_error) { 0 };
         ok(cgroup_v1_devices_apply(dfd, update, 4, &err) == 0, "update applied (%s)", err.msg);
-        na = read(ra, a, sizeof a - 1);
-        nd = read(rdn, d, sizeof d - 1);
-        a[na > 0 ? na : 0] = '\0';
-        d[nd > 0 ? nd : 0] = '\0';
+        drain(ra, a, sizeof a);
+        drain(rdn, d, sizeof d);
         is_str(a, "c 10:200 rw", "update: only the new device is allowed");
         is_str(d, "c 1:5 mc 136:* rwm", "update: then the access no rule keeps is taken away, no reset");
         close(ra);
@@ -226,10 +230,8 @@ int main(void)
         rdn = openat(dfd, "devices.deny", O_RDONLY | O_NONBLOCK);
         const struct spec_device_rule all[] = { { true, 'a', -1, -1, "rwm" } };
         ok(cgroup_v1_devices_apply(dfd, all, 1, &err) == 0, "allow-all applied");
-        na = read(ra, a, sizeof a - 1);
-        nd = read(rdn, d, sizeof d - 1);
-        a[na > 0 ? na : 0] = '\0';
-        d[nd > 0 ? nd : 0] = '\0';
+        drain(ra, a, sizeof a);
+        drain(rdn, d, sizeof d);
         is_str(d, "a", "allow-all: reset first");
         is_str(a, "a", "allow-all: then all");
         close(ra);
