@@ -1,11 +1,13 @@
 /* exec --cgroup: move an opened container cgroup down to an existing
  * sub-cgroup, as runc's "[CONTROLLER[,CONTROLLER]:]PATH" takes it. A plain
- * PATH goes down in every hierarchy where PATH exists (and must exist in
- * one); "cpu,memory:PATH" only in the v1 hierarchies of those controllers;
- * "unified:PATH" (or ":PATH") only in the cgroup2 one. PATH is resolved
+ * PATH goes down in every hierarchy (on a hybrid host, in the cgroup2 one
+ * only where it exists there); "cpu,memory:PATH" only in the v1
+ * hierarchies of those controllers; "unified:PATH" (or ":PATH") only in the
+ * cgroup2 one. PATH is resolved
  * beneath the container's cgroup: no "..", no symlinks, no other mount. */
 #include "cgroup/cgroup.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -62,6 +64,28 @@ static const char *unknown_controller(const struct cgroup *cg, const char *want,
         return NULL;
 }
 
+/* A message in the words runc uses, with the path that is missing. */
+static int missing(struct carrel_error *err, const char *arg, const char *mount, const char *base, const char *path)
+{
+        char reason[64];
+        snprintf(reason, sizeof reason, "%s", strerror(ENOENT));
+        reason[0] = (char) tolower((unsigned char) reason[0]);
+        return carrel_error_set(err, ENOENT, "--cgroup %s: adding pid to cgroups: %s%s/%s/cgroup.procs: %s", arg, mount,
+                                base, path, reason);
+}
+
+/* Whether a component of `path` is "..". */
+static bool climbs(const char *path)
+{
+        for (const char *p = path; *p;) {
+                const char *end = strchrnul(p, '/');
+                if (end - p == 2 && p[0] == '.' && p[1] == '.')
+                        return true;
+                p = *end ? end + 1 : end;
+        }
+        return false;
+}
+
 int cgroup_descend(struct cgroup *cg, const char *arg, struct carrel_error *err)
 {
         const char *colon = strchr(arg, ':');
@@ -71,25 +95,27 @@ int cgroup_descend(struct cgroup *cg, const char *arg, struct carrel_error *err)
                 snprintf(want, sizeof want, "%.*s", (int) (colon - arg), arg);
                 path = colon + 1;
         }
+        char bad[72];
+        if (want[0] && unknown_controller(cg, want, bad, sizeof bad))
+                return carrel_error_set(err, ENOENT, "--cgroup %s: unknown controller \"%s\" (the container has no "
+                                        "cgroup for it)", arg, bad);
         while (*path == '/')
                 path++;
         if (!*path)
                 return 0;
-        char bad[72];
-        if (want[0] && unknown_controller(cg, want, bad, sizeof bad))
-                return carrel_error_set(err, ENOENT, "--cgroup %s: the container has no cgroup for the \"%s\" "
-                                        "controller", arg, bad);
+        if (climbs(path))
+                return carrel_error_set(err, EINVAL, "--cgroup %s: %s is not a sub cgroup path", arg, path);
         bool only_unified = colon && (!want[0] || strcmp(want, "unified") == 0);
         bool plain = !colon;
-        int moved = 0;
+        /* A plain path must be in every v1 hierarchy, and in the cgroup2 one
+         * unless that is a hybrid host's extra (then where it exists). */
         if (cg->fd >= 0 && (plain || only_unified || in_list(want, "unified", 7))) {
                 int fd = open_below(cg->fd, path);
-                if (fd < 0 && !plain)
-                        return carrel_error_errno(err, errno, "--cgroup %s: no cgroup %s below %s", arg, path, cg->path);
+                if (fd < 0 && (!plain || !cg->n_v1))
+                        return missing(err, arg, cg->mount, cg->path, path);
                 if (fd >= 0) {
                         close(cg->fd);
                         cg->fd = fd;
-                        moved++;
                 }
         }
         for (size_t i = 0; i < cg->n_v1 && !only_unified; i++) {
@@ -97,19 +123,12 @@ int cgroup_descend(struct cgroup *cg, const char *arg, struct carrel_error *err)
                 if (h->fd < 0 || (!plain && !wanted(h, want)))
                         continue;
                 int fd = open_below(h->fd, path);
-                if (fd < 0 && !plain)
-                        return carrel_error_errno(err, errno, "--cgroup %s: no cgroup %s below %s%s", arg, path,
-                                                  h->mount, cg->path);
-                if (fd >= 0) {
-                        close(h->fd);
-                        h->fd = fd;
-                        moved++;
-                }
+                if (fd < 0)
+                        return missing(err, arg, h->mount, cg->path, path);
+                close(h->fd);
+                h->fd = fd;
         }
-        if (!moved)
-                return carrel_error_set(err, ENOENT, "--cgroup %s: no cgroup %s below the container's %s", arg, path,
-                                        cg->path);
-        /* Messages name where it went; with several places, the plain form's path. */
+        /* Messages name where it went. */
         size_t len = strlen(cg->path);
         snprintf(cg->path + len, sizeof cg->path - len, "/%s", path);
         return 0;

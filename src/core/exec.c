@@ -194,7 +194,7 @@ static _Noreturn void exec_child(struct init_ctx *ctx, int pidfd, int ns_flags)
         if (r == 0 && ns_flags && setns(pidfd, ns_flags) < 0)
                 r = carrel_error_errno(&err, errno, "cannot join the container's namespaces");
         if (r == 0)
-                log_debug("exec: joined the container's namespaces");
+                log_debug("exec: joined the container's namespaces: child process in init()");
         if (r == 0 && chdir("/") < 0)
                 r = carrel_error_errno(&err, errno, "chdir /");
         if (r == 0 && ctx->console_fd >= 0) {
@@ -229,7 +229,7 @@ static _Noreturn void exec_child(struct init_ctx *ctx, int pidfd, int ns_flags)
         if (r == 0)
                 r = lsm_apply_exec(ctx, &err);
         if (r == 0)
-                log_debug("exec: exec %s in the container", ctx->exec_path);
+                log_debug("exec: exec %s in the container (setns_init: about to exec)", ctx->exec_path);
         if (r == 0 && ctx->spec->process.no_new_privileges)
                 r = seccomp_filter_load(ctx, &err);
         if (r == 0 && ctx->hold_before_exec) {
@@ -327,7 +327,7 @@ int container_exec(const struct exec_opts *o, int *ret_status, struct carrel_err
         if ((r = placement_affinity(x.spec->process.cpus_initial, "initial", err)) < 0)
                 goto out;
         int ns_flags = differing_namespaces(st.pid);
-        log_debug("exec: into \"%s\" (init pid %d), cgroup %s", o->id, (int) st.pid, x.cg.fd >= 0 ? x.cg.path : "none");
+        log_debug("exec: into \"%s\" (init pid %d), cgroup %s: nsexec container setup", o->id, (int) st.pid, x.cg.fd >= 0 ? x.cg.path : "none");
         /* Rootless: only inside the container's user namespace may we join
          * its pid namespace (it owns that one), so that one comes first. */
         if (geteuid() != 0 && (ns_flags & CLONE_NEWUSER)) {

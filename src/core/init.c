@@ -118,7 +118,7 @@ static int init_setup(struct init_ctx *ctx, struct carrel_error *err)
                 return carrel_error_errno(err, errno, "PR_SET_DUMPABLE");
         if ((r = ns_join(ctx, err)) < 0)
                 return r;
-        log_debug("init: in the container's namespaces (host pid %d)", (int) ctx->host_pid);
+        log_debug("init: in the container's namespaces (host pid %d): child process in init()", (int) ctx->host_pid);
         if (ctx->late_cgroupns && unshare(CLONE_NEWCGROUP) < 0)
                 return carrel_error_errno(err, errno, "cannot create a cgroup namespace");
         r = procfs_open_private(ctx, err);
@@ -252,6 +252,7 @@ _Noreturn void init_main(struct init_ctx *ctx)
                 goto fail;
         /* From here on the init outlives `create`. */
         prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
+        log_debug("init: set up; closing the pipe to signal completion");
         if (sync_send(ctx->sync_fd, SYNC_READY, NULL) < 0)
                 _exit(1);
         if (wait_for_start(ctx, &err) < 0 || start_hooks(ctx, &err) < 0 || report_started(ctx, &err) < 0)

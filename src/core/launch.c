@@ -219,7 +219,8 @@ static int spawn(struct launch *l, const struct create_opts *o, bool use_fifo, s
                 init_main(ctx);
         }
         l->pid = pid;
-        log_debug("init started: pid %d, new namespaces 0x%llx", (int) pid, (unsigned long long) args.flags);
+        log_debug("nsexec container setup: init started: pid %d, new namespaces 0x%llx", (int) pid,
+                  (unsigned long long) args.flags);
         if ((r = record_state(l, o, true, err)) < 0)
                 return r;
         for (int t = 0; t < NS__COUNT; t++)

@@ -5,6 +5,7 @@
 #include <jansson.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -38,14 +39,51 @@ void log_timestamp(char *buf, unsigned long size)
         snprintf(buf + n, size - n, ".%09ldZ", ts.tv_nsec);
 }
 
+/* `msg` in double quotes, with \\, \", \n, \t and other control bytes escaped
+ * (the text format's msg="..."). */
+static void quote(const char *msg, char *out, size_t size)
+{
+        size_t o = 0;
+        if (size < 8)
+                return;
+        out[o++] = '"';
+        for (const unsigned char *p = (const unsigned char *) msg; *p && o + 6 < size; p++) {
+                if (*p == '"' || *p == '\\') {
+                        out[o++] = '\\';
+                        out[o++] = (char) *p;
+                } else if (*p == '\n') {
+                        out[o++] = '\\';
+                        out[o++] = 'n';
+                } else if (*p == '\t') {
+                        out[o++] = '\\';
+                        out[o++] = 't';
+                } else if (*p < 0x20 || *p == 0x7f) {
+                        o += (size_t) snprintf(out + o, size - o, "\\x%02x", *p);
+                } else {
+                        out[o++] = (char) *p;
+                }
+        }
+        out[o++] = '"';
+        out[o] = '\0';
+}
+
+/* One line as runc's text log has it: time="..." level=... msg="...". */
+static void text_line(int fd, const char *level, const char *msg)
+{
+        char ts[64], q[4200];
+        log_timestamp(ts, sizeof ts);
+        quote(msg, q, sizeof q);
+        dprintf(fd, "time=\"%s\" level=%s msg=%s\n", ts, level, q);
+}
+
 /* Write one line to the log file, if there is one. */
 static void emit(const char *level, const char *msg)
 {
         if (log_fd < 0)
                 return;
-        char ts[64];
-        log_timestamp(ts, sizeof ts);
         if (log_fmt == LOG_FORMAT_JSON) {
+                char ts[64];
+                log_timestamp(ts, sizeof ts);
                 json_t *o = json_pack("{s:s,s:s,s:s}", "level", level, "msg", msg, "time", ts);
                 char *line = o ? json_dumps(o, JSON_COMPACT) : NULL;
                 if (line)
@@ -53,7 +91,7 @@ static void emit(const char *level, const char *msg)
                 free(line);
                 json_decref(o);
         } else {
-                dprintf(log_fd, "%s %s: %s\n", ts, level, msg);
+                text_line(log_fd, level, msg);
         }
 }
 
@@ -84,8 +122,13 @@ void log_debug(const char *fmt, ...)
 {
         if (!log_dbg)
                 return;
+        char msg[1024];
         va_list ap;
         va_start(ap, fmt);
-        vlog("debug", log_fd < 0, fmt, ap);
+        vsnprintf(msg, sizeof msg, fmt, ap);
         va_end(ap);
+        /* without --log, on stderr in the text format */
+        if (log_fd < 0)
+                text_line(STDERR_FILENO, "debug", msg);
+        emit("debug", msg);
 }

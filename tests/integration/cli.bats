@@ -229,12 +229,20 @@ COMMANDS="create start run state kill delete list spec features"
 	assert_no_leftovers
 }
 
-@test "--log with text format: the message is in the file" {
+@test "--log with text format: time=\"...\" level=error msg=\"...\" lines, as runc writes them; --debug without --log on stderr" {
 	local log=$BATS_TEST_TMPDIR/carrel.log
 	run "$CARREL" --root "$STATE" --log "$log" --log-format text state "$ID-nope"
 	[ "$status" -eq 1 ]
-	grep -q 'does not exist' "$log"
+	grep -qE '^time="[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+Z" level=error msg="container \\"'"$ID"'-nope\\" does not exist"$' "$log" ||
+		fail "$(cat "$log")"
 	! jq -e . "$log" >/dev/null 2>&1
+	# debug lines go to stderr in the same format when there is no --log
+	make_bundle
+	set_args true
+	run "$CARREL" --root "$STATE" --debug run --bundle "$BUNDLE" "$ID" </dev/null
+	[ "$status" -eq 0 ] || fail "$output"
+	[[ "$output" == *'level=debug msg="nsexec container setup: init started: pid '* ]] || fail "$output"
+	[[ "$output" == *"child process in init()"* && "$output" == *"closing the pipe to signal completion"* ]] || fail "$output"
 }
 
 @test "--log-format with an unknown value is an error" {

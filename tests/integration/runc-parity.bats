@@ -145,8 +145,19 @@ pidfd_info() {
 	root=$(cg_root) || skip "no cgroup2 hierarchy"
 	set_args sleep 1000
 	start_ctr
-	# delete removes it with the container's cgroup
-	mkdir "$root/carrel/$ID/sub"
+	# sub in every hierarchy of the container, v2only in the cgroup2 one
+	# (delete removes them with the container's cgroups)
+	local d
+	for d in /sys/fs/cgroup/carrel/"$ID" /sys/fs/cgroup/*/carrel/"$ID"; do
+		[ -d "$d" ] || continue
+		mkdir "$d/sub"
+		# (a v1 cpuset cgroup takes tasks only once it has CPUs and nodes)
+		if [ -e "$d/cpuset.cpus" ]; then
+			cat "$d/cpuset.cpus" >"$d/sub/cpuset.cpus"
+			cat "$d/cpuset.mems" >"$d/sub/cpuset.mems"
+		fi
+	done
+	mkdir "$root/carrel/$ID/v2only"
 	run carrel exec --cgroup sub "$ID" grep ^0:: /proc/self/cgroup
 	[ "$status" -eq 0 ] || fail "$output"
 	[ "$output" = "0::/sub" ] || fail "$output"
@@ -158,11 +169,11 @@ pidfd_info() {
 	# nothing outside the container's cgroup
 	run carrel exec --cgroup ../.. "$ID" true
 	[ "$status" -eq 1 ]
-	[[ "$output" == *"no cgroup ../.. below the container's /carrel/$ID"* ]] || fail "$output"
+	[[ "$output" == *" ../.. is not a sub cgroup path"* ]] || fail "$output"
 	# a controller the container has no cgroup for
 	run carrel exec --cgroup nosuchctrl:/sub "$ID" true
 	[ "$status" -eq 1 ]
-	[[ "$output" == *'no cgroup for the "nosuchctrl" controller'* ]] || fail "$output"
+	[[ "$output" == *'unknown controller "nosuchctrl"'* ]] || fail "$output"
 	# the v1 form where there are v1 hierarchies: only that controller's goes down
 	local mem
 	if mem=$(v1_hierarchy memory) && [ -d "$mem/carrel/$ID" ]; then
@@ -174,11 +185,16 @@ pidfd_info() {
 		# two at once: memory to msub, the cgroup2 one to sub
 		run carrel exec --cgroup memory:msub --cgroup unified:sub "$ID" cat /proc/self/cgroup
 		grep -qx '[0-9]*:memory:/msub' <<<"$output" && grep -qx '0::/sub' <<<"$output" || fail "$output"
-		# a plain path goes down wherever it exists: sub only in the cgroup2 one
+		# a plain path goes down in every hierarchy
 		run carrel exec --cgroup sub "$ID" cat /proc/self/cgroup
-		grep -qx '[0-9]*:memory:/' <<<"$output" && grep -qx '0::/sub' <<<"$output" || fail "$output"
-		run carrel exec --cgroup memory:sub "$ID" true
-		[ "$status" -eq 1 ] && [[ "$output" == *"no cgroup sub below $mem/carrel/$ID"* ]] || fail "$output"
+		grep -qx '[0-9]*:memory:/sub' <<<"$output" && grep -qx '0::/sub' <<<"$output" || fail "$output"
+		# and must be in every v1 one (v2only is not)
+		run carrel exec --cgroup v2only "$ID" true
+		[ "$status" -eq 1 ] && [[ "$output" == *" adding pid to cgroups: "*"/carrel/$ID/v2only/cgroup.procs: no such file "* ]] ||
+			fail "$output"
+		run carrel exec --cgroup memory:v2only "$ID" true
+		[ "$status" -eq 1 ] && [[ "$output" == *"adding pid to cgroups: $mem/carrel/$ID/v2only/cgroup.procs: no such file "* ]] ||
+			fail "$output"
 	fi
 	run carrel exec --cgroup nope "$ID" true
 	[ "$status" -eq 1 ]
@@ -208,21 +224,21 @@ pidfd_info() {
 	carrel_bg --debug --log "$log" create --bundle "$BUNDLE" "$ID"
 	[ "$status" -eq 0 ] || fail "$output"
 	local want
-	for want in "cgroup: " "init started: pid" "init: in the container's namespaces" "init: rootfs" "init: entered the rootfs" "init: user "; do
-		grep -qF "debug: $want" "$log" || fail "create: no '$want' line in: $(cat "$log")"
+	for want in "cgroup: " "nsexec container setup: init started: pid" "init: in the container's namespaces" "init: rootfs" "init: entered the rootfs" "init: user "; do
+		grep -qF "level=debug msg=\"$want" "$log" || fail "create: no '$want' line in: $(cat "$log")"
 	done
 	: >"$log"
 	run carrel --debug --log "$log" start "$ID"
 	[ "$status" -eq 0 ] || fail "$output"
 	wait_status "$ID" running
-	grep -qF "debug: start: releasing the init" "$log" || fail "start: $(cat "$log")"
-	for i in $(seq 50); do grep -qF "debug: init: exec " "$log" && break; sleep 0.1; done
-	grep -qE "debug: init: exec .*/sleep " "$log" || fail "start: no exec line: $(cat "$log")"
+	grep -qF "level=debug msg=\"start: releasing the init" "$log" || fail "start: $(cat "$log")"
+	for i in $(seq 50); do grep -qF "level=debug msg=\"init: exec " "$log" && break; sleep 0.1; done
+	grep -qE "level=debug msg=\"init: exec .*/sleep " "$log" || fail "start: no exec line: $(cat "$log")"
 	: >"$log"
 	run carrel --debug --log "$log" exec "$ID" true
 	[ "$status" -eq 0 ] || fail "$output"
-	for want in "exec: into \"$ID\"" "exec: joined the container's namespaces" "exec: exec "; do
-		grep -qF "debug: $want" "$log" || fail "exec: no '$want' line in: $(cat "$log")"
+	for want in "exec: into \\\"$ID\\\"" "exec: joined the container's namespaces" "exec: exec "; do
+		grep -qF "level=debug msg=\"$want" "$log" || fail "exec: no '$want' line in: $(cat "$log")"
 	done
 	carrel delete --force "$ID"
 	: >"$log"
@@ -230,6 +246,6 @@ pidfd_info() {
 	run carrel --debug --log "$log" run --bundle "$BUNDLE" "$ID" </dev/null
 	[ "$status" -eq 0 ] || fail "$output"
 	for want in "cgroup: " "init: in the container's namespaces" "init: rootfs" "init: exec "; do
-		grep -qF "debug: $want" "$log" || fail "run: no '$want' line in: $(cat "$log")"
+		grep -qF "level=debug msg=\"$want" "$log" || fail "run: no '$want' line in: $(cat "$log")"
 	done
 }

@@ -288,7 +288,7 @@ caps_of_ctr() {
 	[ "$status" -eq 0 ] || fail "$output"
 	local f
 	for f in process.apparmorProfile process.selinuxLabel linux.mountLabel; do
-		grep -q "debug: $f .* ignored: .* is not enabled on this host" "$log" || fail "no debug line for $f: $(cat "$log")"
+		grep -q "level=debug msg=\"$f .* ignored: .* is not enabled on this host" "$log" || fail "no debug line for $f: $(cat "$log")"
 	done
 	run carrel start "$ID"
 	[ "$status" -eq 0 ] || fail "$output"
