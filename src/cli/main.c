@@ -37,7 +37,7 @@ static const struct command commands[] = {
         { "list", cmd_list, "list containers", "[--format table|json] [--quiet]" },
         { "pause", cmd_pause, "freeze every process of a container (cgroup.freeze)", "ID" },
         { "resume", cmd_resume, "thaw a paused container", "ID" },
-        { "ps", cmd_ps, "list the processes of a container", "[--format table|json] ID" },
+        { "ps", cmd_ps, "list the processes of a container", "[--format table|json] ID [PS-OPTION...]" },
         { "update", cmd_update, "change the resource limits of a running container",
           "[--resources FILE|-] [--memory N] [--memory-swap N] [--memory-reservation N] [--cpu-quota N] "
           "[--cpu-period N] [--cpu-share N] [--cpuset-cpus L] [--cpuset-mems L] [--pids-limit N] "

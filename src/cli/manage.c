@@ -38,28 +38,6 @@ int cmd_resume(struct cli *cli, int argc, char **argv, struct carrel_error *err)
         return r != 0 ? (r < 0 ? r : 0) : container_pause(cli->root, argv[optind], false, err);
 }
 
-static int on_format(int c, const char *arg, void *data)
-{
-        if (c != 'f' || (strcmp(arg, "json") != 0 && strcmp(arg, "table") != 0))
-                return -EINVAL;
-        *(bool *) data = strcmp(arg, "json") == 0;
-        return 0;
-}
-
-int cmd_ps(struct cli *cli, int argc, char **argv, struct carrel_error *err)
-{
-        static const struct option opts[] = { { "format", required_argument, NULL, 'f' },
-                                              { "help", no_argument, NULL, 'h' }, { 0 } };
-        bool json = false;
-        int r = parse_verb_options("ps", argc, argv, "f:", opts, on_format, &json, err);
-        if (r != 0)
-                return r < 0 ? r : 0;
-        /* runc passes ps(1) options after the id; carrel prints its own table and ignores them. */
-        if ((r = expect_args("ps", argc, 1, argc, err)) < 0)
-                return r;
-        return container_ps(cli->root, argv[optind], json, err);
-}
-
 struct events_opts {
         bool stats;
         int interval_ms;

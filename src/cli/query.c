@@ -6,7 +6,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pwd.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "carrel/state.h"
@@ -116,8 +118,19 @@ int cmd_list(struct cli *cli, int argc, char **argv, struct carrel_error *err)
                         enum container_status status = state_status(fd, &st);
                         if (st.creating && flock(fd, LOCK_SH | LOCK_NB) < 0 && errno == EWOULDBLOCK)
                                 status = STATUS_CREATING;
-                        json_array_append_new(all, state_to_json(&st, status));
+                        json_t *c = state_to_json(&st, status);
                         state_release(&st);
+                        if (!c)
+                                continue;
+                        /* as runc lists them: the state directory's owner by name, no empty annotations */
+                        struct stat sb;
+                        struct passwd *pw = fstat(fd, &sb) == 0 ? getpwuid(sb.st_uid) : NULL;
+                        char uid[16];
+                        snprintf(uid, sizeof uid, "#%u", (unsigned) sb.st_uid);
+                        json_object_set_new(c, "owner", json_string(pw ? pw->pw_name : uid));
+                        if (json_object_size(json_object_get(c, "annotations")) == 0)
+                                json_object_del(c, "annotations");
+                        json_array_append_new(all, c);
                 }
                 closedir(d);
         } else if (errno != ENOENT) {
@@ -128,7 +141,10 @@ int cmd_list(struct cli *cli, int argc, char **argv, struct carrel_error *err)
         size_t i;
         json_t *c;
         if (o.json) {
-                print_json(all);
+                char *text = json_dumps(all, JSON_COMPACT | JSON_PRESERVE_ORDER); /* one line, as runc */
+                if (text)
+                        puts(text);
+                free(text);
         } else if (o.quiet) {
                 json_array_foreach(all, i, c) puts(json_string_value(json_object_get(c, "id")));
         } else {
@@ -138,7 +154,8 @@ int cmd_list(struct cli *cli, int argc, char **argv, struct carrel_error *err)
                                (long long) json_integer_value(json_object_get(c, "pid")),
                                json_string_value(json_object_get(c, "status")),
                                json_string_value(json_object_get(c, "bundle")),
-                               json_string_value(json_object_get(c, "created")), "root");
+                               json_string_value(json_object_get(c, "created")),
+                               json_string_value(json_object_get(c, "owner")));
                 }
         }
         json_decref(all);

@@ -47,40 +47,27 @@ int container_pause(const char *root, const char *id, bool pause, struct carrel_
         return r;
 }
 
-/* The pids of the cgroup at `fd` and of every cgroup below it (an init such
- * as systemd puts everything, itself too, in sub-cgroups), appended to *v. */
-int container_ps(const char *root, const char *id, bool json, struct carrel_error *err)
+int container_pids(const char *root, const char *id, pid_t **ret, size_t *ret_n, struct carrel_error *err)
 {
         _cleanup_close_ int dirfd = -1;
         struct container_state st;
         struct cgroup cg = CGROUP_INIT;
-        int r = open_live(root, id, false, &dirfd, &st, &cg, err);
-        pid_t *pids = NULL;
-        size_t n = 0;
-        if (r == 0 && (r = cgroup_pids(&cg, &pids, &n)) < 0)
+        *ret = NULL;
+        *ret_n = 0;
+        int r = state_dir_open(root, id, false, &dirfd, err);
+        if (r < 0 || (r = state_read(dirfd, id, &st, err)) < 0)
+                return r;
+        state_release(&st);
+        /* a stopped container has none (runc prints just the header) */
+        if (state_status(dirfd, &st) == STATUS_STOPPED || !st.cgroup_path[0] ||
+            cgroup_open(st.cgroup_mount, st.cgroup_path, &cg) < 0) {
+                *ret = calloc(1, sizeof **ret);
+                return *ret ? 0 : carrel_error_set(err, ENOMEM, "out of memory");
+        }
+        if ((r = cgroup_pids(&cg, ret, ret_n)) < 0)
                 r = carrel_error_set(err, -r, "cannot read the processes of \"%s\"", id);
         cgroup_close(&cg);
-        if (r < 0)
-                return r;
-        if (json) {
-                printf("[");
-                for (size_t i = 0; i < n; i++)
-                        printf("%s%d", i ? "," : "", (int) pids[i]);
-                printf("]\n");
-        } else {
-                printf("%-8s %s\n", "PID", "CMD");
-                for (size_t i = 0; i < n; i++) {
-                        char path[64], cmd[1024];
-                        snprintf(path, sizeof path, "/proc/%d/cmdline", (int) pids[i]);
-                        ssize_t len = read_file_at(AT_FDCWD, path, cmd, sizeof cmd);
-                        for (ssize_t j = 0; j + 1 < len; j++)
-                                if (cmd[j] == '\0')
-                                        cmd[j] = ' ';
-                        printf("%-8d %s\n", (int) pids[i], len > 0 ? cmd : "?");
-                }
-        }
-        free(pids);
-        return 0;
+        return r;
 }
 
 int container_update(const char *root, const char *id, struct spec *s, struct carrel_error *err)

@@ -192,10 +192,11 @@ int state_dir_remove_orphan(const char *root, const char *id, struct carrel_erro
 
 json_t *state_to_json(const struct container_state *st, enum container_status status)
 {
-        json_t *o = json_pack("{s:s,s:s,s:s,s:i,s:s,s:s,s:s,s:s}", "ociVersion", CARREL_OCI_VERSION, "id", st->id,
-                              "status", status_name(status), "pid",
-                              (json_int_t) (status == STATUS_STOPPED ? 0 : st->pid), "bundle", st->bundle, "rootfs",
-                              st->rootfs, "created", st->created, "owner", "");
+        /* runc's order: ociVersion, id, pid, status, bundle, rootfs, created, owner */
+        json_t *o = json_pack("{s:s,s:s,s:I,s:s,s:s,s:s,s:s,s:s}", "ociVersion", CARREL_OCI_VERSION, "id", st->id,
+                              "pid", (json_int_t) (status == STATUS_STOPPED ? 0 : st->pid), "status",
+                              status_name(status), "bundle", st->bundle, "rootfs", st->rootfs, "created", st->created,
+                              "owner", "");
         if (o)
                 json_object_set_new(o, "annotations", st->annotations ? json_incref(st->annotations) : json_object());
         return o;

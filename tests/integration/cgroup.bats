@@ -114,8 +114,23 @@ teardown() { common_teardown; }
 	for p in $(jq -r '.[]' <<<"$output"); do
 		grep -qx "$p" "$CG_ROOT/carrel/$ID/cgroup.procs" || fail "$p not in the cgroup"
 	done
+	# the table is the host's ps(1), -ef or the options after the id, filtered to the container
 	run -0 carrel ps "$ID"
-	[[ "${lines[0]}" == PID* ]]
+	[[ "${lines[0]}" =~ ^UID\ +PID\ +PPID\ +C\ +STIME\ +TTY\ +TIME\ +CMD ]] || fail "$output"
+	[ "${#lines[@]}" -eq 3 ] || fail "$output"
+	[[ "${lines[1]}${lines[2]}" == *"sleep 100"*"sleep 99"* || "${lines[1]}${lines[2]}" == *"sleep 99"*"sleep 100"* ]] || fail "$output"
+	# without a header there is no PID column to filter by: an error, as in runc
+	run carrel ps "$ID" -o pid=,args=
+	[ "$status" -eq 1 ] && [[ "$output" == *"no PID column"* ]] || fail "$output"
+	run -0 carrel ps "$ID" -e -o pid,args
+	[[ "${lines[0]}" =~ ^\ *PID\ +COMMAND ]] && [ "${#lines[@]}" -eq 3 ] || fail "$output"
+	# stopped: the header alone, as runc
+	run -0 carrel kill "$ID" KILL
+	wait_status "$ID" stopped
+	run -0 carrel ps "$ID"
+	[ "${#lines[@]}" -eq 1 ] || fail "$output"
+	run -0 carrel ps --format json "$ID"
+	[ "$output" = "[]" ]
 }
 
 @test "kill --all reaches every process in the cgroup, even without a pid namespace" {

@@ -416,6 +416,11 @@ wait_for_comm() {
 	[ "$(jq -r --arg i "$ID-b" '.[] | select(.id == $i) | .status' <<<"$output")" = created ]
 	[ "$(jq -r --arg i "$ID-a" '.[] | select(.id == $i) | .bundle' <<<"$output")" = "$BUNDLE" ]
 	[ "$(jq -r --arg i "$ID-a" '.[] | select(.id == $i) | .pid' <<<"$output")" -gt 0 ]
+	# as runc prints it: one line, its key order, the owner by name
+	[ "${#lines[@]}" -eq 1 ] || fail "$output"
+	[ "$(jq -r '.[0] | keys_unsorted | join(",")' <<<"$output")" = ociVersion,id,pid,status,bundle,rootfs,created,owner ] ||
+		fail "$output"
+	[ "$(jq -r '.[0].owner' <<<"$output")" = "$(id -un)" ]
 
 	run -0 carrel list -f json
 	[ "$(jq 'length' <<<"$output")" -eq 2 ]
