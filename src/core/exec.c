@@ -209,6 +209,8 @@ static _Noreturn void exec_child(struct init_ctx *ctx, int pidfd, int ns_flags)
                 r = process_setup(ctx, &err);
         if (r == 0)
                 r = terminal_attach(ctx, &err);
+        if (r == 0)
+                stdio_give_to(ctx->spec->process.uid);
         /* Its own session and process group, as runc's exec (terminal_attach
          * made one already for a terminal). Not only a process group: in the
          * caller's session, reading the caller's terminal would stop it. */

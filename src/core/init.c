@@ -158,6 +158,7 @@ static int init_setup(struct init_ctx *ctx, struct carrel_error *err)
                 return r;
         if ((r = terminal_attach(ctx, err)) < 0)
                 return r;
+        stdio_give_to(ctx->spec->process.uid);
         /* Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: load it
          * before the capabilities go (as runc does). Otherwise it comes last. */
         if (!ctx->spec->process.no_new_privileges && (r = seccomp_filter_load(ctx, err)) < 0)

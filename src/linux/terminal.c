@@ -100,3 +100,18 @@ int terminal_attach(struct init_ctx *ctx, struct carrel_error *err)
         ctx->pty_peer = -1;
         return 0;
 }
+
+void stdio_give_to(uid_t uid)
+{
+        struct stat null;
+        bool have_null = stat("/dev/null", &null) == 0;
+        for (int fd = 0; fd < 3; fd++) {
+                struct stat st;
+                if (fstat(fd, &st) < 0 || st.st_uid == uid)
+                        continue;
+                if (have_null && S_ISCHR(st.st_mode) && st.st_rdev == null.st_rdev)
+                        continue;
+                /* EPERM or EINVAL (an id this namespace cannot map): left as it is, as runc */
+                (void) !fchown(fd, uid, (gid_t) -1);
+        }
+}

@@ -13,3 +13,8 @@ int terminal_setup(struct init_ctx *ctx, int root_fd, bool console, struct carre
 
 /* New session, the peer as controlling terminal and as fds 0, 1 and 2. */
 int terminal_attach(struct init_ctx *ctx, struct carrel_error *err);
+
+/* As runc: fds 0-2 (a pty, a pipe, a file, not /dev/null) become the
+ * process user's, so that a user that is not root can use its console and
+ * reopen /dev/stdout; the group stays (devpts gives a pty its tty group). */
+void stdio_give_to(uid_t uid);

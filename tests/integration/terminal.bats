@@ -229,3 +229,18 @@ exit 3'
 	wait_console
 	[[ "$CONSOLE_TEXT" == /dev/pts/* ]] || fail "$CONSOLE_TEXT"
 }
+
+@test "terminal: the pty belongs to the process's user and keeps the tty group, for run and exec (as runc)" {
+	cfg '.process.terminal = true | .process.user = {uid: 1000, gid: 100}'
+	set_sh 'stat -c "%u:%g" $(tty)'
+	in_script "$CARREL" --root "$STATE" run --bundle "$BUNDLE" "$ID"
+	[ "$status" -eq 0 ] || fail "status $status: $TEXT"
+	[[ "$TEXT" == *"1000:5"* ]] || fail "run: the pty is $TEXT, want 1000:5"
+	# exec: the same for the exec'd process's user
+	cfg '.process.terminal = false | .process.user = {uid: 0, gid: 0}'
+	set_args sleep 1000
+	start_ctr
+	in_script "$CARREL" --root "$STATE" exec -t --user 1000:100 "$ID" sh -c 'stat -c "%u:%g" $(tty)'
+	[ "$status" -eq 0 ] || fail "status $status: $TEXT"
+	[[ "$TEXT" == *"1000:5"* ]] || fail "exec: the pty is $TEXT, want 1000:5"
+}
