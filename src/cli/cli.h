@@ -19,6 +19,7 @@ struct command {
         int (*run)(struct cli *cli, int argc, char **argv, struct carrel_error *err);
         const char *summary;
         const char *usage; /* options and arguments, printed by --help */
+        int error_status;  /* the exit status of a failure: 1, or runc's 255 for exec */
 };
 
 /* Each returns 0, a positive exit status to use as is, or -errno with err set. */

@@ -1,4 +1,5 @@
 /* exec: options and the command after the id. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,6 +13,7 @@ enum { O_PID_FILE = 256, O_CWD, O_NNP, O_PRESERVE, O_IGNORE_PAUSED, O_CONSOLE, O
 struct exec_cli {
         struct exec_opts o;
         char *env[MAX_REPEAT], *caps[MAX_REPEAT];
+        char gids[4096]; /* every --additional-gids, comma-joined */
 };
 
 static int on_opt(int c, const char *arg, void *data)
@@ -26,7 +28,15 @@ static int on_opt(int c, const char *arg, void *data)
         case O_PID_FILE: o->pid_file = arg; break;
         case O_CWD: o->cwd = arg; break;
         case 'u': o->user = arg; break;
-        case 'g': o->additional_gids = arg; break;
+        case 'g': {
+                /* repeatable, as in runc, and each may be a comma-separated list */
+                size_t len = strlen(x->gids);
+                if (len + strlen(arg) + 2 > sizeof x->gids)
+                        return -E2BIG;
+                snprintf(x->gids + len, sizeof x->gids - len, "%s%s", len ? "," : "", arg);
+                o->additional_gids = x->gids;
+                break;
+        }
         case O_NNP: o->no_new_privs = true; break;
         case O_IGNORE_PAUSED: o->ignore_paused = true; break;
         case O_CONSOLE: o->console_socket = arg; break;

@@ -28,8 +28,9 @@ static const struct command commands[] = {
           "[--no-new-keyring] [--detach | --keep] ID" },
         { "exec", cmd_exec, "run another process in a running container",
           "[--process FILE | ID COMMAND [ARG...]] [--detach] [--pid-file FILE] [--cwd DIR] [--env K=V]... "
-          "[--user UID[:GID]] [--additional-gids G,...] [--cap CAP]... [--no-new-privs] [--preserve-fds N] "
-          "[--ignore-paused] [--console-socket SOCK] [--pidfd-socket SOCK] [--cgroup [CTRL:]PATH]... ID [COMMAND [ARG...]]" },
+          "[--user UID[:GID]] [--additional-gids G[,G...]]... [--cap CAP]... [--no-new-privs] [--preserve-fds N] "
+          "[--ignore-paused] [--console-socket SOCK] [--pidfd-socket SOCK] [--cgroup [CTRL:]PATH]... ID [COMMAND [ARG...]]",
+          255 },
         { "state", cmd_state, "print the state of a container as JSON", "ID" },
         { "kill", cmd_kill, "send a signal to the container's init, or stop it (no SIGNAL)",
           "[--all] [--timeout SECONDS] ID [SIGNAL]" },
@@ -85,7 +86,7 @@ static const char *const option_help[] = {
                 "      --cwd DIR           working directory inside the container\n"
                 "  -e, --env K=V           set an environment variable (repeatable)\n"
                 "  -u, --user UID[:GID]    run as this user\n"
-                "  -g, --additional-gids G comma-separated supplementary groups\n"
+                "  -g, --additional-gids G supplementary groups (comma-separated; repeatable)\n"
                 "  -c, --cap CAP           add a capability (ambient too if inheritable; repeatable)\n"
                 "      --no-new-privs      set no_new_privs\n"
                 "      --preserve-fds N    pass N extra fds (from fd 3)\n"
@@ -326,7 +327,7 @@ int main(int argc, char **argv, char **envp)
         }
         if (r < 0) {
                 log_error(err.msg[0] ? err.msg : "unknown error");
-                return 1;
+                return cmd->error_status ? cmd->error_status : 1;
         }
         return r;
 }

@@ -376,3 +376,25 @@ FOO=" ] || fail "$output"
 	[ "$status" -eq 0 ] || fail "$output"
 	[ "$(status_field CapAmb)" = 0000000000000000 ] || fail "$output"
 }
+
+@test "exec: the process's exit status passes through; carrel's own failures exit 255, as runc's exec" {
+	set_args sleep 1000
+	start_ctr
+	run carrel exec "$ID" false
+	[ "$status" -eq 1 ] || fail "$status $output"
+	run carrel exec "$ID" sh -c 'exit 42'
+	[ "$status" -eq 42 ] || fail "$status $output"
+	run carrel exec --pid-file /non-existent/directory "$ID" true
+	[ "$status" -eq 255 ] || fail "$status $output"
+	run carrel exec "$ID" no-such-binary
+	[ "$status" -eq 255 ] && [[ "$output" == *"executable file not found"* ]] || fail "$status $output"
+	run carrel exec "$ID-nope" true
+	[ "$status" -eq 255 ] && [[ "$output" == *"does not exist"* ]] || fail "$status $output"
+}
+
+@test "exec --additional-gids is repeatable and takes lists" {
+	set_args sleep 1000
+	start_ctr
+	run -0 carrel exec --user 1000:1000 --additional-gids 100 --additional-gids 65534,5 "$ID" id -G
+	[ "$output" = "1000 5 100 65534" ] || fail "$output"
+}

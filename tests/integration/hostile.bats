@@ -95,17 +95,17 @@ userns_maps() {
 	set_args sleep 100
 	start_ctr
 	run carrel exec --user 4294967295 "$ID" id -u
-	[ "$status" -eq 1 ] || fail "$output"
+	[ "$status" -eq 255 ] || fail "$output"
 	[[ "$output" == *"--user 4294967295"* ]] || fail "$output"
 	run carrel exec --user 1000:4294967295 "$ID" id -u
-	[ "$status" -eq 1 ] || fail "$output"
+	[ "$status" -eq 255 ] || fail "$output"
 	run carrel exec --additional-gids 4294967295 "$ID" id -u
-	[ "$status" -eq 1 ] || fail "$output"
+	[ "$status" -eq 255 ] || fail "$output"
 	[[ "$output" == *"--additional-gids"* ]] || fail "$output"
 	local pf=$BATS_TEST_TMPDIR/process.json
 	jq -n '{args: ["id", "-u"], cwd: "/", user: {uid: 4294967295, gid: 0}}' >"$pf"
 	run carrel exec --process "$pf" "$ID"
-	[ "$status" -eq 1 ] || fail "$output"
+	[ "$status" -eq 255 ] || fail "$output"
 	[[ "$output" == *"process.json: user.uid: 4294967295 is not a valid id"* ]] || fail "$output"
 }
 
@@ -137,7 +137,7 @@ userns_maps() {
 	local fifo=$BATS_TEST_TMPDIR/proc.fifo
 	mkfifo "$fifo"
 	run timeout 30 "$CARREL" --root "$STATE" exec --process "$fifo" "$ID"
-	[ "$status" -eq 1 ] || fail "status $status: $output"
+	[ "$status" -eq 255 ] || fail "status $status: $output"
 	[[ "$output" == *"$fifo: a FIFO with no writer"* ]] || fail "$output"
 	# a pipe that has data (process substitution) is read like a file
 	run carrel exec --process <(jq -n '{args: ["echo", "from-a-pipe"], cwd: "/"}') "$ID"

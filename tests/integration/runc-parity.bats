@@ -168,11 +168,11 @@ pidfd_info() {
 	[ "$output" = "0::/sub" ] || fail "$output"
 	# nothing outside the container's cgroup
 	run carrel exec --cgroup ../.. "$ID" true
-	[ "$status" -eq 1 ]
+	[ "$status" -eq 255 ]
 	[[ "$output" == *" ../.. is not a sub cgroup path"* ]] || fail "$output"
 	# a controller the container has no cgroup for
 	run carrel exec --cgroup nosuchctrl:/sub "$ID" true
-	[ "$status" -eq 1 ]
+	[ "$status" -eq 255 ]
 	[[ "$output" == *'unknown controller "nosuchctrl"'* ]] || fail "$output"
 	# the v1 form where there are v1 hierarchies: only that controller's goes down
 	local mem
@@ -190,14 +190,14 @@ pidfd_info() {
 		grep -qx '[0-9]*:memory:/sub' <<<"$output" && grep -qx '0::/sub' <<<"$output" || fail "$output"
 		# and must be in every v1 one (v2only is not)
 		run carrel exec --cgroup v2only "$ID" true
-		[ "$status" -eq 1 ] && [[ "$output" == *" adding pid to cgroups: "*"/carrel/$ID/v2only/cgroup.procs: no such file "* ]] ||
+		[ "$status" -eq 255 ] && [[ "$output" == *" adding pid to cgroups: "*"/carrel/$ID/v2only/cgroup.procs: no such file "* ]] ||
 			fail "$output"
 		run carrel exec --cgroup memory:v2only "$ID" true
-		[ "$status" -eq 1 ] && [[ "$output" == *"adding pid to cgroups: $mem/carrel/$ID/v2only/cgroup.procs: no such file "* ]] ||
+		[ "$status" -eq 255 ] && [[ "$output" == *"adding pid to cgroups: $mem/carrel/$ID/v2only/cgroup.procs: no such file "* ]] ||
 			fail "$output"
 	fi
 	run carrel exec --cgroup nope "$ID" true
-	[ "$status" -eq 1 ]
+	[ "$status" -eq 255 ]
 	# the failed ones left no process behind in the container
 	run -0 carrel ps --format json "$ID"
 	[ "$(jq length <<<"$output")" -eq 1 ] || fail "$output"
