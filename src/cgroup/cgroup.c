@@ -196,8 +196,17 @@ static int check_served(const struct cgroup *cg, const struct spec_resources *r,
                                         cgroup_controller_name(bit), cg->mount[0] ? cg->mount : "cgroup2");
         }
         if (r->n_unified && !cg->mount[0])
-                return carrel_error_set(err, ENOTSUP, "linux.resources.unified needs a cgroup v2 hierarchy, which this "
-                                        "host does not have");
+                return carrel_error_set(err, ENOTSUP, "invalid configuration: linux.resources.unified needs a cgroup v2 "
+                                        "hierarchy, which this host does not have");
+        /* On a hybrid host, a key of a controller that v1 serves has nowhere to go. */
+        for (size_t i = 0; cg->n_v1 && i < r->n_unified; i++) {
+                unsigned bit = cgroup_controller_of_file(r->unified[i].key);
+                if (bit && served_by(cg, bit) != 2)
+                        return carrel_error_set(err, ENOTSUP, "invalid configuration: linux.resources.unified.%s: the "
+                                                "\"%s\" controller is on cgroup v1 on this host, not on the cgroup v2 "
+                                                "hierarchy %s", r->unified[i].key, cgroup_controller_name(bit),
+                                                cg->mount);
+        }
         if (r->has_network && cg->n_v1) {
                 if (r->has_net_classid && !v1_for(cg, CG1_NET_CLS))
                         return carrel_error_set(err, ENOTSUP, "linux.resources.network.classID needs the cgroup v1 "

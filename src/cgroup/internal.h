@@ -20,6 +20,9 @@ const char *cgroup_v1_name(int c); /* "memory"; "name=" for CG1_NAMED */
 void cgroup_resources_select(const struct spec_resources *r, unsigned mask, bool with_unified,
                              struct spec_resources *out);
 
+/* The CG_* controller of a cgroup v2 file ("memory.min": CG_MEMORY), or 0. */
+unsigned cgroup_controller_of_file(const char *file);
+
 /* One rdma entry as rdma.max takes it, in v1 and v2 alike. */
 void cgroup_rdma_line(const struct spec_rdma *d, char *buf, size_t size);
 

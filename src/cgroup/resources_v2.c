@@ -20,7 +20,7 @@ const char *cgroup_controller_name(unsigned bit)
         return "?";
 }
 
-static unsigned controller_of_file(const char *file)
+unsigned cgroup_controller_of_file(const char *file)
 {
         for (size_t i = 0; i < ARRAY_SIZE(controller_names); i++) {
                 size_t n = strlen(controller_names[i]);
@@ -49,7 +49,7 @@ unsigned cgroup_controllers_needed(const struct spec_resources *r)
         if (r->n_rdma)
                 m |= CG_RDMA;
         for (size_t i = 0; i < r->n_unified; i++)
-                m |= controller_of_file(r->unified[i].key);
+                m |= cgroup_controller_of_file(r->unified[i].key);
         return m;
 }
 

@@ -285,8 +285,8 @@ static int prepare(struct exec_run *x, const struct exec_opts *o, struct contain
         if (status == STATUS_STOPPED)
                 return carrel_error_set(err, ESRCH, "cannot exec in \"%s\": container not running", o->id);
         if (status == STATUS_PAUSED && !o->ignore_paused)
-                return carrel_error_set(err, EBUSY, "cannot exec in \"%s\": the container is paused "
-                                        "(resume it, or use --ignore-paused)", o->id);
+                return carrel_error_set(err, EBUSY, "cannot exec in a paused container (\"%s\": resume it, or use "
+                                        "--ignore-paused)", o->id);
         x->paused = status == STATUS_PAUSED;
         if (st->cgroup_path[0])
                 cgroup_open(st->cgroup_mount, st->cgroup_path, &x->cg);

@@ -151,6 +151,11 @@ v1_dirs() {
 	[ "$after" -le $((before + 1)) ] || fail "the parent kept the budget: $before before, $after after"
 }
 
+@test "v1: a linux.resources.unified key of a controller on v1 is an invalid configuration, as in runc" {
+	cfg '.linux.resources.unified = {"memory.min": "131072"}'
+	bad_create 'invalid configuration' 'linux.resources.unified.memory.min' '"memory" controller is on cgroup v1'
+}
+
 @test "v1 cpuset: the allowed CPUs in /proc/self/status; update moves them" {
 	local cpus
 	cpus=$(cat /sys/fs/cgroup/cpuset/cpuset.effective_cpus)

@@ -79,7 +79,8 @@ teardown() { common_teardown; }
 	b=$(cat "/proc/$pid/root/tmp/n")
 	[ "$a" = "$b" ] || fail "counter moved while paused: $a -> $b"
 	run carrel exec "$ID" true
-	[ "$status" -ne 0 ] && [[ "$output" == *paused* ]] || fail "exec into a paused container: $output"
+	[ "$status" -eq 255 ] && [[ "$output" == *"cannot exec in a paused container"* ]] ||
+		fail "exec into a paused container: $status $output"
 	run -0 carrel resume "$ID"
 	[ "$(state_of "$ID" status)" = running ]
 	sleep 0.4
