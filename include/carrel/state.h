@@ -23,6 +23,7 @@ struct container_state {
         bool has_poststart, has_poststop; /* config.json has hooks to run at start / delete */
         char cgroup_mount[64], cgroup_path[4096]; /* empty: no cgroup */
         bool cgroup_created;
+        bool cgroup_shared;       /* other processes were in it at create: delete leaves them */
         unsigned cgroup_made_v1; /* struct cgroup's made_v1 */
         char net_host_if[16];
         int userns_slot;         /* allocated id range (--userns auto|private), or -1 */    /* host end of the container's veth pair, or "" */

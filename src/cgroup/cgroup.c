@@ -482,13 +482,10 @@ int cgroup_create(const struct spec *s, const char *id, struct cgroup *ret, stru
                         goto fail;
                 } else
                         ret->fd = fd;
-                /* Never adopt a cgroup that holds processes: another container's
-                 * (the same id under another --root) would die with this one. */
-                if (fd >= 0 && !ret->created && cgroup_v2_populated(fd)) {
-                        r = carrel_error_set(err, EBUSY, "the cgroup %s is not empty: another container (or process) "
-                                             "uses it; set linux.cgroupsPath", ret->path);
-                        goto fail;
-                }
+                /* A cgroup that holds processes is shared, as runc allows, with a
+                 * warning: delete leaves it and what else runs in it. */
+                if (fd >= 0 && !ret->created && cgroup_v2_populated(fd))
+                        ret->shared = true;
         }
         size_t kept = 0, n_v1 = ret->n_v1;
         for (size_t i = 0; i < n_v1; i++) {
@@ -509,13 +506,24 @@ int cgroup_create(const struct spec *s, const char *id, struct cgroup *ret, stru
                 }
                 if (h->made)
                         ret->made_v1 |= h->mask;
-                if (!h->made && read_file_at(h->fd, "cgroup.procs", procs, sizeof procs) > 0) {
-                        r = carrel_error_set(err, EBUSY, "the cgroup %s%s is not empty: another container (or process) "
-                                             "uses it; set linux.cgroupsPath", h->mount, ret->path);
-                        goto fail;
-                }
+                if (!h->made && read_file_at(h->fd, "cgroup.procs", procs, sizeof procs) > 0)
+                        ret->shared = true;
         }
         ret->n_v1 = kept;
+        /* A frozen cgroup would hold the init before it ran anything (runc refuses it too). */
+        if (cgroup_active(ret) && cgroup_frozen(ret)) {
+                r = carrel_error_set(err, EBUSY, "container's cgroup unexpectedly frozen: %s (thaw it, or give "
+                                     "another linux.cgroupsPath)", ret->path);
+                goto fail;
+        }
+        if (ret->shared) {
+                pid_t *pids = NULL;
+                size_t n = 0;
+                cgroup_pids(ret, &pids, &n);
+                free(pids);
+                log_warning("container's cgroup is not empty: %zu process(es) found in %s; it is shared, and delete "
+                            "leaves it and the others' processes", n, ret->path);
+        }
         if (!cgroup_active(ret)) { /* rootless, and no limit needs one */
                 *ret = (struct cgroup) CGROUP_INIT;
                 return 0;

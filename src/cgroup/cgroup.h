@@ -38,6 +38,7 @@ struct cgroup {
         char path[PATH_MAX]; /* the container's cgroup, from each hierarchy's root, starting with '/' */
         int fd;              /* the cgroup directory on the unified hierarchy, or -1 */
         bool created;        /* carrel made it, so carrel removes it (in every hierarchy) */
+        bool shared;         /* it held processes when the container was made (as runc allows) */
         unsigned v2_mask;    /* CG_* controllers the unified hierarchy serves */
         unsigned made_v1;    /* which v1 hierarchies carrel made it in (opaque; kept in the state file) */
         size_t n_v1;

@@ -320,7 +320,11 @@ int container_delete(const char *root, const char *id, bool force, struct carrel
         char left[CARREL_ERROR_MAX / 2] = "";
         int code = 0;
         struct cgroup cg = CGROUP_INIT;
-        if (st.cgroup_path[0] && (r = cgroup_open(st.cgroup_mount, st.cgroup_path, &cg)) == 0) {
+        /* A shared cgroup (as runc allows) keeps the others' processes: with
+         * its own pid namespace, killing the init below takes all of this
+         * container's. */
+        bool own_cgroup = st.cgroup_path[0] && !(st.cgroup_shared && st.has_pidns);
+        if (own_cgroup && (r = cgroup_open(st.cgroup_mount, st.cgroup_path, &cg)) == 0) {
                 /* Every process in the cgroup dies (cgroup.kill), then the cgroup goes if carrel made it. */
                 cg.created = st.cgroup_created;
                 cg.made_v1 = st.cgroup_made_v1;
@@ -336,7 +340,7 @@ int container_delete(const char *root, const char *id, bool force, struct carrel
                                  st.cgroup_path, cg_err.msg[0] ? cg_err.msg : strerror(-r));
                 }
                 cgroup_close(&cg);
-        } else if (st.cgroup_path[0] && r != -ENOENT) {
+        } else if (own_cgroup && r != -ENOENT) {
                 not_removed(left, sizeof left, &code, -r, "the cgroup %s", st.cgroup_path);
         }
         /* The init too (a create that died may have left it waiting on exec.fifo):

@@ -299,6 +299,7 @@ static int record_state(struct launch *l, const struct create_opts *o, bool crea
                 snprintf(st.cgroup_mount, sizeof st.cgroup_mount, "%s", cg->mount);
                 snprintf(st.cgroup_path, sizeof st.cgroup_path, "%s", cg->path);
                 st.cgroup_created = cg->created;
+                st.cgroup_shared = cg->shared;
                 st.cgroup_made_v1 = cg->made_v1;
         }
         snprintf(st.net_host_if, sizeof st.net_host_if, "%s", l->host_if);

@@ -215,6 +215,7 @@ int state_write(int dirfd, const struct container_state *st, struct carrel_error
         json_object_set_new(o, "cgroup_mount", json_string(st->cgroup_mount));
         json_object_set_new(o, "cgroup_path", json_string(st->cgroup_path));
         json_object_set_new(o, "cgroup_created", json_boolean(st->cgroup_created));
+        json_object_set_new(o, "cgroup_shared", json_boolean(st->cgroup_shared));
         json_object_set_new(o, "cgroup_made_v1", json_integer(st->cgroup_made_v1));
         json_object_set_new(o, "net_host_if", json_string(st->net_host_if));
         json_object_set_new(o, "userns_slot", json_integer(st->userns_slot));
@@ -261,6 +262,7 @@ int state_read(int dirfd, const char *id, struct container_state *ret, struct ca
         copy_str(ret->cgroup_mount, sizeof ret->cgroup_mount, json_object_get(o, "cgroup_mount"));
         copy_str(ret->cgroup_path, sizeof ret->cgroup_path, json_object_get(o, "cgroup_path"));
         ret->cgroup_created = json_is_true(json_object_get(o, "cgroup_created"));
+        ret->cgroup_shared = json_is_true(json_object_get(o, "cgroup_shared"));
         ret->cgroup_made_v1 = (unsigned) json_integer_value(json_object_get(o, "cgroup_made_v1"));
         copy_str(ret->net_host_if, sizeof ret->net_host_if, json_object_get(o, "net_host_if"));
         json_t *slot = json_object_get(o, "userns_slot");

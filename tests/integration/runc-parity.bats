@@ -128,16 +128,39 @@ pidfd_info() {
 	run timeout 20 "$CARREL" --root "$other" kill "$ID" 9
 	[ "$status" -eq 1 ]
 	run -0 timeout 20 "$CARREL" --root "$other" delete --force "$ID"
-	# The same id in the other root would get the same default cgroup
-	# (/carrel/<id>): carrel refuses to share a populated one.
-	run timeout 20 "$CARREL" --root "$other" create --bundle "$BUNDLE" "$ID" </dev/null
-	[ "$status" -eq 1 ] || { timeout 20 "$CARREL" --root "$other" delete --force "$ID"; fail "created: $output"; }
-	[[ "$output" == *"is not empty"* ]] || fail "$output"
+	# The same id in the other root gets the same default cgroup
+	# (/carrel/<id>): shared with a warning, as runc does
+	STATE=$other carrel_bg run -d --bundle "$BUNDLE" "$ID"
+	[ "$status" -eq 0 ] || fail "$output"
+	[[ "$output" == *"container's cgroup is not empty: 1 process(es) found"* ]] || fail "$output"
+	local pid2
+	pid2=$(timeout 20 "$CARREL" --root "$other" state "$ID" | jq -r .pid)
+	grep -qx "$pid2" <(cat /sys/fs/cgroup/carrel/"$ID"/cgroup.procs /sys/fs/cgroup/*/carrel/"$ID"/cgroup.procs 2>/dev/null) ||
+		fail "the second init is not in the shared cgroup"
+	# deleting the second leaves the first (and the cgroup) alone
+	run -0 timeout 20 "$CARREL" --root "$other" delete --force "$ID"
 	[ ! -e "$other/$ID" ]
-	# the container in the first root is untouched
+	[ ! -d "/proc/$pid2" ] || [ "$(awk '{print $3}' "/proc/$pid2/stat")" = Z ] || fail "the second init lives on"
 	[ "$(state_of "$ID" status)" = running ]
 	run -0 carrel list -q
 	[ "$output" = "$ID" ]
+}
+
+@test "create in a frozen cgroup that is not its own fails at once, as runc" {
+	local d
+	if d=$(v1_hierarchy freezer); then
+		d=$d/carrel/$ID
+		mkdir -p "$d"
+		echo FROZEN >"$d/freezer.state"
+	else
+		d=$(cg_root)/carrel/$ID
+		mkdir -p "$d"
+		echo 1 >"$d/cgroup.freeze"
+	fi
+	defer rmdir "$d"
+	run timeout 20 "$CARREL" --root "$STATE" create --bundle "$BUNDLE" "$ID" </dev/null
+	[ "$status" -eq 1 ] && [[ "$output" == *"container's cgroup unexpectedly frozen"* ]] || fail "$status $output"
+	[ ! -e "$STATE/$ID" ]
 }
 
 @test "exec --cgroup [CONTROLLER:]PATH: the process runs in an existing cgroup below the container's" {
