@@ -14,7 +14,7 @@ if [ ! -d "$demo/rootfs/bin" ]; then
 fi
 rm -f "$demo/config.json"
 build/carrel spec --bundle "$demo"
-jq '.hostname = "carrel-demo"
+jq '.hostname = "carrel-demo" | .process.terminal = false
     | .process.args = ["sh", "-c", "echo \"hostname: $(hostname)\"; echo \"my pid: $$\"; echo mounts:; cat /proc/self/mounts"]' \
         "$demo/config.json" > "$demo/config.json.new"
 mv "$demo/config.json.new" "$demo/config.json"

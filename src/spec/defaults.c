@@ -10,7 +10,7 @@ static const char default_spec[] =
         "{"
         "\"ociVersion\": \"" CARREL_OCI_VERSION "\","
         "\"process\": {"
-        "  \"terminal\": false,"
+        "  \"terminal\": true,"
         "  \"user\": {\"uid\": 0, \"gid\": 0},"
         "  \"args\": [\"sh\"],"
         "  \"env\": [\"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\", \"TERM=xterm\"],"

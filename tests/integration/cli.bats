@@ -89,7 +89,8 @@ COMMANDS="create start run state kill delete list spec features"
 	jq -e . "$c" >/dev/null
 	[ "$(jq -r .ociVersion "$c")" = 1.2.0 ]
 	[ "$(jq -c .process.args "$c")" = '["sh"]' ]
-	[ "$(jq -r .process.terminal "$c")" = false ]
+	# a terminal, as runc spec writes it
+	[ "$(jq -r .process.terminal "$c")" = true ]
 	[ "$(jq -r .process.cwd "$c")" = / ]
 	jq -e '.process.env | any(startswith("PATH=")) and any(startswith("TERM="))' "$c" >/dev/null
 	local caps='["CAP_AUDIT_WRITE","CAP_KILL","CAP_NET_BIND_SERVICE"]'
@@ -138,7 +139,7 @@ COMMANDS="create start run state kill delete list spec features"
 	make_bundle
 	rm "$BUNDLE/config.json"
 	run -0 "$CARREL" spec --rootless --bundle "$BUNDLE"
-	cfg '.root.path = $r | .process.args = ["sh", "-c", "id -u; cat /proc/self/uid_map"] | .process.env += ["CARREL_TEST_ID=" + $id]' \
+	cfg '.root.path = $r | .process.terminal = false | .process.args = ["sh", "-c", "id -u; cat /proc/self/uid_map"] | .process.env += ["CARREL_TEST_ID=" + $id]' \
 		--arg r "$ROOTFS" --arg id "$ID"
 	run_ctr
 	[ "$status" -eq 0 ] || fail "$output"

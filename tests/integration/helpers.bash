@@ -241,7 +241,7 @@ make_bundle() {
 	mkdir -p "$dir"
 	"$CARREL" spec --bundle "$dir" || fail "carrel spec --bundle $dir failed"
 	[ -f "$dir/config.json" ] || fail "carrel spec did not write $dir/config.json"
-	CFG_FILE=$dir/config.json cfg '.root.path = $r | .process.env += ["CARREL_TEST_ID=" + $id]' \
+	CFG_FILE=$dir/config.json cfg '.root.path = $r | .process.terminal = false | .process.env += ["CARREL_TEST_ID=" + $id]' \
 		--arg r "$rootfs" --arg id "$ID"
 }
 

@@ -58,7 +58,7 @@ rootless_bundle() {
 	mkdir -p "$BUNDLE"
 	chown "$RL_UID:$RL_GID" "$BUNDLE"
 	as_user "$CARREL" spec --rootless --bundle "$BUNDLE" || fail "spec --rootless failed"
-	cfg '.root.path = $r | .process.env += ["CARREL_TEST_ID=" + $id]
+	cfg '.root.path = $r | .process.terminal = false | .process.env += ["CARREL_TEST_ID=" + $id]
 	     | .mounts += [{destination: "/mnt", type: "bind", source: $d, options: ["rbind"]}]' \
 		--arg r "$ROOTFS" --arg id "$ID" --arg d "$DATA"
 	chmod a+r "$BUNDLE/config.json"

@@ -127,7 +127,7 @@ as_sd_user() {
 	mkdir -p "$b"
 	chown "$u" "$b"
 	as_sd_user "$u" "$CARREL" spec --rootless --bundle "$b"
-	CFG_FILE=$b/config.json cfg '.root.path = $r | .process.args = ["sleep", "100"]
+	CFG_FILE=$b/config.json cfg '.root.path = $r | .process.terminal = false | .process.args = ["sleep", "100"]
 	     | .linux.cgroupsPath = ":carrel:" + $id | .linux.resources = {memory: {limit: 67108864}}
 	     | .process.env += ["CARREL_TEST_ID=" + $id]' --arg r "$ROOTFS" --arg id "$ID"
 	chmod a+r "$b/config.json"
