@@ -335,6 +335,9 @@ static int mount_one(struct init_ctx *ctx, const struct spec_mount *m, int made,
         struct stat tst;
         if (fstat(target, &tst) < 0)
                 return carrel_error_errno(err, errno, "%s", m->destination);
+        if (dir && !S_ISDIR(tst.st_mode) && m->type && is_kernel_fs(m->type))
+                return carrel_error_set(err, ENOTDIR, "%s is not a directory (a %s must be mounted on ordinary "
+                                        "directory, not on a symlink or a file)", m->destination, m->type);
         if (dir && !S_ISDIR(tst.st_mode))
                 return carrel_error_set(err, ENOTDIR, "%s is not a directory", m->destination);
         if (!dir && S_ISDIR(tst.st_mode))

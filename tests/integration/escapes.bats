@@ -109,7 +109,7 @@ drop_dev_mounts() {
 	rm -rf "$PRIV_ROOTFS/proc"
 	ln -s /tmp/x "$PRIV_ROOTFS/proc"
 	mkdir -p "$PRIV_ROOTFS/tmp/x"
-	bad_create /proc
+	bad_create /proc "must be mounted on ordinary directory"
 	rm "$PRIV_ROOTFS/proc"
 	ln -s "$T/hostproc" "$PRIV_ROOTFS/proc"
 	bad_create /proc
