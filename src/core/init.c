@@ -141,6 +141,8 @@ static int init_setup(struct init_ctx *ctx, struct carrel_error *err)
                 return r;
         if ((r = masks_apply(ctx, err)) < 0)
                 return r;
+        if ((r = mounts_finish(ctx, err)) < 0)
+                return r;
         if ((r = create_hooks(ctx, err)) < 0)
                 return r;
         if ((r = seccomp_listener_connect(ctx, err)) < 0)

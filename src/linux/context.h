@@ -25,6 +25,7 @@ struct init_ctx {
         bool userns;             /* running in a new user namespace */
         bool userns_joined;      /* in a user namespace joined by path (see ns_clone_init) */
         bool idmap_rootfs;       /* mount the rootfs idmapped into that user namespace */
+        bool dev_readonly;       /* a read-only /dev, mounted writable until mounts_finish made it so */
         bool late_cgroupns;      /* born outside its cgroup: unshare the cgroup ns once moved in */
         const char *cgroup_path; /* its cgroup, the same path in every hierarchy; NULL = none */
         bool hold_before_exec;   /* exec into a paused container: READY, wait for GO, then exec */

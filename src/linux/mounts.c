@@ -377,6 +377,10 @@ static int mount_one(struct init_ctx *ctx, const struct spec_mount *m, int made,
                                 return carrel_error_errno(err, errno, "cannot make %s read-only", m->destination);
                         r = move_onto(mfd, target) < 0 ? carrel_error_errno(err, errno, "cannot attach %s",
                                                                                   m->destination) : 0;
+                } else if (strcmp(m->destination, "/dev") == 0 && (m->attr_set & MOUNT_ATTR_RDONLY)) {
+                        /* devices, /dev/pts and the rest go in first: read-only at the end */
+                        r = mount_fs_at(target, type, m->source, data, m->attr_set & ~MOUNT_ATTR_RDONLY, err);
+                        ctx->dev_readonly = true;
                 } else {
                         r = mount_fs_at(target, type, m->source, data, m->attr_set, err);
                 }
@@ -397,6 +401,19 @@ static int mount_one(struct init_ctx *ctx, const struct spec_mount *m, int made,
                         return carrel_error_set(err, -r, "cannot set the propagation of %s: %s", m->destination,
                                                 strerror(-r));
         }
+        return 0;
+}
+
+int mounts_finish(struct init_ctx *ctx, struct carrel_error *err)
+{
+        if (!ctx->dev_readonly)
+                return 0;
+        _cleanup_close_ int dev = -1;
+        int r = chase(ctx->rootfs_fd, "/dev", CHASE_NOFOLLOW, &dev, err);
+        if (r < 0)
+                return r;
+        if (set_attrs(dev, 0, MOUNT_ATTR_RDONLY, 0, 0) < 0)
+                return carrel_error_errno(err, errno, "config.json: mounts (/dev): cannot make /dev read-only");
         return 0;
 }
 

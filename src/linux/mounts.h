@@ -9,6 +9,10 @@ int rootfs_prepare(struct init_ctx *ctx, struct carrel_error *err);
 /* Mount spec->mounts in order, every destination resolved inside the rootfs. */
 int mounts_apply(struct init_ctx *ctx, struct carrel_error *err);
 
+/* What waits until every mount, device and mask is in: a read-only /dev
+ * (options "ro" on the /dev mount) becomes read-only. */
+int mounts_finish(struct init_ctx *ctx, struct carrel_error *err);
+
 /* Mount a new filesystem of `type` with options `data` and attributes on the
  * directory `target_fd`. Used for spec mounts and for masking. */
 int mount_fs_at(int target_fd, const char *type, const char *source, const char *data, uint64_t attr,

@@ -612,3 +612,12 @@ userns_100000() {
 	[ "${lines[0]}" = reached ] || fail "$output"
 	[ "${lines[1]}" = ro ] || fail "$output"
 }
+
+@test "mounts: a read-only /dev still gets its devices, /dev/pts and /dev/shm, then is read-only (as runc)" {
+	cfg '.mounts |= map((select(.destination == "/dev") | .options += ["ro"]) // .)'
+	set_sh 'grep "^tmpfs /dev " /proc/mounts; ls /dev/null /dev/pts/ptmx; grep -c " /dev/shm " /proc/mounts; touch /dev/x 2>&1 || echo ro-ok'
+	run_ctr
+	[ "$status" -eq 0 ] || fail "$output"
+	[[ "${lines[0]}" == "tmpfs /dev tmpfs ro,"* ]] || fail "$output"
+	[[ "$output" == *"/dev/null"* && "$output" == *"/dev/pts/ptmx"* && "$output" == *ro-ok* ]] || fail "$output"
+}
