@@ -306,7 +306,7 @@ v1_dirs() {
 	jq -e '.linux.cgroup.v1 == true' <<<"$output" >/dev/null
 	set_args true
 	run carrel --debug run --bundle "$BUNDLE" "$ID" </dev/null
-	[[ "$output" == *'"memory":"v1"'* ]] || fail "$output"
+	[[ "$output" == *'\"memory\":\"v1\"'* ]] || fail "$output"
 }
 
 @test "v1 safety: a cgroupsPath at or above the caller's own cgroup, or in /process_api, is refused before anything is made" {
