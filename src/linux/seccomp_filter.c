@@ -1,4 +1,5 @@
 #include "linux/seccomp_filter.h"
+#include "linux/seccomp_enosys.h"
 
 #include <ctype.h>
 #include <jansson.h>
@@ -254,7 +255,7 @@ static char *cache_key(const struct spec *s)
         _cleanup_free_ char *canon = json_dumps(sc, JSON_COMPACT | JSON_SORT_KEYS);
         const struct scmp_version *v = seccomp_version();
         char *key = NULL;
-        if (canon && asprintf(&key, "carrel-bpf-1 libseccomp %u.%u.%u arch %u\n%s", v->major, v->minor, v->micro,
+        if (canon && asprintf(&key, "carrel-bpf-2 libseccomp %u.%u.%u arch %u\n%s", v->major, v->minor, v->micro,
                               seccomp_arch_native(), canon) < 0)
                 key = NULL;
         return key;
@@ -343,6 +344,11 @@ int seccomp_program_get(const struct spec *s, const char *cache_dir, struct secc
         if (r < 0)
                 return r;
         r = export_program(filter, ret, err);
+        const struct spec_seccomp *sc = s->seccomp;
+        if (r == 0 && (r = seccomp_enosys_prepend(filter, sc, action_value(sc->default_action,
+                                                                          sc->has_default_errno_ret,
+                                                                          sc->default_errno_ret), ret)) < 0)
+                r = carrel_error_set(err, -r, "cannot compile the seccomp filter: %s", strerror(-r));
         seccomp_release(filter);
         if (r < 0) {
                 seccomp_program_free(ret);
