@@ -1,5 +1,6 @@
 #include "core/hooks.h"
 
+#include <ctype.h>
 #include <fcntl.h>
 #include <jansson.h>
 #include <poll.h>
@@ -135,6 +136,18 @@ static int run_one(const struct spec_hook *h, const char *what, const char *stat
         struct clone_args args = { .flags = CLONE_PIDFD, .pidfd = (uint64_t) (uintptr_t) &pidfd,
                                    .exit_signal = SIGCHLD };
         pid_t pid = sys_clone3(&args);
+        /* startContainer hooks run under the container's seccomp filter, which
+         * may refuse clone3 (ENOSYS or EPERM): then fork, and a pidfd after. */
+        if (pid < 0 && (errno == ENOSYS || errno == EPERM)) {
+                pid = fork();
+                if (pid > 0 && (pidfd = sys_pidfd_open(pid, 0)) < 0) {
+                        int e = errno;
+                        kill(pid, SIGKILL);
+                        waitpid(pid, NULL, 0);
+                        pid = -1;
+                        errno = e;
+                }
+        }
         if (pid == 0) {
                 if (dup2(in[0], STDIN_FILENO) < 0 || dup2(po[1], STDOUT_FILENO) < 0 || dup2(pe[1], STDERR_FILENO) < 0)
                         _exit(127);
@@ -166,18 +179,24 @@ static int run_one(const struct spec_hook *h, const char *what, const char *stat
                         close(out[i].fd);
         siginfo_t si = { 0 };
         waitid(P_PIDFD, (id_t) pfd, &si, WEXITED);
-        char why[64];
+        char why[96];
         if (timed_out)
                 snprintf(why, sizeof why, "timed out after %d s", h->timeout);
-        else if (si.si_code != CLD_EXITED)
-                snprintf(why, sizeof why, "was killed by signal %d", si.si_status);
+        else if (si.si_code != CLD_EXITED) {
+                /* "killed by signal 31 (bad system call)" */
+                char name[40];
+                snprintf(name, sizeof name, "%s", strsignal(si.si_status));
+                name[0] = (char) tolower((unsigned char) name[0]);
+                snprintf(why, sizeof why, "was killed by signal %d (%s)", si.si_status, name);
+        }
         else if (si.si_status != 0)
                 snprintf(why, sizeof why, "failed with exit status %d", si.si_status);
         else
                 return 0;
         trim_newline(out[0].kept);
         trim_newline(out[1].kept);
-        return carrel_error_set(err, timed_out ? ETIMEDOUT : ECANCELED, "%s (%s) %s%s%s%s%s", what, h->path, why,
+        return carrel_error_set(err, timed_out ? ETIMEDOUT : ECANCELED, "error running hook %s (%s): it %s%s%s%s%s",
+                                what, h->path, why,
                                 out[1].n ? "; stderr: " : "", out[1].kept, out[0].n ? "; stdout: " : "", out[0].kept);
 }
 

@@ -258,13 +258,15 @@ _Noreturn void init_main(struct init_ctx *ctx)
         log_debug("init: set up; closing the pipe to signal completion");
         if (sync_send(ctx->sync_fd, SYNC_READY, NULL) < 0)
                 _exit(1);
-        if (wait_for_start(ctx, &err) < 0 || start_hooks(ctx, &err) < 0 || report_started(ctx, &err) < 0)
+        if (wait_for_start(ctx, &err) < 0 || lsm_apply_exec(ctx, &err) < 0)
                 goto fail;
-        if (lsm_apply_exec(ctx, &err) < 0)
-                goto fail;
-        log_debug("init: exec %s (seccomp filter: %s)", ctx->exec_path, ctx->seccomp ? "yes" : "none");
+        /* The filter is in place before the startContainer hooks, which run in
+         * the container under it (as runc orders them). */
         if (ctx->spec->process.no_new_privileges && seccomp_filter_load(ctx, &err) < 0)
                 goto fail;
+        if (start_hooks(ctx, &err) < 0 || report_started(ctx, &err) < 0)
+                goto fail;
+        log_debug("init: exec %s (seccomp filter: %s)", ctx->exec_path, ctx->seccomp ? "yes" : "none");
         if (spec_init_reaper(ctx->spec) && fork_reaper(ctx, &err) < 0)
                 goto fail;
         process_exec(ctx, &err);

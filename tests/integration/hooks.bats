@@ -275,7 +275,7 @@ st() { jq -r ".$2" "$SHARED/$1.state"; }
 	set_args sleep 1000
 	carrel_bg run -d --bundle "$BUNDLE" "$ID"
 	[ "$status" -ne 0 ] || fail "run -d succeeded"
-	[[ "$output" == *'hooks.startContainer[0] (/bin/sh) failed with exit status 4; stderr: why-err; stdout: why-out'* ]] || fail "$output"
+	[[ "$output" == *'error running hook hooks.startContainer[0] (/bin/sh): it failed with exit status 4; stderr: why-err; stdout: why-out'* ]] || fail "$output"
 	assert_no_leftovers
 }
 
@@ -286,4 +286,14 @@ st() { jq -r ".$2" "$SHARED/$1.state"; }
 	[ "$status" -eq 1 ] || fail "$status: $output"
 	[[ "$output" == *'hooks.prestart[0]'*'stderr: no-network-for-you'* ]] || fail "$output"
 	assert_no_leftovers
+}
+
+@test "startContainer hooks run under the container's seccomp filter (as runc orders them)" {
+	cfg '.linux.seccomp = {defaultAction: "SCMP_ACT_ALLOW", syscalls: [{names: ["mkdir", "mkdirat"], action: "SCMP_ACT_KILL"}]}
+	     | .hooks = {startContainer: [{path: "/bin/sh", args: ["sh", "-c", "mkdir /tmp/by-hook"]}]}'
+	set_args true
+	run_ctr
+	[ "$status" -ne 0 ] || fail "the hook's mkdir was allowed: $output"
+	[[ "$output" == *"error running hook hooks.startContainer[0] (/bin/sh): it was killed by signal 31 (bad system call)"* ]] ||
+		fail "$output"
 }
