@@ -217,6 +217,9 @@ static int fork_reaper(struct init_ctx *ctx, struct carrel_error *err)
         /* `state` tells a started container from a created one by this name
          * (taken before the fork, so it is set when `start` returns). */
         prctl(PR_SET_NAME, STATE_REAPER_COMM, 0, 0, 0);
+        /* Renamed before the fork: the workload may read /proc/1/cmdline at once. */
+        reaper_set_cmdline(sealed_exe_argv(), "carrel-init");
+        prctl(PR_SET_NAME, "carrel-init", 0, 0, 0);
         pid_t child = fork();
         if (child < 0) {
                 sigprocmask(SIG_SETMASK, &old, NULL);
@@ -234,7 +237,6 @@ static int fork_reaper(struct init_ctx *ctx, struct carrel_error *err)
                 return 0;
         }
         sys_close_range(3, ~0U, 0);
-        reaper_set_cmdline(sealed_exe_argv(), "carrel-init");
         reaper_run(child);
 }
 

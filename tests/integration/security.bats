@@ -127,7 +127,7 @@ caps_of_ctr() {
 	run carrel --log "$BATS_TEST_TMPDIR/log" run --bundle "$BUNDLE" "$ID" </dev/null
 	[ "$status" -eq 0 ] || fail "$output"
 	[ "$(status_field CapBnd)" = "$DEFAULT_CAPS" ]
-	grep -q 'warning: config.json: process.capabilities.bounding\[3\]: unknown capability "CAP_NOT_A_CAP" dropped' \
+	grep -qF 'level=warning msg="config.json: process.capabilities.bounding[3]: unknown capability \"CAP_NOT_A_CAP\" dropped' \
 		"$BATS_TEST_TMPDIR/log" || fail "$(cat "$BATS_TEST_TMPDIR/log")"
 }
 
