@@ -37,7 +37,7 @@ _carrel() {
 		if [[ $cur == -* ]]; then
 			COMPREPLY=($(compgen -W "$(_carrel_flags "$carrel")" -- "$cur"))
 		else
-			COMPREPLY=($(compgen -W "$("$carrel" help 2>/dev/null | awk '/^Commands:/ { on = 1; next } /^$/ { on = 0 } on { print $1 }')" -- "$cur"))
+			COMPREPLY=($(compgen -W "$("$carrel" help 2>/dev/null | awk '/^COMMANDS:/ { on = 1; next } /^$/ { on = 0 } on { print $1 }')" -- "$cur"))
 		fi
 		return
 	fi
@@ -64,7 +64,7 @@ _carrel() {
 		return
 	fi
 	case $cmd in
-	help) COMPREPLY=($(compgen -W "$("$carrel" help 2>/dev/null | awk '/^Commands:/ { on = 1; next } /^$/ { on = 0 } on { print $1 }')" -- "$cur")) ;;
+	help) COMPREPLY=($(compgen -W "$("$carrel" help 2>/dev/null | awk '/^COMMANDS:/ { on = 1; next } /^$/ { on = 0 } on { print $1 }')" -- "$cur")) ;;
 	create | spec | features | list) ;;
 	run) local w; for w in "${words[@]:cmd_i}"; do [ "$w" = -- ] && { COMPREPLY=($(compgen -c -- "$cur")); return; }; done ;;
 	kill)

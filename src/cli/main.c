@@ -142,9 +142,11 @@ int command_help(const char *name)
         const struct command *c = command_find(name);
         if (!c)
                 return 1;
-        printf("Usage: carrel [global options] %s %s\n\n%s.\n", c->name, c->usage, c->summary);
+        /* runc's layout (NAME, USAGE, OPTIONS), under the name carrel was called by */
+        printf("NAME:\n   %s %s - %s\n\nUSAGE:\n   %s [global options] %s %s\n", program_invocation_short_name,
+               c->name, c->summary, program_invocation_short_name, c->name, c->usage);
         const char *notes = "";
-        printf("\nOptions:\n");
+        printf("\nOPTIONS:\n");
         for (size_t i = 0; option_help[i]; i += 2)
                 if (strcmp(option_help[i], name) == 0) {
                         /* the options, then (after a blank line) notes */
@@ -159,11 +161,15 @@ int command_help(const char *name)
 
 static void usage(FILE *f)
 {
-        fprintf(f, "Usage: carrel [global options] COMMAND [options] [arguments]\n\n"
-                   "A daemonless OCI container runtime.\n\nCommands:\n");
+        const char *me = program_invocation_short_name;
+        fprintf(f, "NAME:\n   %s - Open Container Initiative runtime\n\n"
+                   "carrel is a daemonless OCI container runtime: it creates and runs containers\n"
+                   "from bundles as the runtime-spec describes them, and driven by engines as runc is.\n\n"
+                   "USAGE:\n   %s [global options] command [command options] [arguments...]\n\nCOMMANDS:\n",
+                me, me);
         for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
                 fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
-        fprintf(f, "\nGlobal options:\n"
+        fprintf(f, "\nGLOBAL OPTIONS:\n"
                    "  --root DIR            state directory (default /run/carrel; unprivileged:\n"
                    "                        $XDG_RUNTIME_DIR/carrel, else /run/user/UID/carrel)\n"
                    "  --log FILE            also write errors and debug lines to FILE\n"
@@ -196,7 +202,8 @@ static int cmd_help(struct cli *cli, int argc, char **argv, struct carrel_error 
 static void version(void)
 {
         const struct scmp_version *sv = seccomp_version();
-        printf("carrel version %s\ncommit: %s\nspec: %s\n", carrel_version, carrel_commit, CARREL_OCI_VERSION);
+        printf("%s version %s\ncommit: %s\nspec: %s\n", program_invocation_short_name, carrel_version, carrel_commit,
+               CARREL_OCI_VERSION);
         if (sv)
                 printf("libseccomp: %u.%u.%u\n", sv->major, sv->minor, sv->micro);
 }
@@ -304,6 +311,11 @@ int main(int argc, char **argv, char **envp)
         const struct command *cmd = command_find(argv[optind]);
         struct carrel_error err = { 0 };
         if (!cmd) {
+                bool help = false;
+                for (int i = optind + 1; i < argc; i++)
+                        help |= strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0;
+                if (help) /* runc's words for `foo -h` */
+                        carrel_error_set(&err, EINVAL, "No help topic for '%s'", argv[optind]);
                 carrel_error_set(&err, EINVAL, "unknown command \"%s\" (see carrel --help)", argv[optind]);
                 log_error(err.msg);
                 return 1;

@@ -14,16 +14,18 @@ COMMANDS="create start run state kill delete list spec features"
 	local flag
 	for flag in --version -v; do
 		run -0 "$CARREL" "$flag"
-		printf '%s\n' "$output" | grep -q 'carrel version'
+		printf '%s\n' "$output" | grep -q "^$(basename "$CARREL") version "
 		printf '%s\n' "$output" | grep -q 'commit:'
 		printf '%s\n' "$output" | grep -q 'spec: 1\.2\.0'
 	done
 }
 
-@test "--help and -h: exit 0 and list the commands" {
-	local flag c
+@test "--help and -h: exit 0 and list the commands, in runc's layout under the name carrel was called by" {
+	local flag c me
+	me=$(basename "$CARREL")
 	for flag in --help -h; do
 		run -0 "$CARREL" "$flag"
+		[ "${lines[0]}" = NAME: ] && [[ "${lines[1]}" == "   $me - Open Container Initiative runtime" ]] || fail "$output"
 		for c in $COMMANDS; do
 			[[ "$output" == *"$c"* ]] || fail "$flag does not mention $c"
 		done
@@ -35,6 +37,7 @@ COMMANDS="create start run state kill delete list spec features"
 	for c in $COMMANDS; do
 		run "$CARREL" "$c" --help
 		[ "$status" -eq 0 ] || fail "$c --help: status $status"
+		[[ "${lines[1]}" == "   $(basename "$CARREL") $c - "* ]] || fail "$c --help: $output"
 		[[ "$output" == *"$c"* ]] || fail "$c --help does not mention $c: $output"
 		[ "${#lines[@]}" -ge 1 ]
 	done
@@ -54,6 +57,11 @@ COMMANDS="create start run state kill delete list spec features"
 	[[ "$output" == *--force* ]]
 	run -0 "$CARREL" list --help
 	[[ "$output" == *--format* && "$output" == *--quiet* ]]
+}
+
+@test "unknown command with -h: runc's 'No help topic' line" {
+	run "$CARREL" foo -h
+	[ "$status" -ne 0 ] && [[ "$output" == *"No help topic for 'foo'"* ]] || fail "$status $output"
 }
 
 @test "unknown command: exit 1 with one error line naming it" {
@@ -272,7 +280,7 @@ complete_words() {
 
 @test "bash completion: every command, every flag of every command, container ids, and meson install puts it in place" {
 	local cmds c flag
-	cmds=$("$CARREL" help | awk '/^Commands:/ { on = 1; next } /^$/ { on = 0 } on { print $1 }')
+	cmds=$("$CARREL" help | awk '/^COMMANDS:/ { on = 1; next } /^$/ { on = 0 } on { print $1 }')
 	[[ "$cmds" == *logs* && "$cmds" == *help* ]] || fail "$cmds"
 	run -0 complete_words "$CARREL" ""
 	for c in $cmds; do
