@@ -266,7 +266,7 @@ two" ] || fail "$output"
 
 @test "carrel help [COMMAND] is the same as --help" {
 	run -0 carrel help
-	[[ "$output" == *"Commands:"* && "$output" == *logs* && "$output" == *help* ]] || fail "$output"
+	[[ "$output" == *"COMMANDS:"* && "$output" == *logs* && "$output" == *help* ]] || fail "$output"
 	local a
 	a=$(timeout 10 "$CARREL" update --help)
 	run -0 carrel help update
