@@ -95,6 +95,9 @@ static int create_hooks(struct init_ctx *ctx, struct carrel_error *err)
         _cleanup_free_ char *state = hook_state_json(ctx->id, "creating", ctx->host_pid, ctx->bundle, s->annotations);
         if (!state)
                 return carrel_error_set(err, ENOMEM, "out of memory");
+        /* in the rootfs, as runc runs them: "./lib" is the container's */
+        if (fchdir(ctx->rootfs_fd) < 0)
+                return carrel_error_errno(err, errno, "cannot enter the rootfs for the createContainer hooks");
         return hooks_run(s, HOOK_CREATE_CONTAINER, state, err);
 }
 

@@ -297,3 +297,12 @@ st() { jq -r ".$2" "$SHARED/$1.state"; }
 	[[ "$output" == *"error running hook hooks.startContainer[0] (/bin/sh): it was killed by signal 31 (bad system call)"* ]] ||
 		fail "$output"
 }
+
+@test "createContainer hooks run with the rootfs as their working directory (as runc runs them)" {
+	local out=$BATS_TEST_TMPDIR/cc-cwd
+	cfg '.hooks = {createContainer: [{path: "/bin/sh", args: ["sh", "-c", ("pwd -P > " + $o)]}]}' --arg o "$out"
+	set_args true
+	run_ctr
+	[ "$status" -eq 0 ] || fail "$output"
+	[ "$(cat "$out")" = "$(realpath "$ROOTFS")" ] || fail "cwd $(cat "$out"), rootfs $ROOTFS"
+}

@@ -272,3 +272,16 @@ pidfd_info() {
 		grep -qF "level=debug msg=\"$want" "$log" || fail "run: no '$want' line in: $(cat "$log")"
 	done
 }
+
+@test "--no-pivot: the host's /proc and /sys are gone from the container's mount namespace, so no bare procfs can be mounted" {
+	# a user namespace of the container's own could mount a fresh procfs if a
+	# fully visible one were left under the chroot (runc's no_pivot test)
+	cfg 'del(.linux.seccomp) | .process.capabilities.bounding += ["CAP_SETFCAP"] | .process.capabilities.permitted += ["CAP_SETFCAP"]'
+	set_args unshare -mrpf sh -c 'mount -t proc none /proc && echo mounted'
+	run carrel run --no-pivot --bundle "$BUNDLE" "$ID" </dev/null
+	[[ "$output" != *mounted* && "$output" == *"permission denied"* ]] || fail "$status $output"
+	# the container's own /proc and /sys are there, and the run works
+	set_sh 'grep -c . /proc/self/status >/dev/null && ls /sys/kernel >/dev/null && echo fine'
+	run carrel run --no-pivot --bundle "$BUNDLE" "$ID" </dev/null
+	[ "$status" -eq 0 ] && [ "$output" = fine ] || fail "$status $output"
+}
