@@ -163,6 +163,12 @@ static void merge_flags(struct spec_resources *r, const struct update_opts *o)
         TAKE(has_cpu_rt_runtime, cpu_rt_runtime);
 #undef TAKE
         r->has_cpu_realtime = r->has_cpu_rt_runtime || r->has_cpu_rt_period;
+        /* No memory limit takes the swap limit with it (runc: a swap limit
+         * cannot stay without one). */
+        if (r->has_memory_limit && r->memory_limit == -1 && !r->has_memory_swap) {
+                r->has_memory_swap = true;
+                r->memory_swap = -1;
+        }
         if (o->cpus)
                 r->cpus = o->cpus;
         if (o->mems)

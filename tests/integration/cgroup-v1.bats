@@ -288,6 +288,12 @@ v1_dirs() {
 	[ "$(host memory memory.memsw.limit_in_bytes)" = 33554432 ]
 	run -0 carrel update --memory-reservation 16777216 "$ID"
 	[ "$(host memory memory.soft_limit_in_bytes)" = 16777216 ]
+	# no memory limit takes the swap limit with it, as runc's update does
+	local unlimited
+	unlimited=$(cat /sys/fs/cgroup/memory/memory.limit_in_bytes)
+	run -0 carrel update --memory -1 "$ID"
+	[ "$(host memory memory.limit_in_bytes)" = "$unlimited" ] || fail "limit $(host memory memory.limit_in_bytes)"
+	[ "$(host memory memory.memsw.limit_in_bytes)" = "$unlimited" ] || fail "swap $(host memory memory.memsw.limit_in_bytes)"
 }
 
 @test "v1: a field no mounted hierarchy serves fails naming it, and leaves no cgroup" {
