@@ -696,7 +696,11 @@ int cgroup_signal_all(const struct cgroup *cg, int sig, struct carrel_error *err
                 /* A task frozen by the v1 freezer only dies once thawed. */
                 if (freezer && cgroup_v1_frozen(freezer))
                         cgroup_v1_freeze(freezer, cg->path, false, NULL);
-                if (write_file_at(cg->fd, "cgroup.kill", "1") == 0)
+                /* Only in a cgroup that goes with the container: on some kernels
+                 * a cgroup that has seen cgroup.kill SIGKILLs every child later
+                 * cloned into it (CLONE_INTO_CGROUP), and one carrel did not
+                 * make stays for the next container. */
+                if (cg->created && write_file_at(cg->fd, "cgroup.kill", "1") == 0)
                         return 0;
         }
         if (!freezer)

@@ -227,6 +227,7 @@ static int signal_leftovers(const struct container_state *st, int sig, struct ca
         struct cgroup cg;
         if (!st->cgroup_path[0] || cgroup_open(st->cgroup_mount, st->cgroup_path, &cg) < 0)
                 return 0;
+        cg.created = st->cgroup_created;
         int r = cgroup_signal_all(&cg, sig, err);
         cgroup_close(&cg);
         return r;
@@ -261,6 +262,7 @@ int container_kill(const char *root, const char *id, int sig, bool all, struct c
         if (all && sig && st.cgroup_path[0]) {
                 struct cgroup cg;
                 if (cgroup_open(st.cgroup_mount, st.cgroup_path, &cg) == 0) {
+                        cg.created = st.cgroup_created;
                         r = cgroup_signal_all(&cg, sig, err);
                         cgroup_close(&cg);
                         if (r < 0)

@@ -219,6 +219,11 @@ static int spawn(struct launch *l, const struct create_opts *o, bool use_fifo, s
                 init_main(ctx);
         }
         l->pid = pid;
+        /* The init's end is the init's alone: if it dies before it reports,
+         * our reads see EOF instead of waiting forever. */
+        close(child_end);
+        child_end = -1;
+        ctx->sync_fd = -1;
         log_debug("nsexec container setup: init started: pid %d, new namespaces 0x%llx", (int) pid,
                   (unsigned long long) args.flags);
         if ((r = record_state(l, o, true, err)) < 0)

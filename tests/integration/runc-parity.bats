@@ -285,3 +285,27 @@ pidfd_info() {
 	run carrel run --no-pivot --bundle "$BUNDLE" "$ID" </dev/null
 	[ "$status" -eq 0 ] && [ "$output" = fine ] || fail "$status $output"
 }
+
+@test "a cgroup carrel did not make is reused after delete --force: the next init is not killed at birth" {
+	# made beforehand in every hierarchy (so never removed by carrel), with
+	# CPUs and nodes where the v1 cpuset needs them
+	local d made=()
+	for d in /sys/fs/cgroup/carrel /sys/fs/cgroup/*/carrel; do
+		[ -d "$d" ] || continue
+		mkdir "$d/$ID"
+		made+=("$d/$ID")
+		if [ -e "$d/cpuset.cpus" ]; then
+			cat "$d/cpuset.cpus" >"$d/$ID/cpuset.cpus"
+			cat "$d/cpuset.mems" >"$d/$ID/cpuset.mems"
+		fi
+	done
+	[ ${#made[@]} -gt 0 ] || skip "no carrel cgroup parent on this host yet"
+	defer "rmdir ${made[*]}"
+	set_args sleep 1000
+	start_ctr
+	run -0 carrel delete --force "$ID"
+	# some kernels SIGKILL a child cloned into a cgroup that has seen cgroup.kill
+	set_sh 'echo born'
+	run timeout 20 "$CARREL" --root "$STATE" run --bundle "$BUNDLE" "$ID" </dev/null
+	[ "$status" -eq 0 ] && [ "$output" = born ] || fail "$status $output"
+}
