@@ -260,7 +260,7 @@ _Noreturn void init_main(struct init_ctx *ctx)
                 goto fail;
         /* From here on the init outlives `create`. */
         prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
-        log_debug("init: set up; closing the pipe to signal completion");
+        log_debug("init: closing the pipe to signal completion");
         if (sync_send(ctx->sync_fd, SYNC_READY, NULL) < 0)
                 _exit(1);
         if (wait_for_start(ctx, &err) < 0 || lsm_apply_exec(ctx, &err) < 0)
