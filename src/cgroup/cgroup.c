@@ -196,8 +196,9 @@ static int check_served(const struct cgroup *cg, const struct spec_resources *r,
                                         cgroup_controller_name(bit), cg->mount[0] ? cg->mount : "cgroup2");
         }
         if (r->n_unified && !cg->mount[0])
-                return carrel_error_set(err, ENOTSUP, "invalid configuration: linux.resources.unified needs a cgroup v2 "
-                                        "hierarchy, which this host does not have");
+                return carrel_error_set(err, ENOTSUP, "invalid configuration: linux.resources.unified.%s: cgroup v2 "
+                                        "unified resources need a cgroup v2 hierarchy, which this host does not have",
+                                        r->unified[0].key);
         /* On a hybrid host, a key of a controller that v1 serves has nowhere to go. */
         for (size_t i = 0; cg->n_v1 && i < r->n_unified; i++) {
                 unsigned bit = cgroup_controller_of_file(r->unified[i].key);

@@ -202,8 +202,10 @@ static int cmd_help(struct cli *cli, int argc, char **argv, struct carrel_error 
 static void version(void)
 {
         const struct scmp_version *sv = seccomp_version();
-        printf("%s version %s\ncommit: %s\nspec: %s\n", program_invocation_short_name, carrel_version, carrel_commit,
-               CARREL_OCI_VERSION);
+        /* Under another name (installed as runc for an engine), the commit
+         * line still says what this is: podman and docker show it. */
+        printf("%s version %s\ncommit: carrel-%s\nspec: %s\n", program_invocation_short_name, carrel_version,
+               carrel_commit, CARREL_OCI_VERSION);
         if (sv)
                 printf("libseccomp: %u.%u.%u\n", sv->major, sv->minor, sv->micro);
 }
